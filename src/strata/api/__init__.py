@@ -1,0 +1,1 @@
+"""Protocols: parse, authenticate, validate, serialise, map errors."""

@@ -1,0 +1,1 @@
+"""The DynamoDB JSON protocol (X-Amz-Target DynamoDB_20120810.*)."""

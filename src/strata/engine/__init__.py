@@ -1,0 +1,1 @@
+"""The engine layer: RocksDB, and nothing above it imports rocksdict."""

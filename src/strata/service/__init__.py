@@ -1,0 +1,1 @@
+"""Services: the semantics of S3 objects and DynamoDB tables over a ``Store``."""

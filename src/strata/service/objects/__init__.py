@@ -1,0 +1,1 @@
+"""S3 semantics: buckets, objects, versions, multipart uploads."""

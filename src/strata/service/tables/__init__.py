@@ -1,0 +1,1 @@
+"""DynamoDB semantics: tables, items, expressions, indexes, transactions."""

@@ -33,8 +33,10 @@ class StrataError(Exception):
 
     default_message = "An error occurred"
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, **details: str) -> None:
         self.message = message if message is not None else self.default_message
+        # Extra fields a protocol may show (S3 puts them in <Error>: BucketName, Key, ...).
+        self.details = details
         super().__init__(self.message)
 
 
@@ -92,10 +94,10 @@ class BodyTooLarge(RequestLimitExceeded):
 class ProtocolError(StrataError):
     """An error that exists only in one protocol's vocabulary: carries code and status."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, **details: str) -> None:
         self.code = code
         self.status = status
-        super().__init__(message)
+        super().__init__(message, **details)
 
 
 class InternalFault(StrataError):

@@ -44,7 +44,9 @@ def _options(block_cache: Cache) -> Options:
 class RocksEngine:
     """A RocksDB database with named column families, raw bytes in and out."""
 
-    def __init__(self, path: str, spaces: Sequence[str], cache_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self, path: str, spaces: Sequence[str], cache_bytes: int = 64 * 1024 * 1024
+    ) -> None:
         os.makedirs(path, exist_ok=True)
         self.path = path
         cache = Cache(cache_bytes)
@@ -55,7 +57,9 @@ class RocksEngine:
             existing = Rdict.list_cf(path, Options(raw_mode=True))
         names = sorted(set(spaces) | set(existing) - {"default"})
         families = {name: _options(cache) for name in names}
-        self._db = Rdict(path, db_opts, column_families=families, access_type=AccessType.read_write())
+        self._db = Rdict(
+            path, db_opts, column_families=families, access_type=AccessType.read_write()
+        )
         self._cfs = {name: self._db.get_column_family(name) for name in names}
         self._handles = {name: self._db.get_column_family_handle(name) for name in names}
         self._nosync = WriteOptions()

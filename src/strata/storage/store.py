@@ -153,12 +153,16 @@ class LocalStore:
         self.clock = clock
         self.hlc = HybridClock(clock)
         self._group = GroupCommit(self.engine)
+        self.closed = False
 
     @property
     def fsyncs(self) -> int:
         return self._group.syncs
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self._group.sync_now()
         self._group.stop()
         self.engine.close()

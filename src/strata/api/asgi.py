@@ -1,0 +1,242 @@
+"""The one ASGI application behind the shared port.
+
+Dispatch: a POST whose ``X-Amz-Target`` starts ``DynamoDB_20120810.`` goes to DynamoDB,
+``DynamoDBStreams_20120810.`` to Streams, ``/_strata/*`` to health and metrics, and
+everything else to S3. Each request is authenticated (SigV4) before its protocol sees
+it; every exception becomes that protocol's error document, never a hung connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Final
+
+from strata import __version__
+from strata.api.http import (
+    ProtocolApi,
+    Receive,
+    Request,
+    Response,
+    Scope,
+    Send,
+)
+from strata.api.metrics import Metrics
+from strata.api.sigv4 import SecretLookup, authenticate
+from strata.errors import HeaderTooLarge, InternalFault, StrataError
+from strata.storage.clock import Clock
+
+log = logging.getLogger("strata.api")
+access_log = logging.getLogger("strata.access")
+
+DYNAMODB_PREFIX: Final = "DynamoDB_20120810."
+STREAMS_PREFIX: Final = "DynamoDBStreams_20120810."
+_FILE_CHUNK_BYTES: Final = 1024 * 1024
+
+
+class StrataApp:
+    """ASGI callable: ``await app(scope, receive, send)``."""
+
+    def __init__(
+        self,
+        *,
+        s3: ProtocolApi,
+        dynamodb: ProtocolApi,
+        streams: ProtocolApi | None,
+        keys: SecretLookup,
+        clock: Clock,
+        metrics: Metrics,
+        auth_enabled: bool = True,
+        on_startup: list[object] | None = None,
+    ) -> None:
+        self.s3 = s3
+        self.dynamodb = dynamodb
+        self.streams = streams
+        self.keys = keys
+        self.clock = clock
+        self.metrics = metrics
+        self.auth_enabled = auth_enabled
+        self.startup_hooks: list[object] = list(on_startup or [])
+        self.shutdown_hooks: list[object] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for hook in self.startup_hooks:
+                        result = hook()  # type: ignore[operator]
+                        if hasattr(result, "__await__"):
+                            await result
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for hook in self.shutdown_hooks:
+                    try:
+                        result = hook()  # type: ignore[operator]
+                        if hasattr(result, "__await__"):
+                            await result
+                    except Exception:
+                        log.exception("shutdown hook failed")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _protocol_for(self, headers: dict[str, str], method: str) -> ProtocolApi:
+        target = headers.get("x-amz-target")
+        if target is not None and method == "POST":
+            if target.startswith(DYNAMODB_PREFIX):
+                return self.dynamodb
+            if target.startswith(STREAMS_PREFIX) and self.streams is not None:
+                return self.streams
+        return self.s3
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        path: str = scope["path"]
+        if path.startswith("/_strata/"):
+            await self._internal(path, send)
+            return
+        protocol = self.s3
+        try:
+            request = Request.from_scope(scope, receive)
+        except HeaderTooLarge as exc:
+            raw = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            request = Request.from_scope({**scope, "headers": []}, receive)
+            protocol = self._protocol_for(raw, scope["method"])
+            response = protocol.error_response(exc, request)
+        else:
+            protocol = self._protocol_for(request.headers, request.method)
+            response = await self._answer(protocol, request)
+        response.headers.append((protocol.request_id_header, request.request_id))
+        sent = await self._send(scope, send, response, request.method == "HEAD")
+        elapsed = time.perf_counter() - started
+        bytes_in = int(request.headers.get("content-length", "0") or 0)
+        self.metrics.observe(
+            protocol.name,
+            request.operation,
+            response.status,
+            elapsed,
+            bytes_in,
+            sent,
+            response.error_code,
+        )
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "%s %s %s %s %d %s %.1fms",
+                request.request_id,
+                protocol.name,
+                request.operation,
+                request.method,
+                response.status,
+                response.error_code or "-",
+                elapsed * 1000,
+            )
+
+    async def _answer(self, protocol: ProtocolApi, request: Request) -> Response:
+        try:
+            if self.auth_enabled and not (protocol is self.s3 and request.method == "OPTIONS"):
+                await authenticate(request, self.keys, self.clock.now_s())
+            return await protocol.handle(request)
+        except StrataError as exc:
+            return protocol.error_response(exc, request)
+        except Exception:
+            log.exception("request %s failed (%s)", request.request_id, request.operation)
+            return protocol.error_response(InternalFault(), request)
+
+    async def _internal(self, path: str, send: Send) -> None:
+        if path == "/_strata/health":
+            body = b'{"status":"ok","version":"' + __version__.encode() + b'"}'
+            content_type = b"application/json"
+            status = 200
+        elif path == "/_strata/metrics":
+            body = self.metrics.render().encode()
+            content_type = b"text/plain; version=0.0.4"
+            status = 200
+        else:
+            body = b'{"error":"not found"}'
+            content_type = b"application/json"
+            status = 404
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _send(self, scope: Scope, send: Send, response: Response, head: bool) -> int:
+        """Send the response; returns body bytes sent."""
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        if response.stream is None and response.files is None:
+            length = len(response.body)
+        else:
+            length = response.length if response.length is not None else -1
+        if length >= 0 and not any(k == b"content-length" for k, _ in headers):
+            headers.append((b"content-length", str(length).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if head or response.status == 304 or response.status == 204:
+            await send({"type": "http.response.body", "body": b""})
+            await _close_stream(response)
+            return 0
+        if response.files is not None:
+            return await self._send_files(scope, send, response)
+        if response.stream is not None:
+            sent = 0
+            async for chunk in response.stream:
+                sent += len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return sent
+        await send({"type": "http.response.body", "body": response.body})
+        return len(response.body)
+
+    async def _send_files(self, scope: Scope, send: Send, response: Response) -> int:
+        assert response.files is not None
+        files = response.files
+        extensions = scope.get("extensions") or {}
+        if (
+            "http.response.pathsend" in extensions
+            and len(files) == 1
+            and files[0].offset == 0
+            and os.path.getsize(files[0].path) == files[0].length
+        ):
+            await send({"type": "http.response.pathsend", "path": files[0].path})
+            return files[0].length
+        sent = 0
+        for part in files:
+            fd = os.open(part.path, os.O_RDONLY)
+            try:
+                position = part.offset
+                end = part.offset + part.length
+                while position < end:
+                    chunk = os.pread(fd, min(_FILE_CHUNK_BYTES, end - position), position)
+                    if not chunk:
+                        raise InternalFault("blob shorter than its record says")
+                    position += len(chunk)
+                    sent += len(chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            finally:
+                os.close(fd)
+        await send({"type": "http.response.body", "body": b""})
+        return sent
+
+
+async def _close_stream(response: Response) -> None:
+    stream = response.stream
+    if stream is not None and hasattr(stream, "aclose"):
+        await stream.aclose()

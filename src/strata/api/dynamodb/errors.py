@@ -1,0 +1,87 @@
+"""DynamoDB's names for Strata's errors, and the JSON error document (``__type``).
+
+One table maps each ``StrataError`` type to DynamoDB's (code, HTTP status), looked up along
+the class hierarchy. Service-layer errors are added here as the tables service grows.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import msgspec
+
+from strata.api.http import Request, Response
+from strata.api.sigv4 import MissingAuthentication
+from strata.errors import (
+    AuthorizationHeaderMalformed,
+    AuthorizationQueryParametersError,
+    BodyTooLarge,
+    ContentSha256Mismatch,
+    HeaderTooLarge,
+    InternalFault,
+    InvalidAccessKeyId,
+    MissingSecurityHeader,
+    RequestExpired,
+    RequestTimeTooSkewed,
+    SignatureDoesNotMatch,
+    StrataError,
+    lookup,
+)
+
+DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
+    InvalidAccessKeyId: ("UnrecognizedClientException", 400),
+    SignatureDoesNotMatch: ("InvalidSignatureException", 400),
+    ContentSha256Mismatch: ("InvalidSignatureException", 400),
+    RequestTimeTooSkewed: ("InvalidSignatureException", 400),
+    RequestExpired: ("InvalidSignatureException", 400),
+    MissingSecurityHeader: ("IncompleteSignatureException", 400),
+    AuthorizationHeaderMalformed: ("IncompleteSignatureException", 400),
+    AuthorizationQueryParametersError: ("IncompleteSignatureException", 400),
+    MissingAuthentication: ("MissingAuthenticationTokenException", 400),
+    HeaderTooLarge: ("ValidationException", 400),
+    BodyTooLarge: ("RequestEntityTooLarge", 413),
+    InternalFault: ("InternalServerError", 500),
+}
+
+DYNAMODB_MESSAGES: Final[dict[type[StrataError], str]] = {
+    InvalidAccessKeyId: "The security token included in the request is invalid.",
+    SignatureDoesNotMatch: (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method. "
+        "Consult the service documentation for details."
+    ),
+    RequestTimeTooSkewed: "Signature expired: the request time is too far from the server time.",
+}
+
+# Errors AWS reports from its front door use the coral namespace, the rest DynamoDB's.
+_CORAL: Final = {
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignatureException",
+    "MissingAuthenticationTokenException",
+    "RequestEntityTooLarge",
+}
+
+_encoder = msgspec.json.Encoder()
+
+
+def render_error(exc: StrataError, request: Request) -> Response:
+    try:
+        code, status = lookup(DYNAMODB_ERRORS, exc)
+    except KeyError:
+        code, status = DYNAMODB_ERRORS[InternalFault]
+        exc = InternalFault()
+    namespace = "com.amazon.coral.service" if code in _CORAL else "com.amazonaws.dynamodb.v20120810"
+    document: dict[str, object] = {
+        "__type": f"{namespace}#{code}",
+        "message": DYNAMODB_MESSAGES.get(type(exc), exc.message),
+    }
+    extra = getattr(exc, "document_fields", None)
+    if callable(extra):
+        document.update(extra())
+    return Response(
+        status=status,
+        headers=[("content-type", "application/x-amz-json-1.0")],
+        body=_encoder.encode(document),
+        error_code=code,
+    )

@@ -1,0 +1,160 @@
+"""The protocol layer's vocabulary: one request in, one response out, over plain ASGI.
+
+``Request`` holds what every protocol needs already parsed (method, raw path, query,
+lower-cased headers) and a ``Body`` that streams the payload. After authentication the
+body yields only verified payload bytes: aws-chunked framing removed, every chunk
+signature or the payload hash checked; trailing checksums land in ``Body.trailers``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from strata import limits
+from strata.errors import BodyTooLarge, HeaderTooLarge, ProtocolError, StrataError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(8).upper()
+
+
+class Body:
+    """The request payload as an async stream of chunks; read at most once."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._source: AsyncIterator[bytes] = self._from_asgi()
+        self.trailers: dict[str, str] = {}
+        self.consumed = False
+
+    async def _from_asgi(self) -> AsyncIterator[bytes]:
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ProtocolError("IncompleteBody", "The client closed the connection.")
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    def wrap(self, transform: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]]) -> None:
+        """Put a decoding/verifying stage in front of the consumer (used by SigV4)."""
+        self._source = transform(self._source)
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self.consumed = True
+        return self._source
+
+    async def read(self, max_bytes: int) -> bytes:
+        """The whole payload; ``BodyTooLarge`` past ``max_bytes``."""
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in self:
+            size += len(chunk)
+            if size > max_bytes:
+                raise BodyTooLarge()
+            parts.append(chunk)
+        return b"".join(parts)
+
+    async def drain(self) -> None:
+        """Discard what the client still sends, so the connection can be reused."""
+        if not self.consumed:
+            try:
+                async for _ in self:
+                    pass
+            except Exception:
+                pass
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    raw_path: str  # path exactly as sent, still percent-encoded
+    query_string: str
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ","
+    body: Body
+    request_id: str
+    client_host: str = ""
+    query: dict[str, str] = field(default_factory=dict)  # decoded; first value of each name
+    access_key: str | None = None  # set once SigV4 verified the request
+    content_sha256: str | None = None
+    operation: str = "unknown"  # set by the protocol's router, for metrics and logs
+
+    @classmethod
+    def from_scope(cls, scope: Scope, receive: Receive) -> Request:
+        headers: dict[str, str] = {}
+        total = 0
+        raw_headers = scope["headers"]
+        if len(raw_headers) > limits.header_count_max:
+            raise HeaderTooLarge()
+        for name_b, value_b in raw_headers:
+            total += len(name_b) + len(value_b)
+            name = name_b.decode("latin-1").lower()
+            value = value_b.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        if total > limits.header_bytes_max:
+            raise HeaderTooLarge()
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        if "?" in path:
+            path = path.split("?", 1)[0]
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        query: dict[str, str] = {}
+        for name, value in parse_qsl(query_string, keep_blank_values=True):
+            query.setdefault(name, value)
+        client = scope.get("client")
+        return cls(
+            method=scope["method"],
+            raw_path=path,
+            query_string=query_string,
+            headers=headers,
+            body=Body(receive),
+            request_id=new_request_id(),
+            client_host=client[0] if client else "",
+            query=query,
+        )
+
+
+@dataclass(slots=True)
+class FileRange:
+    """Bytes of a file to send as they are: the server may use zero-copy sendfile."""
+
+    path: str
+    offset: int
+    length: int
+
+
+@dataclass(slots=True)
+class Response:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None  # when set, sent chunk by chunk
+    files: list[FileRange] | None = None  # when set, sent from disk
+    length: int | None = None  # Content-Length for stream/files bodies
+    error_code: str | None = None  # for metrics and the access log
+
+
+class ProtocolApi(Protocol):
+    """One protocol (S3, DynamoDB, DynamoDB Streams) behind the shared port."""
+
+    name: str  # "s3", "dynamodb", "streams": the metrics label
+    request_id_header: str  # "x-amz-request-id" or "x-amzn-RequestId"
+
+    async def handle(self, request: Request) -> Response:
+        """Answer an authenticated request; raise ``StrataError`` for client errors."""
+        ...
+
+    def error_response(self, exc: StrataError, request: Request) -> Response:
+        """Render an error in the protocol's format (XML for S3, JSON for DynamoDB)."""
+        ...

@@ -1,0 +1,72 @@
+"""S3's names for Strata's errors, and the XML error document.
+
+One table maps each ``StrataError`` type to S3's (code, HTTP status); it is looked up along
+the exception's class hierarchy, so a subclass inherits its parent's mapping unless it has
+its own. Service-layer errors are added here as the S3 service grows.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from xml.sax.saxutils import escape
+
+from strata.api.http import Request, Response
+from strata.api.sigv4 import MissingAuthentication
+from strata.errors import (
+    AuthorizationHeaderMalformed,
+    AuthorizationQueryParametersError,
+    BodyTooLarge,
+    ContentSha256Mismatch,
+    HeaderTooLarge,
+    InternalFault,
+    InvalidAccessKeyId,
+    MissingSecurityHeader,
+    RequestExpired,
+    RequestTimeTooSkewed,
+    SignatureDoesNotMatch,
+    StrataError,
+    lookup,
+)
+
+S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
+    InvalidAccessKeyId: ("InvalidAccessKeyId", 403),
+    SignatureDoesNotMatch: ("SignatureDoesNotMatch", 403),
+    ContentSha256Mismatch: ("XAmzContentSHA256Mismatch", 400),
+    RequestTimeTooSkewed: ("RequestTimeTooSkewed", 403),
+    RequestExpired: ("AccessDenied", 403),
+    MissingSecurityHeader: ("MissingSecurityHeader", 400),
+    AuthorizationHeaderMalformed: ("AuthorizationHeaderMalformed", 400),
+    AuthorizationQueryParametersError: ("AuthorizationQueryParametersError", 400),
+    MissingAuthentication: ("AccessDenied", 403),
+    HeaderTooLarge: ("RequestHeaderSectionTooLarge", 400),
+    BodyTooLarge: ("EntityTooLarge", 400),
+    InternalFault: ("InternalError", 500),
+}
+
+# Where S3's wording differs from the message the error was raised with.
+S3_MESSAGES: Final[dict[type[StrataError], str]] = {
+    MissingAuthentication: "Access Denied",
+}
+
+
+def error_document(code: str, message: str, request_id: str, details: dict[str, str]) -> bytes:
+    fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in details.items())
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{escape(message)}</Message>{fields}"
+        f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
+    ).encode()
+
+
+def render_error(exc: StrataError, request: Request) -> Response:
+    try:
+        code, status = lookup(S3_ERRORS, exc)
+    except KeyError:
+        code, status = S3_ERRORS[InternalFault]
+        exc = InternalFault()
+    message = S3_MESSAGES.get(type(exc), exc.message)
+    body = error_document(code, message, request.request_id, exc.details)
+    headers = [("content-type", "application/xml")]
+    if request.method == "HEAD":
+        body = b""
+    return Response(status=status, headers=headers, body=body, error_code=code)

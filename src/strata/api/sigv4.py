@@ -1,0 +1,436 @@
+"""AWS Signature Version 4: header and presigned-query authentication, payload checks.
+
+``authenticate`` verifies the request signature and then puts a verifying stage in front
+of the body, so a handler can only ever read payload bytes that passed:
+  - a hex ``x-amz-content-sha256``: the SHA-256 of the whole body, checked at its end;
+  - ``UNSIGNED-PAYLOAD``: nothing to check;
+  - ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]``: aws-chunked framing, every chunk
+    signature chained from the seed signature, and the trailer signature;
+  - ``STREAMING-UNSIGNED-PAYLOAD-TRAILER``: aws-chunked framing with trailing checksums.
+A failure raises while the handler reads, before it commits anything.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Final, Protocol
+from urllib.parse import quote, unquote
+
+from strata import limits
+from strata.api.http import Request
+from strata.errors import (
+    AuthorizationHeaderMalformed,
+    AuthorizationQueryParametersError,
+    ContentSha256Mismatch,
+    InvalidAccessKeyId,
+    MissingSecurityHeader,
+    ProtocolError,
+    RequestExpired,
+    RequestTimeTooSkewed,
+    SignatureDoesNotMatch,
+    StrataError,
+)
+
+ALGORITHM: Final = "AWS4-HMAC-SHA256"
+UNSIGNED_PAYLOAD: Final = "UNSIGNED-PAYLOAD"
+STREAMING_SIGNED: Final = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+STREAMING_SIGNED_TRAILER: Final = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+STREAMING_UNSIGNED_TRAILER: Final = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+EMPTY_SHA256: Final = hashlib.sha256(b"").hexdigest()
+
+
+class MissingAuthentication(StrataError):
+    """The request carries no signature at all (anonymous)."""
+
+    default_message = "Request is missing Authentication Token"
+
+
+class SecretLookup(Protocol):
+    def secret_for(self, access_key: str) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    access_key: str
+    date: str  # yyyymmdd
+    region: str
+    service: str
+
+    @property
+    def scope(self) -> str:
+        return f"{self.date}/{self.region}/{self.service}/aws4_request"
+
+
+_key_cache: dict[tuple[str, str, str, str], bytes] = {}
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The derived key for one day, region and service; cached since it is the same all day."""
+    cache_key = (secret, date, region, service)
+    key = _key_cache.get(cache_key)
+    if key is None:
+        k = hmac.digest(("AWS4" + secret).encode(), date.encode(), "sha256")
+        k = hmac.digest(k, region.encode(), "sha256")
+        k = hmac.digest(k, service.encode(), "sha256")
+        key = hmac.digest(k, b"aws4_request", "sha256")
+        if len(_key_cache) > 1024:
+            _key_cache.clear()
+        _key_cache[cache_key] = key
+    return key
+
+
+def uri_encode(value: str, safe: str = "") -> str:
+    """AWS's URI encoding: everything but A-Z a-z 0-9 - _ . ~ (and ``safe``) as %XX."""
+    return quote(value, safe="-_.~" + safe)
+
+
+def canonical_query(query_string: str, exclude: str | None = None) -> str:
+    pairs: list[tuple[str, str]] = []
+    for part in query_string.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name = unquote(name.replace("+", " "))
+        if name == exclude:
+            continue
+        value = unquote(value.replace("+", " "))
+        pairs.append((uri_encode(name), uri_encode(value)))
+    pairs.sort()
+    return "&".join(f"{n}={v}" for n, v in pairs)
+
+
+def _canonical_headers(request: Request, signed: list[str]) -> str:
+    lines = []
+    for name in signed:
+        value = request.headers.get(name)
+        if value is None:
+            raise SignatureDoesNotMatch()
+        lines.append(f"{name}:{' '.join(value.split())}\n")
+    return "".join(lines)
+
+
+def _canonical_uris(request: Request, service: str) -> list[str]:
+    """Candidates for the canonical URI: S3 encodes the path once, others twice."""
+    raw = request.raw_path or "/"
+    decoded = unquote(raw)
+    if service == "s3":
+        normalized = uri_encode(decoded, safe="/")
+        return [normalized] if normalized == raw else [normalized, raw]
+    return [uri_encode(raw, safe="/")]
+
+
+def _string_to_sign(amz_date: str, credential: Credential, canonical_request: str) -> str:
+    digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+    return f"{ALGORITHM}\n{amz_date}\n{credential.scope}\n{digest}"
+
+
+def _signature(key: bytes, string_to_sign: str) -> str:
+    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _parse_credential(value: str, error: type[StrataError]) -> Credential:
+    parts = value.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
+        raise error(
+            "The authorization header is malformed; the Credential is mal-formed; "
+            'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
+        )
+    return Credential(parts[0], parts[1], parts[2], parts[3])
+
+
+def _parse_amz_date(value: str) -> float:
+    try:
+        return float(calendar.timegm(time.strptime(value, "%Y%m%dT%H%M%SZ")))
+    except ValueError:
+        try:
+            return float(calendar.timegm(time.strptime(value, "%a, %d %b %Y %H:%M:%S GMT")))
+        except ValueError:
+            raise AuthorizationHeaderMalformed(
+                "Invalid date format header, expected to be in ISO8601, RFC 2616 format."
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    credential: Credential
+    signed_headers: list[str]
+    signature: str
+    amz_date: str
+    payload_hash: str
+    presigned: bool
+
+
+def _parse_header_auth(request: Request, header: str) -> _Parsed:
+    if not header.startswith(ALGORITHM + " "):
+        raise AuthorizationHeaderMalformed(
+            "The authorization mechanism you have provided is not supported. "
+            "Please use AWS4-HMAC-SHA256."
+        )
+    fields: dict[str, str] = {}
+    for item in header[len(ALGORITHM) + 1 :].split(","):
+        name, sep, value = item.strip().partition("=")
+        if not sep:
+            raise AuthorizationHeaderMalformed()
+        fields[name] = value
+    try:
+        credential = _parse_credential(fields["Credential"], AuthorizationHeaderMalformed)
+        signed = fields["SignedHeaders"].split(";")
+        signature = fields["Signature"]
+    except KeyError:
+        raise AuthorizationHeaderMalformed()
+    amz_date = request.headers.get("x-amz-date") or request.headers.get("date")
+    if not amz_date:
+        raise MissingSecurityHeader("AWS authentication requires a valid Date or x-amz-date header")
+    payload = request.headers.get("x-amz-content-sha256")
+    if payload is None:
+        if credential.service == "s3":
+            raise ProtocolError(
+                "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"
+            )
+        payload = ""  # computed from the body below
+    return _Parsed(credential, signed, signature, amz_date, payload, presigned=False)
+
+
+def _parse_query_auth(request: Request) -> _Parsed:
+    q = request.query
+    try:
+        if q["X-Amz-Algorithm"] != ALGORITHM:
+            raise AuthorizationQueryParametersError(
+                'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"'
+            )
+        credential = _parse_credential(q["X-Amz-Credential"], AuthorizationQueryParametersError)
+        signed = q["X-Amz-SignedHeaders"].split(";")
+        signature = q["X-Amz-Signature"]
+        amz_date = q["X-Amz-Date"]
+        expires_s = int(q["X-Amz-Expires"])
+    except (KeyError, ValueError):
+        raise AuthorizationQueryParametersError()
+    if expires_s < 0 or expires_s > limits.presign_expiry_s_max:
+        raise AuthorizationQueryParametersError(
+            "X-Amz-Expires must be less than a week (in seconds) that is 604800"
+        )
+    payload = q.get("X-Amz-Content-Sha256") or request.headers.get(
+        "x-amz-content-sha256", UNSIGNED_PAYLOAD
+    )
+    return _Parsed(credential, signed, signature, amz_date, payload, presigned=True)
+
+
+async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Credential:
+    """Verify the request's signature; arm the body's payload checks. Raises ``AuthError``."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        parsed = _parse_header_auth(request, header)
+    elif "X-Amz-Signature" in request.query or "X-Amz-Algorithm" in request.query:
+        parsed = _parse_query_auth(request)
+    else:
+        raise MissingAuthentication()
+
+    credential = parsed.credential
+    secret = keys.secret_for(credential.access_key)
+    if secret is None:
+        raise InvalidAccessKeyId()
+    request_s = _parse_amz_date(parsed.amz_date)
+    if parsed.presigned:
+        expires_s = int(request.query["X-Amz-Expires"])
+        if now_s > request_s + expires_s:
+            raise RequestExpired()
+        if request_s - now_s > limits.clock_skew_s_max:
+            raise RequestExpired("Request is not valid yet")
+    elif abs(now_s - request_s) > limits.clock_skew_s_max:
+        raise RequestTimeTooSkewed()
+    if "host" not in parsed.signed_headers:
+        raise SignatureDoesNotMatch()
+
+    payload_hash = parsed.payload_hash
+    if not payload_hash:  # non-S3 header auth without the header: hash the (small) body
+        body = await request.body.read(limits.dynamodb_body_bytes_max)
+        payload_hash = hashlib.sha256(body).hexdigest()
+        request.body.wrap(lambda _source: _replay(body))
+
+    key = signing_key(secret, credential.date, credential.region, credential.service)
+    headers_part = _canonical_headers(request, parsed.signed_headers)
+    signed_part = ";".join(parsed.signed_headers)
+    query = canonical_query(
+        request.query_string, exclude="X-Amz-Signature" if parsed.presigned else None
+    )
+    for uri in _canonical_uris(request, credential.service):
+        canonical_request = (
+            f"{request.method}\n{uri}\n{query}\n{headers_part}\n{signed_part}\n{payload_hash}"
+        )
+        string_to_sign = _string_to_sign(parsed.amz_date, credential, canonical_request)
+        if hmac.compare_digest(_signature(key, string_to_sign), parsed.signature):
+            break
+    else:
+        raise SignatureDoesNotMatch()
+
+    request.access_key = credential.access_key
+    request.content_sha256 = payload_hash
+    _arm_payload_checks(request, payload_hash, key, parsed, credential)
+    return credential
+
+
+async def _replay(body: bytes) -> AsyncIterator[bytes]:
+    if body:
+        yield body
+
+
+def _arm_payload_checks(
+    request: Request, payload_hash: str, key: bytes, parsed: _Parsed, credential: Credential
+) -> None:
+    if payload_hash == UNSIGNED_PAYLOAD:
+        return
+    if payload_hash in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER):
+        chain = _ChunkSigner(key, parsed.amz_date, credential.scope, parsed.signature)
+        request.body.wrap(lambda source: decode_aws_chunked(source, request.body.trailers, chain))
+        return
+    if payload_hash == STREAMING_UNSIGNED_TRAILER:
+        request.body.wrap(lambda source: decode_aws_chunked(source, request.body.trailers, None))
+        return
+    if len(payload_hash) != 64:
+        raise ProtocolError(
+            "InvalidArgument",
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+        )
+    request.body.wrap(lambda source: _check_sha256(source, payload_hash))
+
+
+async def _check_sha256(source: AsyncIterator[bytes], expected_hex: str) -> AsyncIterator[bytes]:
+    digest = hashlib.sha256()
+    async for chunk in source:
+        digest.update(chunk)
+        yield chunk
+    if digest.hexdigest() != expected_hex.lower():
+        raise ContentSha256Mismatch()
+
+
+class _ChunkSigner:
+    """The chain of chunk signatures: each one signs its data and the one before it."""
+
+    def __init__(self, key: bytes, amz_date: str, scope: str, seed_signature: str) -> None:
+        self.key = key
+        self.prefix = f"AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n"
+        self.trailer_prefix = f"AWS4-HMAC-SHA256-TRAILER\n{amz_date}\n{scope}\n"
+        self.previous = seed_signature
+
+    def check_chunk(self, data_sha256_hex: str, signature: str | None) -> None:
+        to_sign = f"{self.prefix}{self.previous}\n{EMPTY_SHA256}\n{data_sha256_hex}"
+        expected = _signature(self.key, to_sign)
+        if signature is None or not hmac.compare_digest(expected, signature):
+            raise SignatureDoesNotMatch()
+        self.previous = expected
+
+    def check_trailer(self, canonical_trailers: str, signature: str | None) -> None:
+        digest = hashlib.sha256(canonical_trailers.encode()).hexdigest()
+        expected = _signature(self.key, f"{self.trailer_prefix}{self.previous}\n{digest}")
+        if signature is None or not hmac.compare_digest(expected, signature):
+            raise SignatureDoesNotMatch()
+
+
+def _incomplete(detail: str) -> ProtocolError:
+    return ProtocolError("IncompleteBody", f"The request body is malformed: {detail}")
+
+
+class _Reader:
+    """Pulls framing lines and data out of an async byte source without re-joining data."""
+
+    def __init__(self, source: AsyncIterator[bytes]) -> None:
+        self._source = source.__aiter__()
+        self._buf = b""
+        self._pos = 0
+
+    async def _fill(self) -> bool:
+        try:
+            chunk = await self._source.__anext__()
+        except StopAsyncIteration:
+            return False
+        self._buf = self._buf[self._pos :] + chunk
+        self._pos = 0
+        return True
+
+    async def line(self, limit: int = 4096) -> bytes | None:
+        """A CRLF-terminated line without its CRLF; None at a clean end of input."""
+        while True:
+            end = self._buf.find(b"\r\n", self._pos)
+            if end >= 0:
+                line = self._buf[self._pos : end]
+                self._pos = end + 2
+                return line
+            if len(self._buf) - self._pos > limit:
+                raise _incomplete("framing line too long")
+            if not await self._fill():
+                if self._pos >= len(self._buf):
+                    return None
+                raise _incomplete("unexpected end of data")
+
+    async def data(self, size: int) -> AsyncIterator[bytes]:
+        remaining = size
+        while remaining:
+            if self._pos >= len(self._buf) and not await self._fill():
+                raise _incomplete("chunk shorter than its declared size")
+            take = min(remaining, len(self._buf) - self._pos)
+            if self._pos == 0 and take == len(self._buf):
+                piece = self._buf
+            else:
+                piece = self._buf[self._pos : self._pos + take]
+            self._pos += take
+            remaining -= take
+            yield piece
+
+
+async def decode_aws_chunked(
+    source: AsyncIterator[bytes], trailers: dict[str, str], signer: _ChunkSigner | None
+) -> AsyncIterator[bytes]:
+    """Strip aws-chunked framing; check chunk and trailer signatures when signed."""
+    reader = _Reader(source)
+    while True:
+        header = await reader.line()
+        if header is None:
+            raise _incomplete("missing final chunk")
+        size_hex, _, extension = header.partition(b";")
+        try:
+            size = int(size_hex, 16)
+        except ValueError:
+            raise _incomplete("bad chunk size")
+        if size < 0:
+            raise _incomplete("bad chunk size")
+        signature = None
+        if extension.startswith(b"chunk-signature="):
+            signature = extension[len(b"chunk-signature=") :].decode("latin-1")
+        digest = hashlib.sha256() if signer is not None else None
+        async for piece in reader.data(size):
+            if digest is not None:
+                digest.update(piece)
+            yield piece
+        if signer is not None:
+            assert digest is not None
+            signer.check_chunk(digest.hexdigest(), signature)
+        if size == 0:
+            break
+        if await reader.line() != b"":
+            raise _incomplete("chunk data not followed by CRLF")
+    # Trailers, then an empty line (or the end of input).
+    canonical: list[str] = []
+    trailer_signature: str | None = None
+    while True:
+        line = await reader.line()
+        if not line:
+            break
+        name, sep, value = line.decode("latin-1").partition(":")
+        if not sep:
+            raise _incomplete("malformed trailer")
+        name = name.strip().lower()
+        value = value.strip()
+        if name == "x-amz-trailer-signature":
+            trailer_signature = value
+        else:
+            trailers[name] = value
+            canonical.append(f"{name}:{value}\n")
+    if signer is not None and (canonical or trailer_signature is not None):
+        signer.check_trailer("".join(canonical), trailer_signature)

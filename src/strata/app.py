@@ -1,0 +1,89 @@
+"""Composition root: engine -> storage -> services -> protocols -> one ASGI app.
+
+The only module that knows every layer. Services receive a ``Store`` and never learn
+whether it is local or (later) a cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from strata.api.asgi import StrataApp
+from strata.api.dynamodb.handler import DynamoDbApi
+from strata.api.metrics import Metrics
+from strata.api.s3.handler import S3Api
+from strata.config import Config
+from strata.credentials import KeyPair, KeyRing, generate_pair
+from strata.storage import spaces
+from strata.storage.blobs import BlobStore
+from strata.storage.clock import SystemClock
+from strata.storage.store import LocalStore
+
+log = logging.getLogger("strata")
+
+
+@dataclass
+class Strata:
+    """A running server's parts, for the server runner and for tests."""
+
+    config: Config
+    app: StrataApp
+    store: LocalStore
+    blobs: BlobStore
+    keys: KeyRing
+    root: KeyPair
+    root_generated: bool
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def ensure_root(config: Config, keys: KeyRing) -> tuple[KeyPair, bool]:
+    """The root key pair: from the environment, else the stored one, else a new one."""
+    keys.load()
+    if config.root_access_key and config.root_secret_key:
+        wanted = KeyPair(config.root_access_key, config.root_secret_key, True)
+        current = keys.root()
+        if current is None or (current.access_key, current.secret_key) != (
+            wanted.access_key,
+            wanted.secret_key,
+        ):
+            keys.set_root(wanted)
+        return wanted, False
+    current = keys.root()
+    if current is not None:
+        return current, False
+    pair = generate_pair(root=True)
+    keys.set_root(pair)
+    return pair, True
+
+
+def build(config: Config) -> Strata:
+    data_dir = os.path.abspath(config.data_dir)
+    os.makedirs(data_dir, exist_ok=True)
+    clock = SystemClock(config.clock_offset_s)
+    store = LocalStore(os.path.join(data_dir, "db"), clock)
+    blobs = BlobStore(os.path.join(data_dir, "blobs"))
+    removed = blobs.collect_garbage(
+        lambda blob_id: store.get(spaces.BLOB_REFS, blob_id.encode()) is not None
+    )
+    if removed:
+        log.info("removed %d unreferenced or partial blob files", removed)
+    keys = KeyRing(data_dir)
+    root, generated = ensure_root(config, keys)
+    metrics = Metrics()
+    metrics.gauges["strata_wal_fsyncs_total"] = lambda: float(store.fsyncs)
+    app = StrataApp(
+        s3=S3Api(),
+        dynamodb=DynamoDbApi(),
+        streams=None,
+        keys=keys,
+        clock=clock,
+        metrics=metrics,
+        auth_enabled=config.auth,
+    )
+    strata = Strata(config, app, store, blobs, keys, root, generated)
+    app.shutdown_hooks.append(strata.close)
+    return strata

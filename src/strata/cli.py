@@ -1,0 +1,119 @@
+"""The ``strata`` command: run the server, manage access keys, benchmark endpoints."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from strata import __version__
+from strata.config import ConfigError, load
+
+
+def _server(args: argparse.Namespace) -> int:
+    from strata.server import serve
+
+    try:
+        config = load(
+            args.config,
+            {"host": args.host, "port": args.port, "data_dir": args.data_dir},
+        )
+    except ConfigError as exc:
+        print(f"strata: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return serve(config)
+
+
+def _data_dir(args: argparse.Namespace) -> str:
+    if args.data_dir:
+        return str(args.data_dir)
+    try:
+        return load(args.config).data_dir
+    except ConfigError as exc:
+        print(f"strata: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from strata.credentials import KeyRing, generate_pair
+
+    data_dir = _data_dir(args)
+    ring = KeyRing(data_dir)
+    if args.action == "create":
+        pair = generate_pair()
+        ring.add(pair)
+        print(f"AWS_ACCESS_KEY_ID={pair.access_key}")
+        print(f"AWS_SECRET_ACCESS_KEY={pair.secret_key}")
+        print(f"(stored in {ring.path}; a running server picks it up within a second)")
+        return 0
+    if args.action == "list":
+        pairs = ring.pairs()
+        if not pairs:
+            print(f"no keys in {ring.path} (the server creates the root key at first start)")
+            return 0
+        for pair in pairs:
+            created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(pair.created_s))
+            secret = pair.secret_key if args.show_secrets else pair.secret_key[:4] + "…"
+            role = "root" if pair.root else "user"
+            print(f"{pair.access_key}  {secret}  {role}  created {created} UTC")
+        return 0
+    # delete
+    pair = next((p for p in ring.pairs() if p.access_key == args.access_key), None)
+    if pair is None:
+        print(f"strata: no access key {args.access_key} in {ring.path}", file=sys.stderr)
+        return 1
+    if pair.root:
+        print(
+            "strata: the root key cannot be deleted (set STRATA_ROOT_* to replace it)",
+            file=sys.stderr,
+        )
+        return 1
+    ring.remove(args.access_key)
+    print(f"deleted {args.access_key}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        from strata.bench.command import run
+
+        return run(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="strata", description="S3- and DynamoDB-compatible storage on one durable core."
+    )
+    parser.add_argument("--version", action="version", version=f"strata {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    server = commands.add_parser("server", help="run the server")
+    server.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    server.add_argument("--port", type=int, help="port for every service (default 4566)")
+    server.add_argument("--data-dir", help="where data lives (default ./data)")
+    server.add_argument("--config", help="TOML configuration file")
+    server.set_defaults(func=_server)
+
+    keys = commands.add_parser("keys", help="manage access keys")
+    keys_actions = keys.add_subparsers(dest="action", required=True)
+    for name, text in (("create", "create an access key"), ("list", "list access keys")):
+        sub = keys_actions.add_parser(name, help=text)
+        sub.add_argument("--data-dir")
+        sub.add_argument("--config")
+        if name == "list":
+            sub.add_argument("--show-secrets", action="store_true")
+    delete = keys_actions.add_parser("delete", help="delete an access key")
+    delete.add_argument("access_key")
+    delete.add_argument("--data-dir")
+    delete.add_argument("--config")
+    keys.set_defaults(func=_keys)
+
+    commands.add_parser("bench", help="benchmark an S3 or DynamoDB endpoint (strata bench -h)")
+
+    args = parser.parse_args(argv)
+    os.umask(0o022)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

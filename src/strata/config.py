@@ -1,0 +1,102 @@
+"""Server configuration: defaults, then a TOML file, then ``STRATA_*`` variables, then flags.
+
+Every value is checked once at start-up; a bad one stops the server with a message that
+names the setting, where it came from and what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import msgspec
+
+
+class ConfigError(Exception):
+    """A configuration value is missing, unreadable or out of range."""
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: str = "./data"
+    region: str = "us-east-1"
+    auth: bool = True  # SigV4 on every request; turn off only for experiments
+    root_access_key: str | None = None
+    root_secret_key: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = False  # one log line per request (costs throughput)
+    server: Literal["uvicorn", "granian"] = "uvicorn"
+    clock_offset_s: float = 0.0  # shifts the server's clock: lets tests jump in time
+
+    def __repr__(self) -> str:  # never print the secret
+        fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}
+        return f"Config({fields})"
+
+
+_FIELDS = set(Config.__struct_fields__)
+
+
+def _check(values: Mapping[str, Any], source: str) -> None:
+    for name in values:
+        if name not in _FIELDS:
+            raise ConfigError(
+                f"{source}: unknown setting '{name}' (known: {', '.join(sorted(_FIELDS))})"
+            )
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _FIELDS:
+        raw = environ.get("STRATA_" + name.upper())
+        if raw is not None:
+            values[name] = raw
+    return values
+
+
+def load(
+    path: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the configuration; raises ``ConfigError`` naming the bad setting."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("STRATA_CONFIG")
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                from_file = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist")
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}")
+        section = from_file.get("strata", from_file)
+        _check(section, f"config file {path}")
+        merged.update(section)
+        sources.update({k: f"config file {path}" for k in section})
+    from_env = _from_env(environ)
+    merged.update(from_env)
+    sources.update({k: f"environment variable STRATA_{k.upper()}" for k in from_env})
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            merged[name] = value
+            sources[name] = f"--{name.replace('_', '-')}"
+    try:
+        config = msgspec.convert(merged, Config, strict=False)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        name = text.rsplit("$.", 1)[-1].strip("`") if "$." in text else "?"
+        where = sources.get(name, "configuration")
+        raise ConfigError(f"bad value for '{name}' (from {where}): {text.split(' - at')[0]}")
+    if not 0 < config.port < 65536:
+        raise ConfigError(
+            f"bad value for 'port' (from {sources.get('port', 'default')}): "
+            f"{config.port} is not a TCP port (1-65535)"
+        )
+    if (config.root_access_key is None) != (config.root_secret_key is None):
+        raise ConfigError("STRATA_ROOT_ACCESS_KEY and STRATA_ROOT_SECRET_KEY must be set together")
+    return config

@@ -1,0 +1,69 @@
+"""Run the ASGI app on an HTTP server (uvicorn with uvloop and httptools)."""
+
+from __future__ import annotations
+
+import logging
+
+from strata import __version__
+from strata.app import Strata, build
+from strata.config import Config
+from strata.credentials import FILE_NAME
+
+log = logging.getLogger("strata")
+
+
+def _banner(strata: Strata) -> str:
+    config = strata.config
+    endpoint = f"http://{config.host}:{config.port}"
+    lines = [
+        f"Strata {__version__}: S3 and DynamoDB on {endpoint}",
+        f"  data directory: {strata.store.engine.path.rsplit('/', 1)[0]}",
+    ]
+    if strata.root_generated:
+        lines += [
+            "  Root credentials were generated (shown only this once; stored with mode 0600 in",
+            f"  {config.data_dir}/{FILE_NAME}):",
+            f"    AWS_ACCESS_KEY_ID={strata.root.access_key}",
+            f"    AWS_SECRET_ACCESS_KEY={strata.root.secret_key}",
+        ]
+    else:
+        lines.append(
+            f"  credentials: `strata keys list --data-dir {config.data_dir}` shows the access keys"
+        )
+    lines.append(f"  try: aws --endpoint-url {endpoint} s3 ls")
+    return "\n".join(lines)
+
+
+def serve(config: Config) -> int:
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if config.access_log:
+        logging.getLogger("strata.access").setLevel(logging.INFO)
+    else:
+        logging.getLogger("strata.access").setLevel(logging.WARNING)
+    strata = build(config)
+    print(_banner(strata), flush=True)
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            strata.app,
+            host=config.host,
+            port=config.port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            access_log=False,
+            server_header=False,
+            log_level=config.log_level,
+            timeout_keep_alive=30,
+            backlog=2048,
+        )
+    )
+    try:
+        server.run()
+    finally:
+        strata.close()
+    return 0 if server.started else 1

@@ -1,0 +1,100 @@
+"""Start and stop a real ``strata server`` process for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ACCESS_KEY = "AKSATESTROOT00000000"
+SECRET_KEY = "test/secret/key/for/strata/e2e/0000000000"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+    log_path: Path
+    access_key: str = ACCESS_KEY
+    secret_key: str = SECRET_KEY
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hooks, no flushes; what was acknowledged must survive."""
+        self.process.kill()
+        self.process.wait()
+
+
+def start_server(
+    data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+) -> RunningServer:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir.parent / f"{data_dir.name}-server-{port}.log"
+    full_env = {
+        **os.environ,
+        "STRATA_ROOT_ACCESS_KEY": ACCESS_KEY,
+        "STRATA_ROOT_SECRET_KEY": SECRET_KEY,
+        "STRATA_LOG_LEVEL": "warning",
+        **(env or {}),
+    }
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "strata.cli",
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+        )
+    server = RunningServer(process, port, data_dir, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"strata server exited early:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.endpoint}/_strata/health", timeout=1) as reply:
+                if reply.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"strata server did not become healthy:\n{server.log()}")

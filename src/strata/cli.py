@@ -59,8 +59,8 @@ def _keys(args: argparse.Namespace) -> int:
             print(f"{pair.access_key}  {secret}  {role}  created {created} UTC")
         return 0
     # delete
-    pair = next((p for p in ring.pairs() if p.access_key == args.access_key), None)
-    if pair is None:
+    found = next((p for p in ring.pairs() if p.access_key == args.access_key), None)
+    if found is None:
         print(f"strata: no access key {args.access_key} in {ring.path}", file=sys.stderr)
         return 1
     if pair.root:
@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:
         from strata.bench.command import run
 
-        return run(argv[1:])
+        code: int = run(argv[1:])
+        return code
     parser = argparse.ArgumentParser(
         prog="strata", description="S3- and DynamoDB-compatible storage on one durable core."
     )

@@ -76,7 +76,10 @@ class AuthorizationHeaderMalformed(AuthError):
 
 
 class AuthorizationQueryParametersError(AuthError):
-    default_message = "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
+    default_message = (
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
+    )
 
 
 class RequestLimitExceeded(StrataError):

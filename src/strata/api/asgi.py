@@ -213,7 +213,7 @@ class StrataApp:
             "http.response.pathsend" in extensions
             and len(files) == 1
             and files[0].offset == 0
-            and os.path.getsize(files[0].path) == files[0].length
+            and files[0].whole_file
         ):
             await send({"type": "http.response.pathsend", "path": files[0].path})
             return files[0].length

@@ -132,6 +132,7 @@ class FileRange:
     path: str
     offset: int
     length: int
+    whole_file: bool = False  # the range is the entire file: eligible for pathsend
 
 
 @dataclass(slots=True)

@@ -71,9 +71,8 @@ class Metrics:
             "# TYPE strata_requests_total counter",
         ]
         for (service, op, status), n in sorted(self.requests.items()):
-            lines.append(
-                f'strata_requests_total{{service="{service}",operation="{op}",status="{status}"}} {n}'
-            )
+            labels = f'service="{service}",operation="{op}",status="{status}"'
+            lines.append(f"strata_requests_total{{{labels}}} {n}")
         lines += [
             "# HELP strata_errors_total Error responses by service and error code.",
             "# TYPE strata_errors_total counter",
@@ -109,9 +108,8 @@ class Metrics:
                 f'strata_request_duration_seconds_bucket{{{labels},le="+Inf"}} {cumulative}'
             )
             lines.append(f"strata_request_duration_seconds_count{{{labels}}} {cumulative}")
-            lines.append(
-                f"strata_request_duration_seconds_sum{{{labels}}} {self._latency_sums[(service, op)]}"
-            )
+            total_s = self._latency_sums[(service, op)]
+            lines.append(f"strata_request_duration_seconds_sum{{{labels}}} {total_s}")
         for name, read in sorted(self.gauges.items()):
             lines.append(f"# TYPE {name} gauge")
             lines.append(f"{name} {read()}")

@@ -77,7 +77,7 @@ class RocksEngine:
     def get_many(self, space: str, keys: list[bytes]) -> list[bytes | None]:
         if not keys:
             return []
-        values: list[bytes | None] = self._cfs[space].get(keys)
+        values: list[bytes | None] = self._cfs[space].get(keys)  # type: ignore[arg-type,assignment]
         return values
 
     def write(self, ops: Iterable[Op]) -> None:

@@ -45,7 +45,47 @@ def serve(config: Config) -> int:
         logging.getLogger("strata.access").setLevel(logging.WARNING)
     strata = build(config)
     print(_banner(strata), flush=True)
+    try:
+        if config.server == "granian":
+            return _serve_granian(strata)
+        return _serve_uvicorn(strata)
+    finally:
+        strata.close()
+
+
+def _serve_granian(strata: Strata) -> int:
+    """Granian's embedded server: Rust HTTP, our ASGI app on this process's uvloop."""
+    import asyncio
+    import signal
+
+    import uvloop
+    from granian.constants import Interfaces
+    from granian.server.embed import Server
+
+    config = strata.config
+    server = Server(
+        strata.app,
+        address=config.host,
+        port=config.port,
+        interface=Interfaces.ASGI,
+        backlog=2048,
+        log_enabled=False,
+    )
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.stop)
+        await server.serve()
+
+    uvloop.run(main())
+    return 0
+
+
+def _serve_uvicorn(strata: Strata) -> int:
     import uvicorn
+
+    config = strata.config
 
     server = uvicorn.Server(
         uvicorn.Config(
@@ -62,8 +102,5 @@ def serve(config: Config) -> int:
             backlog=2048,
         )
     )
-    try:
-        server.run()
-    finally:
-        strata.close()
+    server.run()
     return 0 if server.started else 1

@@ -144,15 +144,32 @@ def _parse_credential(value: str, error: type[StrataError]) -> Credential:
 
 
 def _parse_amz_date(value: str) -> float:
-    try:
-        return float(calendar.timegm(time.strptime(value, "%Y%m%dT%H%M%SZ")))
-    except ValueError:
+    """Seconds since the epoch of an ISO 8601 basic date (or, failing that, an RFC 1123 one)."""
+    if len(value) == 16 and value[8] == "T" and value[15] == "Z":
         try:
-            return float(calendar.timegm(time.strptime(value, "%a, %d %b %Y %H:%M:%S GMT")))
-        except ValueError:
-            raise AuthorizationHeaderMalformed(
-                "Invalid date format header, expected to be in ISO8601, RFC 2616 format."
+            return float(
+                calendar.timegm(
+                    (
+                        int(value[0:4]),
+                        int(value[4:6]),
+                        int(value[6:8]),
+                        int(value[9:11]),
+                        int(value[11:13]),
+                        int(value[13:15]),
+                        0,
+                        0,
+                        0,
+                    )
+                )
             )
+        except ValueError:
+            pass
+    try:
+        return float(calendar.timegm(time.strptime(value, "%a, %d %b %Y %H:%M:%S GMT")))
+    except ValueError:
+        raise AuthorizationHeaderMalformed(
+            "Invalid date format header, expected to be in ISO8601, RFC 2616 format."
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,18 +55,22 @@ class RunningServer:
 
 
 def start_server(
-    data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    inherit_root: bool = True,
 ) -> RunningServer:
+    """Start a server; with ``inherit_root=False`` it generates its own root key pair."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"{data_dir.name}-server-{port}.log"
-    full_env = {
-        **os.environ,
-        "STRATA_ROOT_ACCESS_KEY": ACCESS_KEY,
-        "STRATA_ROOT_SECRET_KEY": SECRET_KEY,
-        "STRATA_LOG_LEVEL": "warning",
-        **(env or {}),
-    }
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+    if inherit_root:
+        full_env["STRATA_ROOT_ACCESS_KEY"] = ACCESS_KEY
+        full_env["STRATA_ROOT_SECRET_KEY"] = SECRET_KEY
+    full_env["STRATA_LOG_LEVEL"] = "warning"
+    full_env.update(env or {})
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
             [

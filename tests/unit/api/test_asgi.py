@@ -110,4 +110,5 @@ def test_metrics_count_requests_and_errors() -> None:
 
 def test_health_endpoint() -> None:
     status, body, _ = call(make_app(), "GET", "/_strata/health", {})
-    assert status == 200 and b'"ok"' in body
+    assert status == 200
+    assert b'"ok"' in body

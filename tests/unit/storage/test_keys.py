@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from hypothesis import given
@@ -29,9 +30,9 @@ numbers = st.builds(
 def test_number_encoding_orders_as_numbers(values: list[Decimal]) -> None:
     by_bytes = sorted(values, key=encode_number)
     assert [v for v in by_bytes] == sorted(values) or all(
-        a <= b for a, b in zip(by_bytes, by_bytes[1:], strict=False)
+        a <= b for a, b in itertools.pairwise(by_bytes)
     )
-    for a, b in zip(by_bytes, by_bytes[1:], strict=False):
+    for a, b in itertools.pairwise(by_bytes):
         assert a <= b
 
 

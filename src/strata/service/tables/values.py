@@ -76,6 +76,7 @@ _ARITHMETIC: Final = Context(
     Emin=-999_999,
     traps=[InvalidOperation, Inexact, Overflow, DivisionByZero],
 )
+_ROUNDING: Final = Context(prec=NUMBER_DIGITS_MAX, Emax=999_999, Emin=-999_999, traps=[])
 ZERO: Final = Decimal(0)
 
 
@@ -135,6 +136,9 @@ def _arithmetic(op: str, left: Decimal, right: Decimal) -> str:
     try:
         result = _ARITHMETIC.add(left, right) if op == "+" else _ARITHMETIC.subtract(left, right)
     except Inexact:
+        # Too many digits; but a result out of range is reported as overflow/underflow.
+        rounded = _ROUNDING.add(left, right) if op == "+" else _ROUNDING.subtract(left, right)
+        _check_range(rounded.normalize(_ROUNDING))
         raise ValidationError(MSG_DIGITS)
     return format_number(_check_range(result))
 

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 from strata.api.asgi import StrataApp
 from strata.api.dynamodb.handler import DynamoDbApi
+from strata.api.dynamodb.streams import StreamsApi
 from strata.api.metrics import Metrics
 from strata.api.s3.handler import S3Api
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
+from strata.service.objects.buckets import BucketService
+from strata.service.objects.objects import ObjectService
 from strata.storage import spaces
 from strata.storage.blobs import BlobStore
 from strata.storage.clock import SystemClock
@@ -73,12 +76,13 @@ def build(config: Config) -> Strata:
         log.info("removed %d unreferenced or partial blob files", removed)
     keys = KeyRing(data_dir)
     root, generated = ensure_root(config, keys)
+    buckets = BucketService(store)
     metrics = Metrics()
     metrics.gauges["strata_wal_fsyncs_total"] = lambda: float(store.fsyncs)
     app = StrataApp(
-        s3=S3Api(),
-        dynamodb=DynamoDbApi(),
-        streams=None,
+        s3=S3Api(buckets, ObjectService(store, blobs, buckets), config.region),
+        dynamodb=DynamoDbApi(store, region=config.region),
+        streams=StreamsApi(),
         keys=keys,
         clock=clock,
         metrics=metrics,

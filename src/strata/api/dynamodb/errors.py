@@ -27,6 +27,20 @@ from strata.errors import (
     StrataError,
     lookup,
 )
+from strata.service.tables.errors import (
+    ConditionalCheckFailed,
+    SerializationError,
+    TablesError,
+    ValidationError,
+)
+from strata.service.tables.service_errors import (
+    IdempotentParameterMismatch,
+    LimitExceeded,
+    ResourceInUse,
+    ResourceNotFound,
+    TransactionCanceled,
+    TransactionConflict,
+)
 
 DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     InvalidAccessKeyId: ("UnrecognizedClientException", 400),
@@ -41,6 +55,16 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     HeaderTooLarge: ("ValidationException", 400),
     BodyTooLarge: ("RequestEntityTooLarge", 413),
     InternalFault: ("InternalServerError", 500),
+    TablesError: ("ValidationException", 400),
+    ValidationError: ("ValidationException", 400),
+    SerializationError: ("SerializationException", 400),
+    ConditionalCheckFailed: ("ConditionalCheckFailedException", 400),
+    ResourceNotFound: ("ResourceNotFoundException", 400),
+    ResourceInUse: ("ResourceInUseException", 400),
+    LimitExceeded: ("LimitExceededException", 400),
+    TransactionCanceled: ("TransactionCanceledException", 400),
+    TransactionConflict: ("TransactionConflictException", 400),
+    IdempotentParameterMismatch: ("IdempotentParameterMismatchException", 400),
 }
 
 DYNAMODB_MESSAGES: Final[dict[type[StrataError], str]] = {
@@ -60,6 +84,7 @@ _CORAL: Final = {
     "IncompleteSignatureException",
     "MissingAuthenticationTokenException",
     "RequestEntityTooLarge",
+    "SerializationException",
 }
 
 _encoder = msgspec.json.Encoder()
@@ -71,7 +96,12 @@ def render_error(exc: StrataError, request: Request) -> Response:
     except KeyError:
         code, status = DYNAMODB_ERRORS[InternalFault]
         exc = InternalFault()
-    namespace = "com.amazon.coral.service" if code in _CORAL else "com.amazonaws.dynamodb.v20120810"
+    if code == "ValidationException":
+        namespace = "com.amazon.coral.validate"
+    elif code in _CORAL:
+        namespace = "com.amazon.coral.service"
+    else:
+        namespace = "com.amazonaws.dynamodb.v20120810"
     document: dict[str, object] = {
         "__type": f"{namespace}#{code}",
         "message": DYNAMODB_MESSAGES.get(type(exc), exc.message),
@@ -79,6 +109,8 @@ def render_error(exc: StrataError, request: Request) -> Response:
     extra = getattr(exc, "document_fields", None)
     if callable(extra):
         document.update(extra())
+    elif isinstance(exc, ConditionalCheckFailed) and exc.item is not None:
+        document["Item"] = exc.item
     return Response(
         status=status,
         headers=[("content-type", "application/x-amz-json-1.0")],

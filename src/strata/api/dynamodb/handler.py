@@ -1,20 +1,130 @@
-"""The DynamoDB protocol entry point: decode JSON, call the tables service, encode."""
+"""The DynamoDB protocol entry point: decode JSON, check the model, call the service, encode.
+
+Routing is one dict lookup on the operation name. Each request is checked against the
+botocore model's top-level constraints (required members, enums, lengths, ranges) with
+AWS's "N validation errors detected" message before the service sees it; the service
+checks the semantics. Responses are encoded with msgspec; stored items are spliced in as
+raw JSON (``msgspec.Raw``) without being decoded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import msgspec
+
+from strata import limits
 from strata.api.dynamodb.errors import render_error
+from strata.api.dynamodb.model import MEMBERS
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
+from strata.service.tables.constraints import Constraints
+from strata.service.tables.errors import SerializationError
+from strata.service.tables.service import TableOperations
+from strata.storage.store import Store
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+CONTENT_TYPE: Final = "application/x-amz-json-1.0"
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
+_encode = msgspec.json.Encoder().encode
+
+_JSON_TYPES: Final[dict[str, tuple[type, ...]]] = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "list": (list,),
+    "map": (dict,),
+    "structure": (dict,),
+    "blob": (str,),
+    "double": (int, float),
+}
+
+
+def check_model(operation: str, req: dict[str, Any]) -> None:
+    """AWS's model-level validation for the top-level members of ``req``."""
+    members = MEMBERS.get(operation)
+    if members is None:
+        return
+    checks = Constraints()
+    for name, path, required, kind, enum, low, high in members:
+        value = req.get(name)
+        if value is None:
+            if required:
+                if name == "TableName":
+                    checks.table_name(None)
+                else:
+                    checks.not_null(None, path)
+            continue
+        allowed = _JSON_TYPES.get(kind)
+        if allowed is not None and (
+            not isinstance(value, allowed) or (kind != "boolean" and isinstance(value, bool))
+        ):
+            raise SerializationError(_type_message(kind, value))
+        if name == "TableName":
+            checks.table_name(value)
+        elif name == "IndexName":
+            checks.index_name(value, path)
+        elif enum is not None:
+            checks.enum(value, path, enum)
+        elif kind in ("integer", "long"):
+            checks.range(value, path, low, high)
+        elif kind in ("string", "list", "map") and (low is not None or high is not None):
+            checks.length(value, path, low, high)
+    checks.raise_if_any()
+
+
+def _type_message(kind: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return "Start of structure or map found where not expected."
+    if isinstance(value, list):
+        return "Start of list found where not expected"
+    if kind == "string":
+        return (
+            "NUMBER_VALUE cannot be converted to String"
+            if isinstance(value, int | float)
+            else "Unexpected value type in payload"
+        )
+    if kind in ("integer", "long"):
+        return (
+            "STRING_VALUE can not be converted to an Integer"
+            if isinstance(value, str)
+            else "Unexpected value type in payload"
+        )
+    if kind == "boolean":
+        return "Unexpected value type in payload"
+    return "Unexpected value type in payload"
 
 
 class DynamoDbApi:
     name = "dynamodb"
     request_id_header = "x-amzn-RequestId"
 
+    def __init__(self, store: Store | None = None, region: str = "us-east-1") -> None:
+        self.tables = TableOperations(store, region) if store is not None else None
+        self.routes: dict[str, Handler] = self.tables.routes() if self.tables else {}
+
     async def handle(self, request: Request) -> Response:
         target = request.headers.get("x-amz-target", "")
-        request.operation = target.partition(".")[2] or "unknown"
-        raise ProtocolError("UnknownOperationException", "", 400)
+        operation = target.partition(".")[2]
+        request.operation = operation or "unknown"
+        route = self.routes.get(operation)
+        if route is None:
+            raise ProtocolError("UnknownOperationException", "", 400)
+        body = await request.body.read(limits.dynamodb_body_bytes_max)
+        try:
+            req = _decode(body) if body else {}
+        except msgspec.DecodeError:
+            raise SerializationError("Start of structure or map found where not expected.")
+        check_model(operation, req)
+        result = await route(req)
+        return Response(
+            status=200,
+            headers=[("content-type", CONTENT_TYPE)],
+            body=_encode(result),
+        )
 
     def error_response(self, exc: StrataError, request: Request) -> Response:
         return render_error(exc, request)

@@ -1,0 +1,63 @@
+"""Capacity units as AWS counts them, and the ConsumedCapacity document.
+
+A read unit covers 4 KB of a strongly consistent read (half for eventually consistent,
+double in a transaction); a write unit covers 1 KB written (double in a transaction).
+Query and Scan round the total size of the items they examined, not each item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+READ_UNIT_BYTES = 4096
+WRITE_UNIT_BYTES = 1024
+
+
+def read_units(size_bytes: int, consistent: bool, transactional: bool = False) -> float:
+    units = max(1, -(-size_bytes // READ_UNIT_BYTES))
+    if transactional:
+        return float(units * 2)
+    return float(units) if consistent else units / 2
+
+
+def write_units(size_bytes: int, transactional: bool = False) -> float:
+    units = max(1, -(-size_bytes // WRITE_UNIT_BYTES))
+    return float(units * 2 if transactional else units)
+
+
+class Consumed:
+    """Capacity consumed by one request on one table, split by table and index."""
+
+    __slots__ = ("global_indexes", "local_indexes", "read", "table", "table_name")
+
+    def __init__(self, table_name: str, read: bool) -> None:
+        self.table_name = table_name
+        self.read = read
+        self.table = 0.0
+        self.global_indexes: dict[str, float] = {}
+        self.local_indexes: dict[str, float] = {}
+
+    def add_index(self, name: str, is_global: bool, units: float) -> None:
+        target = self.global_indexes if is_global else self.local_indexes
+        target[name] = target.get(name, 0.0) + units
+
+    def document(self, mode: str | None) -> dict[str, Any] | None:
+        """The ConsumedCapacity member for ReturnConsumedCapacity ``mode``, or None."""
+        if mode is None or mode == "NONE":
+            return None
+        total = self.table + sum(self.global_indexes.values()) + sum(self.local_indexes.values())
+        kind = "ReadCapacityUnits" if self.read else "WriteCapacityUnits"
+        doc: dict[str, Any] = {"TableName": self.table_name, "CapacityUnits": total, kind: total}
+        if mode == "INDEXES":
+            doc["Table"] = {"CapacityUnits": self.table, kind: self.table}
+            if self.global_indexes:
+                doc["GlobalSecondaryIndexes"] = {
+                    name: {"CapacityUnits": units, kind: units}
+                    for name, units in self.global_indexes.items()
+                }
+            if self.local_indexes:
+                doc["LocalSecondaryIndexes"] = {
+                    name: {"CapacityUnits": units, kind: units}
+                    for name, units in self.local_indexes.items()
+                }
+        return doc

@@ -1,0 +1,265 @@
+"""Single-item operations: PutItem, GetItem, DeleteItem, UpdateItem.
+
+Every write follows one order, with no ``await`` until the batch is applied:
+read the current item, check the condition, build one ``WriteBatch`` (the item and its
+index entries), ``store.apply`` it (visible at once). Only then ``await store.durable``:
+the answer leaves once the WAL is fsynced. Two concurrent conditional writes on one item
+therefore see each other: exactly one ``attribute_not_exists`` put wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from strata import limits
+from strata.service.tables import capacity, exprs, keycodec
+from strata.service.tables.codec import decode_item, encode_item, raw_item
+from strata.service.tables.errors import ConditionalCheckFailed, SerializationError, ValidationError
+from strata.service.tables.indexes import check_index_keys, write_entries
+from strata.service.tables.schema import Table
+from strata.service.tables.tables import TableService
+from strata.service.tables.values import Item, item_size, validate_value
+from strata.storage import spaces
+from strata.storage.store import Store, WriteBatch
+
+INVALID: Final = "One or more parameter values were invalid: "
+MSG_KEY_SCHEMA: Final = "The provided key element does not match the schema"
+MSG_TOO_LARGE: Final = "Item size has exceeded the maximum allowed size"
+MSG_BAD_RETURN: Final = "Return values set to invalid value"
+
+
+def empty_key_message(name: str, kind: str) -> str:
+    what = "string" if kind == "S" else "binary"
+    return (
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        f"cannot contain an empty {what} value. Key: {name}"
+    )
+
+
+def validate_key(table: Table, key: Any) -> tuple[Item, bytes]:
+    """Check a Key against the table's schema; return it (numbers normalised) and its bytes."""
+    if not isinstance(key, dict):
+        raise SerializationError("Start of list found where not expected")
+    checked: Item = {}
+    for name, value in key.items():
+        checked[name] = validate_value(value)
+    if len(checked) != len(table.key_names):
+        raise ValidationError(MSG_KEY_SCHEMA)
+    return checked, key_bytes(table, checked, schema_message=True)
+
+
+def key_bytes(table: Table, item: Item, schema_message: bool = False) -> bytes:
+    """Bytes of the item's key; AWS's errors when a key attribute is missing or wrong."""
+    h = table.hash
+    hv = item.get(h.name)
+    if hv is None:
+        raise ValidationError(
+            MSG_KEY_SCHEMA if schema_message else f"{INVALID}Missing the key {h.name} in the item"
+        )
+    hraw = hv.get(h.kind)
+    if hraw is None:
+        if schema_message:
+            raise ValidationError(MSG_KEY_SCHEMA)
+        raise ValidationError(
+            f"{INVALID}Type mismatch for key {h.name} expected: {h.kind} actual: {next(iter(hv))}"
+        )
+    if hraw == "":
+        raise ValidationError(empty_key_message(h.name, h.kind))
+    r = table.range
+    if r is None:
+        return keycodec.item_key(table.prefix, h.kind, hraw, None, None)
+    rv = item.get(r.name)
+    if rv is None:
+        raise ValidationError(
+            MSG_KEY_SCHEMA if schema_message else f"{INVALID}Missing the key {r.name} in the item"
+        )
+    rraw = rv.get(r.kind)
+    if rraw is None:
+        if schema_message:
+            raise ValidationError(MSG_KEY_SCHEMA)
+        raise ValidationError(
+            f"{INVALID}Type mismatch for key {r.name} expected: {r.kind} actual: {next(iter(rv))}"
+        )
+    if rraw == "":
+        raise ValidationError(empty_key_message(r.name, r.kind))
+    return keycodec.item_key(table.prefix, h.kind, hraw, r.kind, rraw)
+
+
+def key_of_item(table: Table, item: Item) -> Item:
+    return {name: item[name] for name in table.key_names}
+
+
+def check_item_size(item: Item) -> int:
+    size = item_size(item)
+    if size > limits.item_bytes_max:
+        raise ValidationError(MSG_TOO_LARGE)
+    return size
+
+
+def write_capacity(
+    table: Table, consumed: capacity.Consumed, size: int, touched: dict[str, int], tx: bool = False
+) -> None:
+    consumed.table += capacity.write_units(size, tx)
+    for name, writes in touched.items():
+        index = table.indexes.get(name)
+        if index is not None:
+            consumed.add_index(name, index.is_global, writes * capacity.write_units(size, tx))
+
+
+class ItemService:
+    def __init__(self, tables: TableService) -> None:
+        self.tables = tables
+        self.store: Store = tables.store
+
+    # -- PutItem -------------------------------------------------------------------------
+
+    async def put_item(self, req: dict[str, Any]) -> dict[str, Any]:
+        table = self.tables.get(req["TableName"])
+        return_values = req.get("ReturnValues") or "NONE"
+        if return_values not in ("NONE", "ALL_OLD"):
+            raise ValidationError(MSG_BAD_RETURN)
+        item = exprs.validate_item(req.get("Item"))
+        key = key_bytes(table, item)
+        if table.indexes:
+            check_index_keys(table, item)
+        size = check_item_size(item)
+        condition = exprs.condition_of(req)
+        rcc = req.get("ReturnConsumedCapacity")
+        encoded = encode_item(item)
+        store = self.store
+        batch = WriteBatch()
+        old_raw: bytes | None = None
+        old: Item | None = None
+        need_old = (
+            condition is not None
+            or return_values == "ALL_OLD"
+            or bool(table.indexes)
+            or (rcc is not None and rcc != "NONE")
+        )
+        # --- no await from here until the batch is applied ---
+        if need_old:
+            old_raw = store.get(spaces.ITEMS, key)
+            old = decode_item(old_raw) if old_raw is not None else None
+            if condition is not None and not condition(old):
+                raise _condition_failed(req, old)
+        batch.put(spaces.ITEMS, key, encoded)
+        touched = write_entries(table, batch, key, old, item, encoded) if table.indexes else {}
+        sequence = store.apply(batch)
+        # --- applied: now wait for durability ---
+        await store.durable(sequence)
+        out: dict[str, Any] = {}
+        if return_values == "ALL_OLD" and old_raw is not None:
+            out["Attributes"] = raw_item(old_raw)
+        if rcc is not None and rcc != "NONE":
+            consumed = capacity.Consumed(table.name, read=False)
+            write_capacity(table, consumed, max(size, item_size(old) if old else 0), touched)
+            out["ConsumedCapacity"] = consumed.document(rcc)
+        return out
+
+    # -- GetItem -------------------------------------------------------------------------
+
+    def get_item(self, req: dict[str, Any]) -> dict[str, Any]:
+        table = self.tables.get(req["TableName"])
+        _, key = validate_key(table, req.get("Key"))
+        projection = exprs.projection_of(req)
+        value = self.store.get(spaces.ITEMS, key)
+        out: dict[str, Any] = {}
+        if value is not None:
+            if projection is None:
+                out["Item"] = raw_item(value)
+            else:
+                out["Item"] = projection(decode_item(value))
+        rcc = req.get("ReturnConsumedCapacity")
+        if rcc is not None and rcc != "NONE":
+            consumed = capacity.Consumed(table.name, read=True)
+            size = item_size(decode_item(value)) if value is not None else 0
+            consumed.table = capacity.read_units(size, bool(req.get("ConsistentRead")))
+            out["ConsumedCapacity"] = consumed.document(rcc)
+        return out
+
+    # -- DeleteItem ----------------------------------------------------------------------
+
+    async def delete_item(self, req: dict[str, Any]) -> dict[str, Any]:
+        table = self.tables.get(req["TableName"])
+        return_values = req.get("ReturnValues") or "NONE"
+        if return_values not in ("NONE", "ALL_OLD"):
+            raise ValidationError(MSG_BAD_RETURN)
+        _, key = validate_key(table, req.get("Key"))
+        condition = exprs.condition_of(req)
+        rcc = req.get("ReturnConsumedCapacity")
+        store = self.store
+        # --- no await from here until the batch is applied ---
+        old_raw = store.get(spaces.ITEMS, key)
+        old = decode_item(old_raw) if old_raw is not None else None
+        if condition is not None and not condition(old):
+            raise _condition_failed(req, old)
+        touched: dict[str, int] = {}
+        if old_raw is not None:
+            batch = WriteBatch()
+            batch.delete(spaces.ITEMS, key)
+            if table.indexes:
+                touched = write_entries(table, batch, key, old, None, None)
+            await store.durable(store.apply(batch))
+        out: dict[str, Any] = {}
+        if return_values == "ALL_OLD" and old_raw is not None:
+            out["Attributes"] = raw_item(old_raw)
+        if rcc is not None and rcc != "NONE":
+            consumed = capacity.Consumed(table.name, read=False)
+            write_capacity(table, consumed, item_size(old) if old else 0, touched)
+            out["ConsumedCapacity"] = consumed.document(rcc)
+        return out
+
+    # -- UpdateItem ----------------------------------------------------------------------
+
+    async def update_item(self, req: dict[str, Any]) -> dict[str, Any]:
+        table = self.tables.get(req["TableName"])
+        return_values = req.get("ReturnValues") or "NONE"
+        if return_values not in ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"):
+            raise ValidationError(MSG_BAD_RETURN)
+        key_item, key = validate_key(table, req.get("Key"))
+        update = exprs.update_of(req, table)
+        condition = exprs.condition_of(req)
+        rcc = req.get("ReturnConsumedCapacity")
+        store = self.store
+        # --- no await from here until the batch is applied ---
+        old_raw = store.get(spaces.ITEMS, key)
+        old = decode_item(old_raw) if old_raw is not None else None
+        if condition is not None and not condition(old):
+            raise _condition_failed(req, old)
+        new, changed = update(old, key_item)
+        size = check_item_size(new)
+        if table.indexes:
+            check_index_keys(table, new)
+        encoded = encode_item(new)
+        batch = WriteBatch()
+        batch.put(spaces.ITEMS, key, encoded)
+        touched = write_entries(table, batch, key, old, new, encoded) if table.indexes else {}
+        sequence = store.apply(batch)
+        # --- applied: now wait for durability ---
+        await store.durable(sequence)
+        out: dict[str, Any] = {}
+        if return_values == "ALL_OLD":
+            if old_raw is not None:
+                out["Attributes"] = raw_item(old_raw)
+        elif return_values == "ALL_NEW":
+            out["Attributes"] = raw_item(encoded)
+        elif return_values == "UPDATED_OLD":
+            if old is not None:
+                attrs = exprs.updated_parts(old, changed)
+                if attrs:
+                    out["Attributes"] = attrs
+        elif return_values == "UPDATED_NEW":
+            attrs = exprs.updated_parts(new, changed)
+            if attrs:
+                out["Attributes"] = attrs
+        if rcc is not None and rcc != "NONE":
+            consumed = capacity.Consumed(table.name, read=False)
+            write_capacity(table, consumed, max(size, item_size(old) if old else 0), touched)
+            out["ConsumedCapacity"] = consumed.document(rcc)
+        return out
+
+
+def _condition_failed(req: dict[str, Any], old: Item | None) -> ConditionalCheckFailed:
+    if req.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None:
+        return ConditionalCheckFailed(item=old)
+    return ConditionalCheckFailed()

@@ -1,0 +1,137 @@
+"""Table metadata: the stored record (``TableRecord``) and its compiled, cached form (``Table``).
+
+A ``TableRecord`` lives in the TABLES space under the table name. The service keeps one
+``Table`` per record in memory: key attributes resolved, indexes compiled and the
+DescribeTable document built once, so the hot path never re-parses metadata. Any change
+writes a new record and replaces the cached ``Table``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from strata.storage import keys
+
+
+class KeyElement(msgspec.Struct, frozen=True):
+    name: str
+    kind: str  # "S", "N" or "B"
+
+
+class IndexRecord(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    index_id: int
+    is_global: bool
+    hash: KeyElement
+    range: KeyElement | None = None
+    projection_type: str = "ALL"  # ALL, KEYS_ONLY, INCLUDE
+    non_key: tuple[str, ...] = ()
+    status: str = "ACTIVE"  # CREATING, ACTIVE, DELETING
+    backfilling: bool = False
+    read_units: int = 0
+    write_units: int = 0
+    created_s: float = 0.0
+
+
+class TableRecord(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    table_id: int
+    created_s: float
+    hash: KeyElement
+    range: KeyElement | None = None
+    attributes: tuple[KeyElement, ...] = ()  # AttributeDefinitions, in request order
+    billing_mode: str = "PROVISIONED"
+    read_units: int = 0
+    write_units: int = 0
+    billing_changed_s: float = 0.0
+    indexes: tuple[IndexRecord, ...] = ()
+    stream_enabled: bool = False
+    stream_view_type: str | None = None
+    stream_label: str | None = None
+    sse: dict[str, Any] | None = None
+    table_class: str = "STANDARD"
+    deletion_protection: bool = False
+    tags: dict[str, str] = {}
+    ttl_attribute: str | None = None
+    ttl_enabled: bool = False
+    status: str = "ACTIVE"
+    read_decreases: int = 0
+    last_decrease_s: float = 0.0
+    last_increase_s: float = 0.0
+
+
+@dataclass(slots=True)
+class Index:
+    record: IndexRecord
+    name: str
+    is_global: bool
+    hash: KeyElement
+    range: KeyElement | None
+    prefix: bytes  # escaped index id: every entry key starts with it
+    key_names: tuple[str, ...]  # index keys then table keys, without duplicates
+    projected: frozenset[str] | None  # None: ALL attributes
+
+    @property
+    def queryable(self) -> bool:
+        return self.record.status == "ACTIVE" or (
+            self.record.status == "CREATING" and not self.record.backfilling
+        )
+
+
+@dataclass(slots=True)
+class Table:
+    record: TableRecord
+    name: str
+    hash: KeyElement
+    range: KeyElement | None
+    prefix: bytes  # escaped table id: every item key starts with it
+    key_names: tuple[str, ...]
+    indexes: dict[str, Index]
+    arn: str
+    description: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def writable_indexes(self) -> list[Index]:
+        return [i for i in self.indexes.values() if i.record.status != "DELETING"]
+
+
+def id_prefix(owner_id: int) -> bytes:
+    """The escaped 8-byte id every key of a table (or index) begins with."""
+    return keys.encode_bytes(owner_id.to_bytes(8, "big"))[:-2]
+
+
+def compile_table(record: TableRecord, arn: str) -> Table:
+    key_names = (record.hash.name,) + ((record.range.name,) if record.range else ())
+    indexes: dict[str, Index] = {}
+    for ir in record.indexes:
+        names = [ir.hash.name] + ([ir.range.name] if ir.range else [])
+        for name in key_names:
+            if name not in names:
+                names.append(name)
+        if ir.projection_type == "ALL":
+            projected: frozenset[str] | None = None
+        else:
+            projected = frozenset(names) | frozenset(ir.non_key)
+        indexes[ir.name] = Index(
+            record=ir,
+            name=ir.name,
+            is_global=ir.is_global,
+            hash=ir.hash,
+            range=ir.range,
+            prefix=id_prefix(ir.index_id),
+            key_names=tuple(names),
+            projected=projected,
+        )
+    return Table(
+        record=record,
+        name=record.name,
+        hash=record.hash,
+        range=record.range,
+        prefix=id_prefix(record.table_id),
+        key_names=key_names,
+        indexes=indexes,
+        arn=arn,
+    )

@@ -1,0 +1,103 @@
+"""``TableOperations``: the table service's public surface, one method per operation.
+
+The protocol layer looks operations up by their AWS name in ``routes()``; each takes the
+decoded request document and returns the response document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from strata.service.tables.items import ItemService
+from strata.service.tables.tables import TableService
+from strata.storage.store import Store
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+ENDPOINT_CACHE_MINUTES: Final = 1440
+
+
+class TableOperations:
+    def __init__(self, store: Store, region: str = "us-east-1", host: str = "localhost") -> None:
+        self.store = store
+        self.region = region
+        self.host = host
+        self.tables = TableService(store, region)
+        self.items = ItemService(self.tables)
+
+    def routes(self) -> dict[str, Handler]:
+        t = self.tables
+        i = self.items
+
+        def sync(fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
+            async def run(req: dict[str, Any]) -> dict[str, Any]:
+                t.start()
+                return fn(req)
+
+            return run
+
+        routes: dict[str, Handler] = {
+            "CreateTable": self._create_table,
+            "DescribeTable": sync(lambda r: {"Table": t.describe_table(r["TableName"])}),
+            "ListTables": sync(
+                lambda r: t.list_tables(r.get("ExclusiveStartTableName"), r.get("Limit"))
+            ),
+            "DeleteTable": self._delete_table,
+            "UpdateTable": self._update_table,
+            "TagResource": t.tag_resource,
+            "UntagResource": t.untag_resource,
+            "ListTagsOfResource": sync(t.list_tags),
+            "DescribeTimeToLive": sync(lambda r: t.describe_ttl(r["TableName"])),
+            "UpdateTimeToLive": self._update_ttl,
+            "DescribeLimits": sync(lambda r: self.describe_limits()),
+            "DescribeEndpoints": sync(lambda r: self.describe_endpoints()),
+            "PutItem": i.put_item,
+            "GetItem": sync(i.get_item),
+            "DeleteItem": i.delete_item,
+            "UpdateItem": i.update_item,
+        }
+        return routes
+
+    async def _create_table(self, req: dict[str, Any]) -> dict[str, Any]:
+        self.tables.start()
+        description = self.tables.create_table(req)
+        await self._sync()
+        return {"TableDescription": description}
+
+    async def _delete_table(self, req: dict[str, Any]) -> dict[str, Any]:
+        self.tables.start()
+        return {"TableDescription": await self.tables.delete_table(req["TableName"])}
+
+    async def _update_table(self, req: dict[str, Any]) -> dict[str, Any]:
+        self.tables.start()
+        description = await self.tables.update_table(req)
+        await self._sync()
+        return {"TableDescription": description}
+
+    async def _update_ttl(self, req: dict[str, Any]) -> dict[str, Any]:
+        result = self.tables.update_ttl(req)
+        await self._sync()
+        return result
+
+    async def _sync(self) -> None:
+        """Wait until the last metadata change is durable."""
+        await self.store.durable(self.tables.last_sequence)
+
+    def describe_limits(self) -> dict[str, Any]:
+        return {
+            "AccountMaxReadCapacityUnits": 80000,
+            "AccountMaxWriteCapacityUnits": 80000,
+            "TableMaxReadCapacityUnits": 40000,
+            "TableMaxWriteCapacityUnits": 40000,
+        }
+
+    def describe_endpoints(self) -> dict[str, Any]:
+        return {
+            "Endpoints": [
+                {
+                    "Address": f"dynamodb.{self.region}.amazonaws.com",
+                    "CachePeriodInMinutes": ENDPOINT_CACHE_MINUTES,
+                }
+            ]
+        }

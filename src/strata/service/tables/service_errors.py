@@ -1,0 +1,59 @@
+"""Table-service errors beyond validation and conditions (those live in ``errors.py``).
+
+Tree (under ``errors.TablesError``)::
+
+    ResourceNotFound              table or index missing -> ResourceNotFoundException
+    ResourceInUse                 table exists / is busy -> ResourceInUseException
+    LimitExceeded                 too many tables or index changes -> LimitExceededException
+    TransactionCanceled           some action of a transaction failed; carries the reasons
+    TransactionConflict           another transaction holds the item
+    IdempotentParameterMismatch   same ClientRequestToken, different request
+    DuplicateItem                 (internal) two actions on one item -> ValidationException
+
+``api/dynamodb/errors.py`` maps each to AWS's code and status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strata.service.tables.errors import TablesError, ValidationError
+
+
+class ResourceNotFound(TablesError):
+    default_message = "Requested resource not found"
+
+
+class ResourceInUse(TablesError):
+    default_message = "Resource in use"
+
+
+class LimitExceeded(TablesError):
+    default_message = "Limit exceeded"
+
+
+class TransactionConflict(TablesError):
+    default_message = "Transaction is ongoing for the item"
+
+
+class IdempotentParameterMismatch(TablesError):
+    default_message = "Request token is already used in a transaction with different parameters"
+
+
+class TransactionCanceled(TablesError):
+    """``reasons``: one ``{"Code": ...}`` per action, in request order."""
+
+    def __init__(self, reasons: list[dict[str, Any]]) -> None:
+        self.reasons = reasons
+        codes = ", ".join(r.get("Code", "None") for r in reasons)
+        super().__init__(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            f"[{codes}]"
+        )
+
+    def document_fields(self) -> dict[str, Any]:
+        return {"CancellationReasons": self.reasons}
+
+
+class DuplicateItem(ValidationError):
+    pass

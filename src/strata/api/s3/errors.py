@@ -7,6 +7,7 @@ its own. Service-layer errors are added here as the S3 service grows.
 
 from __future__ import annotations
 
+from email.utils import formatdate
 from typing import Final
 from xml.sax.saxutils import escape
 
@@ -27,6 +28,21 @@ from strata.errors import (
     StrataError,
     lookup,
 )
+from strata.service.objects.errors import (
+    BadDigest,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    InvalidPartNumber,
+    InvalidRange,
+    MethodNotAllowed,
+    NoSuchBucket,
+    NoSuchCORSConfiguration,
+    NoSuchKey,
+    NoSuchTagSet,
+    NoSuchVersion,
+    NotModified,
+    PreconditionFailed,
+)
 
 S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     InvalidAccessKeyId: ("InvalidAccessKeyId", 403),
@@ -41,6 +57,19 @@ S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     HeaderTooLarge: ("RequestHeaderSectionTooLarge", 400),
     BodyTooLarge: ("EntityTooLarge", 400),
     InternalFault: ("InternalError", 500),
+    NoSuchBucket: ("NoSuchBucket", 404),
+    BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", 409),
+    BucketNotEmpty: ("BucketNotEmpty", 409),
+    NoSuchKey: ("NoSuchKey", 404),
+    NoSuchVersion: ("NoSuchVersion", 404),
+    MethodNotAllowed: ("MethodNotAllowed", 405),
+    PreconditionFailed: ("PreconditionFailed", 412),
+    NotModified: ("NotModified", 304),
+    BadDigest: ("BadDigest", 400),
+    InvalidRange: ("InvalidRange", 416),
+    InvalidPartNumber: ("InvalidPartNumber", 416),
+    NoSuchTagSet: ("NoSuchTagSet", 404),
+    NoSuchCORSConfiguration: ("NoSuchCORSConfiguration", 404),
 }
 
 # Where S3's wording differs from the message the error was raised with.
@@ -58,6 +87,34 @@ def error_document(code: str, message: str, request_id: str, details: dict[str, 
     ).encode()
 
 
+def s3_code(exc: StrataError) -> str:
+    """S3's error code for ``exc`` (for per-key errors inside a document)."""
+    try:
+        return lookup(S3_ERRORS, exc)[0]
+    except KeyError:
+        return "InternalError"
+
+
+def error_headers(exc: StrataError) -> list[tuple[str, str]]:
+    """Headers some S3 errors carry besides the document."""
+    if isinstance(exc, NoSuchKey) and exc.delete_marker_version is not None:
+        return [("x-amz-delete-marker", "true"), ("x-amz-version-id", exc.delete_marker_version)]
+    if isinstance(exc, MethodNotAllowed):
+        return [
+            ("x-amz-delete-marker", "true"),
+            ("x-amz-version-id", exc.version_id),
+            ("allow", "DELETE"),
+        ]
+    if isinstance(exc, InvalidRange):
+        return [("content-range", f"bytes */{exc.size_bytes}")]
+    if isinstance(exc, NotModified):
+        return [
+            ("etag", f'"{exc.etag}"'),
+            ("last-modified", formatdate(exc.last_modified_ms // 1000, usegmt=True)),
+        ]
+    return []
+
+
 def render_error(exc: StrataError, request: Request) -> Response:
     try:
         code, status = lookup(S3_ERRORS, exc)
@@ -66,7 +123,7 @@ def render_error(exc: StrataError, request: Request) -> Response:
         exc = InternalFault()
     message = S3_MESSAGES.get(type(exc), exc.message)
     body = error_document(code, message, request.request_id, exc.details)
-    headers = [("content-type", "application/xml")]
-    if request.method == "HEAD":
+    headers = [("content-type", "application/xml"), *error_headers(exc)]
+    if request.method == "HEAD" or status == 304:
         body = b""
     return Response(status=status, headers=headers, body=body, error_code=code)

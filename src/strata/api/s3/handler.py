@@ -1,22 +1,49 @@
-"""The S3 protocol entry point: route, call the objects service, serialise."""
+"""The S3 protocol entry point: route, call the handler, add CORS headers, render errors."""
 
 from __future__ import annotations
 
 from strata.api.http import Request, Response
+from strata.api.s3.context import Call, S3Context
 from strata.api.s3.errors import render_error
+from strata.api.s3.handlers import HANDLERS
+from strata.api.s3.handlers.cors import response_cors_headers
+from strata.api.s3.routes import resolve
 from strata.errors import ProtocolError, StrataError
+from strata.service.objects.buckets import BucketService
+from strata.service.objects.objects import ObjectService
 
 
 class S3Api:
     name = "s3"
     request_id_header = "x-amz-request-id"
 
+    def __init__(self, buckets: BucketService, objects: ObjectService, region: str) -> None:
+        self.context = S3Context(buckets, objects, region)
+
     async def handle(self, request: Request) -> Response:
-        raise ProtocolError(
-            "NotImplemented",
-            "A header you provided implies functionality that is not implemented",
-            501,
-        )
+        route = resolve(request)
+        request.operation = route.operation
+        handler = HANDLERS.get(route.operation)
+        if handler is None:
+            raise ProtocolError(
+                "NotImplemented",
+                "A header you provided implies functionality that is not implemented",
+                501,
+            )
+        response = await handler(self.context, Call(request, route.bucket, route.key))
+        if "origin" in request.headers and request.method != "OPTIONS":
+            response.headers += response_cors_headers(self.context, route.bucket, request)
+        return response
 
     def error_response(self, exc: StrataError, request: Request) -> Response:
-        return render_error(exc, request)
+        response = render_error(exc, request)
+        if not request.body.consumed and _has_body(request):
+            # The client may still be sending (or, with Expect: 100-continue, waiting to
+            # send) the body we did not read: the connection cannot be reused safely.
+            response.headers.append(("connection", "close"))
+        return response
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length", "0").strip()
+    return length not in ("", "0") or "transfer-encoding" in request.headers

@@ -1,0 +1,85 @@
+"""What every S3 handler receives: the services, and the routed call."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from strata import limits
+from strata.api.http import Request, Response
+from strata.errors import ProtocolError
+from strata.service.objects.buckets import BucketService
+from strata.service.objects.errors import BadDigest
+from strata.service.objects.integrity import DIGEST_BYTES, decode_digest
+from strata.service.objects.objects import ObjectService
+from strata.storage.checksums import new_hasher
+
+OWNER_ID: Final = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+OWNER_NAME: Final = "strata"
+
+
+@dataclass(slots=True)
+class S3Context:
+    buckets: BucketService
+    objects: ObjectService
+    region: str = "us-east-1"
+
+
+@dataclass(slots=True)
+class Call:
+    request: Request
+    bucket: str
+    key: str
+
+    def query(self, name: str) -> str | None:
+        return self.request.query.get(name)
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+
+Handler = Callable[[S3Context, Call], Awaitable[Response]]
+
+
+def content_md5(request: Request) -> bytes | None:
+    value = request.headers.get("content-md5")
+    if value is None:
+        return None
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 16:
+        raise ProtocolError("InvalidDigest", "The Content-MD5 you specified was invalid.")
+    return raw
+
+
+async def read_small_body(request: Request, max_bytes: int = limits.xml_body_bytes_max) -> bytes:
+    """A configuration body (XML), with its Content-MD5 / x-amz-checksum-* verified."""
+    md5 = content_md5(request)
+    body = await request.body.read(max_bytes)
+    if md5 is not None and hashlib.md5(body).digest() != md5:
+        raise BadDigest("The Content-MD5 you specified did not match what we received.")
+    for algorithm in DIGEST_BYTES:
+        name = f"x-amz-checksum-{algorithm.lower()}"
+        value = request.headers.get(name) or request.body.trailers.get(name)
+        if value is None:
+            continue
+        expected = decode_digest(value, algorithm)
+        hasher = new_hasher(algorithm)
+        hasher.update(body)
+        if hasher.digest() != expected:
+            raise BadDigest(f"The {algorithm} you specified did not match the calculated checksum.")
+    return body
+
+
+def xml_response(
+    body: bytes, status: int = 200, headers: list[tuple[str, str]] | None = None
+) -> Response:
+    return Response(
+        status=status, headers=[("content-type", "application/xml"), *(headers or [])], body=body
+    )

@@ -1,0 +1,137 @@
+"""Bucket operations: create, head, delete, list, location, versioning, tagging."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Final
+
+from strata.api.http import Response
+from strata.api.s3 import xml
+from strata.api.s3.context import (
+    OWNER_ID,
+    OWNER_NAME,
+    Call,
+    S3Context,
+    read_small_body,
+    xml_response,
+)
+from strata.api.s3.handlers.tagging import parse_tagging, render_tagging
+from strata.errors import ProtocolError
+
+_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_RESERVED_PREFIXES: Final = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES: Final = ("-s3alias", "--ol-s3", "--x-s3", ".mrap", "--table-s3")
+
+
+def check_bucket_name(name: str) -> None:
+    """S3's general-purpose bucket naming rules; ``InvalidBucketName`` otherwise."""
+    valid = (
+        _NAME.match(name) is not None
+        and ".." not in name
+        and ".-" not in name
+        and "-." not in name
+        and not name.startswith(_RESERVED_PREFIXES)
+        and not name.endswith(_RESERVED_SUFFIXES)
+    )
+    if valid:
+        try:
+            ipaddress.IPv4Address(name)
+            valid = False
+        except ValueError:
+            pass
+    if not valid:
+        raise ProtocolError(
+            "InvalidBucketName", "The specified bucket is not valid.", BucketName=name
+        )
+
+
+async def list_buckets(s3: S3Context, call: Call) -> Response:
+    prefix = call.query("prefix") or ""
+    entries = [
+        xml.node(
+            "Bucket",
+            xml.el("Name", b.name),
+            xml.el("CreationDate", xml.iso_time(b.created_ms)),
+            xml.el("BucketRegion", b.region),
+        )
+        for b in s3.buckets.list_all()
+        if b.name.startswith(prefix)
+    ]
+    body = xml.document(
+        "ListAllMyBucketsResult",
+        xml.node("Owner", xml.el("ID", OWNER_ID), xml.el("DisplayName", OWNER_NAME)),
+        xml.node("Buckets", *entries),
+        xml.el("Prefix", call.query("prefix")),
+    )
+    return xml_response(body)
+
+
+async def create_bucket(s3: S3Context, call: Call) -> Response:
+    check_bucket_name(call.bucket)
+    region = s3.region
+    body = await read_small_body(call.request)
+    if body.strip():
+        root = xml.parse(body, "CreateBucketConfiguration")
+        constraint = xml.text(root, "LocationConstraint")
+        if constraint is not None:
+            if constraint in ("", "us-east-1") or not re.fullmatch(r"[a-z0-9-]{1,40}", constraint):
+                raise ProtocolError(
+                    "InvalidLocationConstraint",
+                    "The specified location-constraint is not valid",
+                    LocationConstraint=constraint,
+                )
+            region = constraint
+    await s3.buckets.create(call.bucket, region)
+    return Response(status=200, headers=[("location", f"/{call.bucket}")])
+
+
+async def head_bucket(s3: S3Context, call: Call) -> Response:
+    record = s3.buckets.get(call.bucket)
+    return Response(
+        status=200,
+        headers=[("x-amz-bucket-region", record.region), ("x-amz-access-point-alias", "false")],
+    )
+
+
+async def delete_bucket(s3: S3Context, call: Call) -> Response:
+    await s3.buckets.delete(call.bucket)
+    return Response(status=204)
+
+
+async def get_bucket_location(s3: S3Context, call: Call) -> Response:
+    record = s3.buckets.get(call.bucket)
+    region = "" if record.region == "us-east-1" else record.region
+    return xml_response(xml.document("LocationConstraint", xml.escape_text(region)))
+
+
+async def get_bucket_versioning(s3: S3Context, call: Call) -> Response:
+    record = s3.buckets.get(call.bucket)
+    status = xml.el("Status", record.versioning) if record.versioning else ""
+    return xml_response(xml.document("VersioningConfiguration", status))
+
+
+async def put_bucket_versioning(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    root = xml.parse(await read_small_body(call.request), "VersioningConfiguration")
+    status = xml.text(root, "Status")
+    if status not in ("Enabled", "Suspended"):
+        raise xml.malformed()
+    await s3.buckets.put_versioning(call.bucket, status)
+    return Response(status=200)
+
+
+async def get_bucket_tagging(s3: S3Context, call: Call) -> Response:
+    return xml_response(render_tagging(s3.buckets.get_tags(call.bucket)))
+
+
+async def put_bucket_tagging(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    tags = parse_tagging(await read_small_body(call.request), bucket=True)
+    await s3.buckets.put_tags(call.bucket, tags)
+    return Response(status=204)
+
+
+async def delete_bucket_tagging(s3: S3Context, call: Call) -> Response:
+    await s3.buckets.delete_tags(call.bucket)
+    return Response(status=204)

@@ -1,0 +1,235 @@
+"""ListObjects (v1), ListObjectsV2 and ListObjectVersions: XML over ``service.objects.listing``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import quote
+
+from strata.api.http import Response
+from strata.api.s3 import xml
+from strata.api.s3.context import OWNER_ID, OWNER_NAME, Call, S3Context, xml_response
+from strata.errors import ProtocolError
+from strata.service.objects import listing
+from strata.service.objects.records import ObjectVersion
+
+
+def _max_keys(call: Call) -> int:
+    value = call.query("max-keys")
+    if value is None:
+        return 1000
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ProtocolError(
+            "InvalidArgument",
+            "Provided max-keys not an integer or within integer range",
+            ArgumentName="max-keys",
+            ArgumentValue=value,
+        )
+    return min(number, 1000)
+
+
+def _encoder(call: Call) -> tuple[bool, str | None]:
+    encoding = call.query("encoding-type")
+    if encoding is None:
+        return False, None
+    if encoding != "url":
+        raise ProtocolError(
+            "InvalidArgument",
+            "Invalid Encoding Method specified in Request",
+            ArgumentName="encoding-type",
+            ArgumentValue=encoding,
+        )
+    return True, "url"
+
+
+def _enc(value: str | None, url: bool) -> str | None:
+    if value is None or not url:
+        return value
+    return quote(value, safe="/")
+
+
+def _owner() -> str:
+    return xml.node("Owner", xml.el("ID", OWNER_ID), xml.el("DisplayName", OWNER_NAME))
+
+
+def _contents(key: str, version: ObjectVersion, url: bool, owner: bool) -> str:
+    fields = [
+        xml.el("Key", _enc(key, url)),
+        xml.el("LastModified", xml.iso_time(version.last_modified_ms)),
+        xml.el("ETag", f'"{version.etag}"'),
+    ]
+    if version.checksum_algorithm:
+        fields.append(xml.el("ChecksumAlgorithm", version.checksum_algorithm))
+        fields.append(xml.el("ChecksumType", version.checksum_type))
+    fields.append(xml.el("Size", version.size_bytes))
+    if owner:
+        fields.append(_owner())
+    fields.append(xml.el("StorageClass", version.storage_class))
+    return xml.node("Contents", *fields)
+
+
+def _prefixes(page_prefixes: list[str], url: bool) -> list[str]:
+    return [xml.node("CommonPrefixes", xml.el("Prefix", _enc(p, url))) for p in page_prefixes]
+
+
+async def list_objects(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    url, encoding = _encoder(call)
+    prefix = call.query("prefix") or ""
+    delimiter = call.query("delimiter") or ""
+    marker = call.query("marker") or ""
+    max_keys = _max_keys(call)
+    page = listing.list_objects(
+        s3.buckets.store,
+        call.bucket,
+        prefix=prefix,
+        delimiter=delimiter,
+        marker=marker,
+        max_keys=max_keys,
+    )
+    next_marker = page.last if page.truncated and delimiter else None
+    body = xml.document(
+        "ListBucketResult",
+        xml.el("Name", call.bucket),
+        xml.el("Prefix", _enc(prefix, url)),
+        xml.el("Marker", _enc(marker, url)),
+        xml.el("NextMarker", _enc(next_marker, url)),
+        xml.el("MaxKeys", max_keys),
+        xml.el("Delimiter", _enc(delimiter, url) if delimiter else None),
+        xml.el("IsTruncated", page.truncated),
+        xml.el("EncodingType", encoding),
+        *(_contents(k, v, url, True) for k, v in page.objects),
+        *_prefixes(page.prefixes, url),
+    )
+    return xml_response(body)
+
+
+def _token(marker: str) -> str:
+    return base64.urlsafe_b64encode(marker.encode()).decode()
+
+
+def _untoken(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, ValueError):
+        raise ProtocolError(
+            "InvalidArgument",
+            "The continuation token provided is incorrect",
+            ArgumentName="continuation-token",
+            ArgumentValue=token,
+        )
+
+
+async def list_objects_v2(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    if call.query("list-type") != "2":
+        raise ProtocolError(
+            "InvalidArgument",
+            "Invalid List Type specified in Request",
+            ArgumentName="list-type",
+            ArgumentValue=call.query("list-type") or "",
+        )
+    url, encoding = _encoder(call)
+    prefix = call.query("prefix") or ""
+    delimiter = call.query("delimiter") or ""
+    token = call.query("continuation-token")
+    start_after = call.query("start-after")
+    if token is not None and not token:
+        raise ProtocolError(
+            "InvalidArgument",
+            "The continuation token provided is incorrect",
+            ArgumentName="continuation-token",
+            ArgumentValue=token,
+        )
+    marker = _untoken(token) if token else start_after
+    max_keys = _max_keys(call)
+    fetch_owner = (call.query("fetch-owner") or "").lower() == "true"
+    page = listing.list_objects(
+        s3.buckets.store,
+        call.bucket,
+        prefix=prefix,
+        delimiter=delimiter,
+        marker=marker,
+        max_keys=max_keys,
+    )
+    next_token = _token(page.last) if page.truncated and page.last is not None else None
+    body = xml.document(
+        "ListBucketResult",
+        xml.el("Name", call.bucket),
+        xml.el("Prefix", _enc(prefix, url)),
+        xml.el("ContinuationToken", token),
+        xml.el("NextContinuationToken", next_token),
+        xml.el("StartAfter", _enc(start_after, url)),
+        xml.el("KeyCount", len(page.objects) + len(page.prefixes)),
+        xml.el("MaxKeys", max_keys),
+        xml.el("Delimiter", _enc(delimiter, url) if delimiter else None),
+        xml.el("IsTruncated", page.truncated),
+        xml.el("EncodingType", encoding),
+        *(_contents(k, v, url, fetch_owner) for k, v in page.objects),
+        *_prefixes(page.prefixes, url),
+    )
+    return xml_response(body)
+
+
+async def list_object_versions(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    url, encoding = _encoder(call)
+    prefix = call.query("prefix") or ""
+    delimiter = call.query("delimiter") or ""
+    key_marker = call.query("key-marker") or ""
+    version_marker = call.query("version-id-marker") or ""
+    max_keys = _max_keys(call)
+    page = listing.list_versions(
+        s3.buckets.store,
+        call.bucket,
+        prefix=prefix,
+        delimiter=delimiter,
+        key_marker=key_marker or None,
+        version_id_marker=version_marker or None,
+        max_keys=max_keys,
+    )
+    entries: list[str] = []
+    for key, version, latest in page.versions:
+        common = [
+            xml.el("Key", _enc(key, url)),
+            xml.el("VersionId", version.version_id),
+            xml.el("IsLatest", latest),
+            xml.el("LastModified", xml.iso_time(version.last_modified_ms)),
+        ]
+        if version.delete_marker:
+            entries.append(xml.node("DeleteMarker", *common, _owner()))
+            continue
+        fields = [*common, xml.el("ETag", f'"{version.etag}"')]
+        if version.checksum_algorithm:
+            fields.append(xml.el("ChecksumAlgorithm", version.checksum_algorithm))
+            fields.append(xml.el("ChecksumType", version.checksum_type))
+        fields += [
+            xml.el("Size", version.size_bytes),
+            xml.el("StorageClass", version.storage_class),
+            _owner(),
+        ]
+        entries.append(xml.node("Version", *fields))
+    next_fields: list[str] = []
+    if page.truncated:
+        next_fields.append(xml.el("NextKeyMarker", _enc(page.next_key, url)))
+        if page.next_version_id is not None:
+            next_fields.append(xml.el("NextVersionIdMarker", page.next_version_id))
+    body = xml.document(
+        "ListVersionsResult",
+        xml.el("Name", call.bucket),
+        xml.el("Prefix", _enc(prefix, url)),
+        xml.el("KeyMarker", _enc(key_marker, url)),
+        xml.el("VersionIdMarker", version_marker),
+        *next_fields,
+        xml.el("MaxKeys", max_keys),
+        xml.el("Delimiter", _enc(delimiter, url) if delimiter else None),
+        xml.el("IsTruncated", page.truncated),
+        xml.el("EncodingType", encoding),
+        *entries,
+        *_prefixes(page.prefixes, url),
+    )
+    return xml_response(body)

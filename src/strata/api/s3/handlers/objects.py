@@ -1,0 +1,532 @@
+"""Object operations: Put, Get, Head, Delete, DeleteObjects, Copy, object tagging."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+from urllib.parse import unquote
+
+from strata import limits
+from strata.api.http import FileRange, Response
+from strata.api.s3 import xml
+from strata.api.s3.context import Call, S3Context, content_md5, read_small_body, xml_response
+from strata.api.s3.errors import s3_code
+from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, render_tagging
+from strata.errors import ProtocolError, StrataError
+from strata.service.objects.conditions import ReadConditions, check_read
+from strata.service.objects.errors import InvalidPartNumber, InvalidRange, MethodNotAllowed
+from strata.service.objects.integrity import DIGEST_BYTES, PayloadChecks, decode_digest
+from strata.service.objects.objects import NewObject, WriteCondition
+from strata.service.objects.records import NULL_VERSION, BucketRecord, ObjectVersion
+from strata.storage.checksums import b64
+
+SYSTEM_HEADERS: Final = (
+    "content-type",
+    "content-encoding",
+    "content-disposition",
+    "content-language",
+    "cache-control",
+    "expires",
+)
+STORAGE_CLASSES: Final = frozenset(
+    {
+        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+        "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE",
+    }
+)  # fmt: skip
+RESPONSE_OVERRIDES: Final = {
+    "response-content-type": "content-type",
+    "response-content-language": "content-language",
+    "response-expires": "expires",
+    "response-cache-control": "cache-control",
+    "response-content-disposition": "content-disposition",
+    "response-content-encoding": "content-encoding",
+}
+DEFAULT_CONTENT_TYPE: Final = "binary/octet-stream"
+DELETE_OBJECTS_MAX: Final = 1000
+_RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+# ---- request parsing --------------------------------------------------------------------
+
+
+def check_key(key: str) -> None:
+    size = len(key.encode("utf-8"))
+    if size > limits.key_bytes_max:
+        raise ProtocolError(
+            "KeyTooLongError",
+            "Your key is too long",
+            Size=str(size),
+            MaxSizeAllowed=str(limits.key_bytes_max),
+        )
+
+
+def system_headers(call: Call) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name in SYSTEM_HEADERS:
+        value = call.header(name)
+        if value is None:
+            continue
+        if name == "content-encoding":
+            value = ",".join(
+                part.strip() for part in value.split(",") if part.strip() not in ("aws-chunked", "")
+            )
+            if not value:
+                continue
+        headers[name] = value
+    return headers
+
+
+def user_metadata(call: Call) -> dict[str, str]:
+    metadata = {
+        name[len("x-amz-meta-") :]: value
+        for name, value in call.request.headers.items()
+        if name.startswith("x-amz-meta-")
+    }
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in metadata.items())
+    if size > limits.metadata_bytes_max:
+        raise ProtocolError(
+            "MetadataTooLarge",
+            "Your metadata headers exceed the maximum allowed metadata size.",
+            Size=str(size),
+            MaxSizeAllowed=str(limits.metadata_bytes_max),
+        )
+    return metadata
+
+
+def storage_class(call: Call, default: str = "STANDARD") -> str:
+    value = call.header("x-amz-storage-class")
+    if value is None:
+        return default
+    if value not in STORAGE_CLASSES:
+        raise ProtocolError("InvalidStorageClass", "The storage class you specified is not valid")
+    return value
+
+
+def new_object(call: Call) -> NewObject:
+    tagging = call.header("x-amz-tagging")
+    return NewObject(
+        headers=system_headers(call),
+        user_metadata=user_metadata(call),
+        tags=parse_tagging_header(tagging) if tagging else [],
+        storage_class=storage_class(call),
+    )
+
+
+def _unsupported_algorithm() -> ProtocolError:
+    return ProtocolError(
+        "InvalidRequest",
+        "Checksum algorithm provided is unsupported. Please try again with any of the valid "
+        "types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+    )
+
+
+def payload_checks(call: Call) -> PayloadChecks:
+    """The digests a PutObject payload must match (headers or an announced trailer)."""
+    checks = PayloadChecks(content_md5=content_md5(call.request))
+    given = [a for a in DIGEST_BYTES if f"x-amz-checksum-{a.lower()}" in call.request.headers]
+    if len(given) > 1:
+        raise ProtocolError(
+            "InvalidRequest",
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+        )
+    sdk = call.header("x-amz-sdk-checksum-algorithm")
+    if sdk is not None and sdk.upper() not in DIGEST_BYTES:
+        raise _unsupported_algorithm()
+    trailer = (call.header("x-amz-trailer") or "").strip().lower()
+    if given:
+        algorithm = given[0]
+        header = call.header(f"x-amz-checksum-{algorithm.lower()}")
+        assert header is not None
+        checks.algorithm = algorithm
+        checks.expected = decode_digest(header, algorithm)
+        checks.algorithm_given = True
+    elif trailer.startswith("x-amz-checksum-"):
+        algorithm = trailer[len("x-amz-checksum-") :].upper()
+        if algorithm not in DIGEST_BYTES:
+            raise _unsupported_algorithm()
+        trailers = call.request.body.trailers
+        checks.algorithm = algorithm
+        checks.trailer = lambda: trailers.get(trailer)
+        checks.algorithm_given = True
+    elif sdk is not None:
+        checks.algorithm = sdk.upper()
+        checks.algorithm_given = True
+    return checks
+
+
+def declared_size(call: Call) -> int | None:
+    value = call.header("x-amz-decoded-content-length") or call.header("content-length")
+    if value is None:
+        return None
+    try:
+        size = int(value)
+    except ValueError:
+        raise ProtocolError("InvalidArgument", "Invalid Content-Length")
+    if size > limits.object_bytes_max:
+        raise ProtocolError(
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+            ProposedSize=str(size),
+            MaxSizeAllowed=str(limits.object_bytes_max),
+        )
+    return size
+
+
+def read_conditions(call: Call, prefix: str = "") -> ReadConditions:
+    return ReadConditions(
+        if_match=call.header(prefix + "if-match"),
+        if_none_match=call.header(prefix + "if-none-match"),
+        if_modified_since=call.header(prefix + "if-modified-since"),
+        if_unmodified_since=call.header(prefix + "if-unmodified-since"),
+    )
+
+
+def version_id_param(call: Call) -> str | None:
+    value = call.query("versionId")
+    if value is None:
+        return None
+    if value == "":
+        raise ProtocolError("InvalidArgument", "Version id cannot be the empty string")
+    return value
+
+
+# ---- response headers -------------------------------------------------------------------
+
+
+def version_header(bucket: BucketRecord, version: ObjectVersion) -> list[tuple[str, str]]:
+    if bucket.versioning or version.version_id != NULL_VERSION:
+        return [("x-amz-version-id", version.version_id)]
+    return []
+
+
+def checksum_headers(version: ObjectVersion) -> list[tuple[str, str]]:
+    if not version.checksum_algorithm:
+        return []
+    value = b64(version.checksum)
+    if version.checksum_type == "COMPOSITE":
+        value += f"-{len(version.part_sizes)}"
+    return [
+        (f"x-amz-checksum-{version.checksum_algorithm.lower()}", value),
+        ("x-amz-checksum-type", version.checksum_type),
+    ]
+
+
+def object_headers(
+    call: Call, bucket: BucketRecord, version: ObjectVersion
+) -> list[tuple[str, str]]:
+    stored = dict(version.headers)
+    stored.setdefault("content-type", DEFAULT_CONTENT_TYPE)
+    for param, name in RESPONSE_OVERRIDES.items():
+        override = call.query(param)
+        if override is not None:
+            stored[name] = override
+    headers = [
+        ("etag", f'"{version.etag}"'),
+        ("last-modified", xml.http_date(version.last_modified_ms)),
+        ("accept-ranges", "bytes"),
+        *stored.items(),
+        *((f"x-amz-meta-{k}", v) for k, v in version.user_metadata.items()),
+        *version_header(bucket, version),
+    ]
+    if version.storage_class != "STANDARD":
+        headers.append(("x-amz-storage-class", version.storage_class))
+    if version.tags:
+        headers.append(("x-amz-tagging-count", str(len(version.tags))))
+    if version.part_sizes:
+        headers.append(("x-amz-mp-parts-count", str(len(version.part_sizes))))
+    return headers
+
+
+# ---- handlers ---------------------------------------------------------------------------
+
+
+async def put_object(s3: S3Context, call: Call) -> Response:
+    check_key(call.key)
+    new = new_object(call)
+    checks = payload_checks(call)
+    size = declared_size(call)
+    condition = None
+    if_none_match, if_match = call.header("if-none-match"), call.header("if-match")
+    if if_none_match is not None or if_match is not None:
+        if if_none_match is not None and if_none_match.strip() != "*":
+            raise ProtocolError(
+                "NotImplemented",
+                "A header you provided implies functionality that is not implemented",
+                501,
+                Header="If-None-Match",
+            )
+        condition = WriteCondition(if_none_match=if_none_match, if_match=if_match)
+    bucket, version = await s3.objects.put(
+        call.bucket,
+        call.key,
+        call.request.body,
+        declared_size=size,
+        new=new,
+        checks=checks,
+        condition=condition,
+    )
+    headers = [("etag", f'"{version.etag}"'), *version_header(bucket, version)]
+    headers += checksum_headers(version)
+    return Response(status=200, headers=headers)
+
+
+def _parse_range(value: str, size: int) -> tuple[int, int] | None:
+    """(start, length) of a satisfiable single range; None to ignore the header."""
+    match = _RANGE.match(value.strip())
+    if match is None:
+        return None
+    first, last = match.group(1), match.group(2)
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise InvalidRange(value, size)
+        start = max(0, size - suffix)
+        return start, size - start
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        raise InvalidRange(value, size)
+    end = min(end, size - 1)
+    return start, end - start + 1
+
+
+async def get_object(s3: S3Context, call: Call) -> Response:
+    method = call.request.method
+    bucket, version = s3.objects.get(call.bucket, call.key, version_id_param(call), method)
+    check_read(read_conditions(call), version.etag, version.last_modified_ms)
+    headers = object_headers(call, bucket, version)
+    size = version.size_bytes
+    start, length, status = 0, size, 200
+    range_header = call.header("range")
+    part_number = call.query("partNumber")
+    if part_number is not None:
+        if range_header is not None:
+            raise ProtocolError(
+                "InvalidRequest", "Cannot specify both Range header and partNumber query parameter"
+            )
+        try:
+            number = int(part_number)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= limits.parts_count_max:
+            raise ProtocolError(
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive",
+                ArgumentName="partNumber",
+                ArgumentValue=part_number,
+            )
+        sizes = version.part_sizes or [size]
+        if number > len(sizes):
+            raise InvalidPartNumber(
+                PartNumberRequested=str(number), ActualPartCount=str(len(sizes))
+            )
+        start, length = sum(sizes[: number - 1]), sizes[number - 1]
+        if version.part_sizes:
+            status = 206
+            headers.append(("content-range", f"bytes {start}-{start + length - 1}/{size}"))
+    elif range_header is not None:
+        parsed = _parse_range(range_header, size)
+        if parsed is not None:
+            start, length = parsed
+            status = 206
+            headers.append(("content-range", f"bytes {start}-{start + length - 1}/{size}"))
+    if status == 200 and (call.header("x-amz-checksum-mode") or "").upper() == "ENABLED":
+        headers += checksum_headers(version)
+    located = s3.objects.locate(version, start, length)
+    if located.inline is not None:
+        return Response(status=status, headers=headers, body=located.inline)
+    files = [FileRange(path, offset, count) for path, offset, count in located.files]
+    return Response(status=status, headers=headers, files=files, length=length)
+
+
+async def head_object(s3: S3Context, call: Call) -> Response:
+    return await get_object(s3, call)
+
+
+async def delete_object(s3: S3Context, call: Call) -> Response:
+    check_key(call.key)
+    _, outcome = await s3.objects.delete(call.bucket, call.key, version_id_param(call))
+    headers: list[tuple[str, str]] = []
+    if outcome.delete_marker:
+        headers.append(("x-amz-delete-marker", "true"))
+    if outcome.version_id is not None:
+        headers.append(("x-amz-version-id", outcome.version_id))
+    return Response(status=204, headers=headers)
+
+
+async def delete_objects(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    body = await read_small_body(call.request, limits.delete_objects_body_bytes_max)
+    root = xml.parse(body, "Delete")
+    quiet = (xml.text(root, "Quiet") or "").strip().lower() == "true"
+    targets: list[tuple[str, str | None]] = []
+    for entry in root.findall("Object"):
+        key = xml.text(entry, "Key")
+        if key is None:
+            raise xml.malformed()
+        targets.append((key, xml.text(entry, "VersionId")))
+    if not targets or len(targets) > DELETE_OBJECTS_MAX:
+        raise xml.malformed()
+    results: list[str] = []
+    for key, version_id in targets:
+        try:
+            check_key(key)
+            if version_id == "":
+                raise ProtocolError("InvalidArgument", "Invalid version id specified")
+            _, outcome = await s3.objects.delete(call.bucket, key, version_id)
+        except StrataError as exc:
+            code = s3_code(exc)
+            results.append(
+                xml.node(
+                    "Error",
+                    xml.el("Key", key),
+                    xml.el("VersionId", version_id),
+                    xml.el("Code", code),
+                    xml.el("Message", exc.message),
+                )
+            )
+            continue
+        if quiet:
+            continue
+        fields = [xml.el("Key", key)]
+        if version_id is not None:
+            fields.append(xml.el("VersionId", version_id))
+            if outcome.delete_marker:
+                fields += [
+                    xml.el("DeleteMarker", True),
+                    xml.el("DeleteMarkerVersionId", version_id),
+                ]
+        elif outcome.delete_marker:
+            fields += [
+                xml.el("DeleteMarker", True),
+                xml.el("DeleteMarkerVersionId", outcome.version_id),
+            ]
+        results.append(xml.node("Deleted", *fields))
+    return xml_response(xml.document("DeleteResult", *results))
+
+
+def _copy_source(call: Call) -> tuple[str, str, str | None]:
+    raw = call.header("x-amz-copy-source") or ""
+    path, _, query = raw.partition("?")
+    version_id = None
+    if query:
+        name, _, value = query.partition("=")
+        if name != "versionId":
+            raise ProtocolError("InvalidArgument", "Invalid copy source object key")
+        version_id = unquote(value)
+        if not version_id:
+            raise ProtocolError("InvalidArgument", "Invalid version id specified")
+    path = unquote(path)
+    if path.startswith("/"):
+        path = path[1:]
+    bucket, slash, key = path.partition("/")
+    if not slash or not bucket or not key:
+        raise ProtocolError(
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            ArgumentName="x-amz-copy-source",
+            ArgumentValue=raw,
+        )
+    return bucket, key, version_id
+
+
+def _directive(call: Call, name: str) -> str:
+    value = (call.header(f"x-amz-{name}-directive") or "COPY").upper()
+    if value not in ("COPY", "REPLACE"):
+        word = "metadata" if name == "metadata" else "tagging"
+        raise ProtocolError(
+            "InvalidArgument",
+            f"Unknown {word} directive.",
+            ArgumentName=f"x-amz-{name}-directive",
+            ArgumentValue=value,
+        )
+    return value
+
+
+async def copy_object(s3: S3Context, call: Call) -> Response:
+    check_key(call.key)
+    src_bucket, src_key, src_version_id = _copy_source(call)
+    metadata_directive = _directive(call, "metadata")
+    tagging_directive = _directive(call, "tagging")
+    try:
+        source_bucket, source = s3.objects.get(src_bucket, src_key, src_version_id)
+    except MethodNotAllowed:
+        raise ProtocolError(
+            "InvalidRequest",
+            "The source of a copy request may not specifically refer to a delete marker "
+            "by version id.",
+        )
+    check_read(
+        read_conditions(call, "x-amz-copy-source-"),
+        source.etag,
+        source.last_modified_ms,
+        copy_source=True,
+    )
+    if source.size_bytes > limits.object_bytes_max:
+        raise ProtocolError(
+            "InvalidRequest",
+            "The specified copy source is larger than the maximum allowable size for a copy "
+            f"source: {limits.object_bytes_max}",
+        )
+    target_class = storage_class(call)
+    same = src_bucket == call.bucket and src_key == call.key
+    if (
+        same
+        and metadata_directive == "COPY"
+        and call.header("x-amz-storage-class") is None
+        and src_version_id is None
+    ):
+        raise ProtocolError(
+            "InvalidRequest",
+            "This copy request is illegal because it is trying to copy an object to itself "
+            "without changing the object's metadata, storage class, website redirect location "
+            "or encryption attributes.",
+        )
+    if metadata_directive == "REPLACE":
+        headers, metadata = system_headers(call), user_metadata(call)
+    else:
+        headers, metadata = dict(source.headers), dict(source.user_metadata)
+    if tagging_directive == "REPLACE":
+        tagging = call.header("x-amz-tagging")
+        tags = parse_tagging_header(tagging) if tagging else []
+    else:
+        tags = list(source.tags)
+    bucket, version = await s3.objects.copy(
+        source,
+        call.bucket,
+        call.key,
+        new=NewObject(headers, metadata, tags, target_class),
+    )
+    response_headers = version_header(bucket, version)
+    if source_bucket.versioning or source.version_id != NULL_VERSION:
+        response_headers.append(("x-amz-copy-source-version-id", source.version_id))
+    fields = [
+        xml.el("ETag", f'"{version.etag}"'),
+        xml.el("LastModified", xml.iso_time(version.last_modified_ms)),
+    ]
+    if version.checksum_algorithm:
+        fields.append(xml.el(f"Checksum{version.checksum_algorithm}", b64(version.checksum)))
+        fields.append(xml.el("ChecksumType", version.checksum_type))
+    return xml_response(xml.document("CopyObjectResult", *fields), headers=response_headers)
+
+
+async def get_object_tagging(s3: S3Context, call: Call) -> Response:
+    bucket, version = s3.objects.get(call.bucket, call.key, version_id_param(call))
+    return xml_response(render_tagging(version.tags), headers=version_header(bucket, version))
+
+
+async def put_object_tagging(s3: S3Context, call: Call) -> Response:
+    tags = parse_tagging(await read_small_body(call.request), bucket=False)
+    bucket = s3.buckets.get(call.bucket)
+    version = await s3.objects.put_tags(call.bucket, call.key, version_id_param(call), tags)
+    return Response(status=200, headers=version_header(bucket, version))
+
+
+async def delete_object_tagging(s3: S3Context, call: Call) -> Response:
+    bucket = s3.buckets.get(call.bucket)
+    version = await s3.objects.put_tags(call.bucket, call.key, version_id_param(call), [])
+    return Response(status=204, headers=version_header(bucket, version))

@@ -1,0 +1,142 @@
+"""Request -> (operation, bucket, key): addressing, then one table of rules.
+
+Addressing: virtual-hosted style when the Host is ``<bucket>.localhost``,
+``<bucket>.s3.localhost`` or ``<bucket>.s3.<region>.localhost`` (any port); otherwise
+path style, ``/<bucket>/<key>``. The key is the rest of the path, percent-decoded, kept
+exactly (leading slashes, ``..`` and ``//`` are key bytes, never file paths).
+
+Rules are tried in order. A rule matches when the method and target kind agree, its
+``subresource`` query parameter (if any) is present, and its ``header`` (if any) is
+present. A rule without a subresource matches only when the query names no S3
+subresource at all, so ``GET /bucket?acl`` is ``NotImplemented``, not a listing.
+To add an operation: append a ``Rule`` (more specific rules first) and register a
+handler under the operation's name in ``handlers/__init__.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import unquote_to_bytes
+
+from strata.api.http import Request
+from strata.errors import ProtocolError
+
+SERVICE: Final = "service"
+BUCKET: Final = "bucket"
+OBJECT: Final = "object"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    method: str
+    target: str  # SERVICE, BUCKET or OBJECT
+    subresource: str | None  # query parameter that selects the operation
+    operation: str
+    header: str | None = None  # a request header that selects the operation
+
+
+ROUTES: Final[tuple[Rule, ...]] = (
+    Rule("GET", SERVICE, None, "ListBuckets"),
+    # Buckets and their configuration.
+    Rule("GET", BUCKET, "location", "GetBucketLocation"),
+    Rule("GET", BUCKET, "versioning", "GetBucketVersioning"),
+    Rule("PUT", BUCKET, "versioning", "PutBucketVersioning"),
+    Rule("GET", BUCKET, "tagging", "GetBucketTagging"),
+    Rule("PUT", BUCKET, "tagging", "PutBucketTagging"),
+    Rule("DELETE", BUCKET, "tagging", "DeleteBucketTagging"),
+    Rule("GET", BUCKET, "cors", "GetBucketCors"),
+    Rule("PUT", BUCKET, "cors", "PutBucketCors"),
+    Rule("DELETE", BUCKET, "cors", "DeleteBucketCors"),
+    Rule("GET", BUCKET, "versions", "ListObjectVersions"),
+    Rule("GET", BUCKET, "list-type", "ListObjectsV2"),
+    Rule("POST", BUCKET, "delete", "DeleteObjects"),
+    Rule("GET", BUCKET, None, "ListObjects"),
+    Rule("PUT", BUCKET, None, "CreateBucket"),
+    Rule("HEAD", BUCKET, None, "HeadBucket"),
+    Rule("DELETE", BUCKET, None, "DeleteBucket"),
+    Rule("OPTIONS", BUCKET, None, "PreflightCors"),
+    # Objects.
+    Rule("GET", OBJECT, "tagging", "GetObjectTagging"),
+    Rule("PUT", OBJECT, "tagging", "PutObjectTagging"),
+    Rule("DELETE", OBJECT, "tagging", "DeleteObjectTagging"),
+    Rule("PUT", OBJECT, None, "CopyObject", header="x-amz-copy-source"),
+    Rule("PUT", OBJECT, None, "PutObject"),
+    Rule("GET", OBJECT, None, "GetObject"),
+    Rule("HEAD", OBJECT, None, "HeadObject"),
+    Rule("DELETE", OBJECT, None, "DeleteObject"),
+    Rule("OPTIONS", OBJECT, None, "PreflightCors"),
+)
+
+# Query parameters that name an S3 subresource (routed or not yet implemented).
+SUBRESOURCES: Final = frozenset(
+    {r.subresource for r in ROUTES if r.subresource is not None}
+    | {
+        "accelerate", "acl", "analytics", "attributes", "encryption", "intelligent-tiering",
+        "inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification",
+        "object-lock", "ownershipControls", "policy", "policyStatus", "publicAccessBlock",
+        "replication", "requestPayment", "restore", "retention", "select", "torrent",
+        "uploadId", "uploads", "website", "session", "metadataTable", "renameObject",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    operation: str
+    bucket: str  # "" for service-level operations
+    key: str  # "" unless the target is an object
+
+
+def _decode(raw: str) -> str:
+    try:
+        return unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("InvalidURI", "Couldn't parse the specified URI.")
+
+
+def virtual_host_bucket(host: str) -> str | None:
+    """The bucket named by a virtual-hosted-style Host header, if it names one."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.lower().rstrip(".")
+    suffix = ".localhost"
+    if not name.endswith(suffix):
+        return None
+    labels = name[: -len(suffix)].split(".")
+    if labels and labels[-1] == "s3":
+        labels = labels[:-1]
+    elif len(labels) >= 2 and labels[-2] == "s3":
+        labels = labels[:-2]
+    bucket = ".".join(labels)
+    return bucket or None
+
+
+def split_target(request: Request) -> tuple[str, str]:
+    """(bucket, key) from the Host header and the path."""
+    path = request.raw_path or "/"
+    bucket = virtual_host_bucket(request.headers.get("host", ""))
+    if bucket is not None:
+        return bucket, _decode(path[1:]) if path.startswith("/") else _decode(path)
+    rest = path[1:] if path.startswith("/") else path
+    raw_bucket, slash, raw_key = rest.partition("/")
+    return _decode(raw_bucket), _decode(raw_key) if slash else ""
+
+
+def resolve(request: Request) -> Route:
+    bucket, key = split_target(request)
+    target = SERVICE if not bucket else OBJECT if key else BUCKET
+    present = SUBRESOURCES.intersection(request.query)
+    for rule in ROUTES:
+        if rule.method != request.method or rule.target != target:
+            continue
+        if rule.subresource is None:
+            if present:
+                continue
+        elif rule.subresource not in request.query:
+            continue
+        if rule.header is not None and rule.header not in request.headers:
+            continue
+        return Route(rule.operation, bucket, key)
+    raise ProtocolError(
+        "NotImplemented", "A header you provided implies functionality that is not implemented", 501
+    )

@@ -1,0 +1,208 @@
+"""Listing keys and versions: each page is a range scan from its marker.
+
+Nothing scans a bucket from the start: a page begins at the packed marker, and the
+scan restarts with a seek (a new iterator at ``prefix_end``) to jump
+  - past a key's older versions once its current one was seen (after a few steps, so
+    the common case of one version per key keeps one iterator), and
+  - past every key under a common prefix once the prefix was rolled up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from strata.errors import ProtocolError
+from strata.service.objects.records import (
+    NULL_VERSION,
+    ObjectVersion,
+    decode_object_key,
+    key_prefix,
+    object_key,
+    version_stamp,
+)
+from strata.storage import keys, records, spaces
+from strata.storage.store import Store
+
+_SAME_KEY_STEPS_MAX = 8  # older versions stepped over before seeking past them
+
+
+@dataclass(slots=True)
+class ObjectsPage:
+    objects: list[tuple[str, ObjectVersion]] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+    truncated: bool = False
+    last: str | None = None  # last key or common prefix returned: the next marker
+
+
+@dataclass(slots=True)
+class VersionsPage:
+    # (key, version, is_latest)
+    versions: list[tuple[str, ObjectVersion, bool]] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+    truncated: bool = False
+    next_key: str | None = None
+    next_version_id: str | None = None
+
+
+def _after_prefix(bucket: str, common: str) -> bytes:
+    end = keys.prefix_end(keys.open_prefix(bucket, common))
+    assert end is not None
+    return end
+
+
+def _after_key(bucket: str, key: str) -> bytes:
+    end = keys.prefix_end(key_prefix(bucket, key))
+    assert end is not None
+    return end
+
+
+def _rollup(key: str, prefix: str, delimiter: str) -> str | None:
+    if not delimiter:
+        return None
+    index = key.find(delimiter, len(prefix))
+    return None if index < 0 else key[: index + len(delimiter)]
+
+
+def _bounds(bucket: str, prefix: str) -> tuple[bytes, bytes]:
+    start = keys.open_prefix(bucket, prefix)
+    end = keys.prefix_end(start)
+    assert end is not None
+    return start, end
+
+
+def _start_after(bucket: str, prefix: str, delimiter: str, marker: str | None) -> bytes:
+    start, _ = _bounds(bucket, prefix)
+    if not marker:
+        return start
+    position = max(start, _after_key(bucket, marker))
+    common = _rollup(marker, prefix, delimiter) if marker.startswith(prefix) else None
+    if common is not None:
+        position = max(position, _after_prefix(bucket, common))
+    return position
+
+
+def _scan(store: Store, start: bytes, end: bytes) -> Iterator[tuple[bytes, bytes]]:
+    return store.scan(spaces.OBJECTS, start, end)
+
+
+def list_objects(
+    store: Store,
+    bucket: str,
+    *,
+    prefix: str = "",
+    delimiter: str = "",
+    marker: str | None = None,
+    max_keys: int = 1000,
+) -> ObjectsPage:
+    """Current versions of keys after ``marker``, with delimiter roll-ups."""
+    page = ObjectsPage()
+    _, end = _bounds(bucket, prefix)
+    position = _start_after(bucket, prefix, delimiter, marker)
+    count = 0
+    while True:
+        seek: bytes | None = None
+        last_key: str | None = None
+        steps = 0
+        for raw_key, value in _scan(store, position, end):
+            _, key, _ = decode_object_key(raw_key)
+            if key == last_key:
+                steps += 1
+                if steps > _SAME_KEY_STEPS_MAX:
+                    seek = _after_key(bucket, key)
+                    break
+                continue
+            last_key, steps = key, 0
+            common = _rollup(key, prefix, delimiter)
+            if common is not None:
+                if count >= max_keys:
+                    page.truncated = True
+                    return page
+                page.prefixes.append(common)
+                page.last = common
+                count += 1
+                seek = _after_prefix(bucket, common)
+                break
+            version = records.decode(value, ObjectVersion)
+            if version.delete_marker:
+                continue
+            if count >= max_keys:
+                page.truncated = True
+                return page
+            page.objects.append((key, version))
+            page.last = key
+            count += 1
+        if seek is None:
+            return page
+        position = seek
+
+
+def _null_stamp(store: Store, bucket: str, key: str) -> int | None:
+    prefix = key_prefix(bucket, key)
+    for _, value in store.scan(spaces.OBJECTS, prefix, keys.prefix_end(prefix)):
+        version = records.decode(value, ObjectVersion)
+        if version.version_id == NULL_VERSION:
+            return version.stamp
+    return None
+
+
+def list_versions(
+    store: Store,
+    bucket: str,
+    *,
+    prefix: str = "",
+    delimiter: str = "",
+    key_marker: str | None = None,
+    version_id_marker: str | None = None,
+    max_keys: int = 1000,
+) -> VersionsPage:
+    """Every version and delete marker, by key then newest first, after the markers."""
+    page = VersionsPage()
+    start, end = _bounds(bucket, prefix)
+    position = start
+    resumed_key: str | None = None  # a key whose newest versions the previous page had
+    if version_id_marker and not key_marker:
+        raise ProtocolError(
+            "InvalidArgument", "A version-id marker cannot be specified without a key marker."
+        )
+    if key_marker and version_id_marker:
+        if version_id_marker == NULL_VERSION:
+            stamp = _null_stamp(store, bucket, key_marker)
+        else:
+            stamp = version_stamp(version_id_marker)
+            if stamp is None:
+                raise ProtocolError("InvalidArgument", "Invalid version id specified")
+        if stamp is None:
+            position = max(start, _start_after(bucket, prefix, delimiter, key_marker))
+        else:
+            position = max(start, object_key(bucket, key_marker, stamp) + b"\x00")
+            resumed_key = key_marker
+    elif key_marker:
+        position = _start_after(bucket, prefix, delimiter, key_marker)
+    count = 0
+    last_key: str | None = resumed_key
+    while True:
+        seek: bytes | None = None
+        for raw_key, value in _scan(store, position, end):
+            _, key, _ = decode_object_key(raw_key)
+            common = _rollup(key, prefix, delimiter)
+            if common is not None:
+                if count >= max_keys:
+                    page.truncated = True
+                    return page
+                page.prefixes.append(common)
+                page.next_key, page.next_version_id = common, None
+                count += 1
+                seek = _after_prefix(bucket, common)
+                break
+            if count >= max_keys:
+                page.truncated = True
+                return page
+            version = records.decode(value, ObjectVersion)
+            page.versions.append((key, version, key != last_key))
+            last_key = key
+            page.next_key, page.next_version_id = key, version.version_id
+            count += 1
+        if seek is None:
+            return page
+        position = seek

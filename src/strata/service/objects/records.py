@@ -1,0 +1,121 @@
+"""The S3 records and how their keys are laid out.
+
+Spaces and keys (``keys.pack`` order-preserving encoding; the bucket is the partition)::
+
+    BUCKETS    pack(bucket)                       -> BucketRecord
+    OBJECTS    pack(bucket, key, ~stamp)          -> ObjectVersion
+    BLOB_REFS  blob_id.encode()                   -> OBJECTS key of the version owning it
+
+``~stamp`` is ``STAMP_MAX - hlc_stamp`` as an 8-byte big-endian int, so a forward scan
+of ``pack(bucket, key)`` meets a key's versions newest first; the first entry of a key
+is its current version (which may be a delete marker). Every version of a key shares
+the prefix ``pack(bucket, key)``, and ``keys.prefix_end`` of it is the first key after
+all of them: listing seeks past older versions and past whole common prefixes.
+
+A version id names its stamp: 16 hex digits of the stamp then 16 random hex digits, so
+``GET ?versionId=`` is one point read. The ``null`` version (unversioned or suspended
+buckets) has version id "null" and is found by scanning the key's versions.
+
+Where bytes live: ``inline`` holds objects of at most ``limits.inline_object_bytes_max``
+inside the record; otherwise ``segments`` lists blob ranges whose concatenation is the
+object. A plain PUT has one segment; a completed multipart upload has one segment per
+part (``part_sizes`` then gives the part boundaries for ``partNumber`` GETs), so
+completing an upload never copies bytes. Every blob a version references has a
+``BLOB_REFS`` entry committed in the same batch as the version; ``volume`` says which
+storage volume holds the blob, so lifecycle can later move bytes between tiers.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from strata.storage import keys
+
+STAMP_MAX = (1 << 64) - 1
+NULL_VERSION = "null"
+
+
+class Segment(msgspec.Struct, frozen=True):
+    """A byte range of one blob file."""
+
+    blob_id: str
+    offset: int
+    length: int
+    volume: str = "hot"
+
+
+class CorsRule(msgspec.Struct, frozen=True):
+    allowed_origins: list[str]
+    allowed_methods: list[str]
+    allowed_headers: list[str] = []
+    expose_headers: list[str] = []
+    max_age_s: int | None = None
+    id: str | None = None
+
+
+class BucketRecord(msgspec.Struct, frozen=True):
+    name: str
+    created_ms: int
+    region: str
+    versioning: str = ""  # "", "Enabled" or "Suspended" ("" = never enabled)
+    tags: list[tuple[str, str]] | None = None
+    cors: list[CorsRule] | None = None
+
+
+class ObjectVersion(msgspec.Struct, frozen=True):
+    """One version of an object, or a delete marker."""
+
+    version_id: str
+    stamp: int  # HLC stamp: orders the versions of a key
+    last_modified_ms: int
+    delete_marker: bool = False
+    size_bytes: int = 0
+    etag: str = ""  # without quotes: md5 hex, or "<md5 of part md5s>-N"
+    # Content-Type, Content-Encoding, Content-Disposition, Content-Language,
+    # Cache-Control, Expires: lower-case header name -> value as sent.
+    headers: dict[str, str] = {}
+    user_metadata: dict[str, str] = {}  # x-amz-meta-* name (without prefix) -> value
+    tags: list[tuple[str, str]] = []
+    storage_class: str = "STANDARD"
+    inline: bytes | None = None
+    segments: list[Segment] = []
+    part_sizes: list[int] = []  # empty unless the object came from a multipart upload
+    checksum_algorithm: str = ""  # "CRC32", ... ("" = none)
+    checksum: bytes = b""  # raw digest (base64 on the wire)
+    checksum_type: str = "FULL_OBJECT"  # or "COMPOSITE" (multipart "<digest>-N")
+
+
+def bucket_key(bucket: str) -> bytes:
+    return keys.pack(bucket)
+
+
+def object_key(bucket: str, key: str, stamp: int) -> bytes:
+    return keys.pack(bucket, key, STAMP_MAX - stamp)
+
+
+def key_prefix(bucket: str, key: str) -> bytes:
+    """The prefix shared by every version of ``key``."""
+    return keys.pack(bucket, key)
+
+
+def decode_object_key(raw: bytes) -> tuple[str, str, int]:
+    """(bucket, key, stamp) of an OBJECTS key."""
+    bucket, pos = keys.decode_str(raw, 0)
+    key, pos = keys.decode_str(raw, pos)
+    inverted, _ = keys.decode_uint(raw, pos)
+    return bucket, key, STAMP_MAX - inverted
+
+
+def new_version_id(stamp: int, random_hex: str) -> str:
+    return f"{stamp:016x}{random_hex}"
+
+
+def version_stamp(version_id: str) -> int | None:
+    """The stamp a version id names, or None if it is not one of ours."""
+    if len(version_id) != 32:
+        return None
+    try:
+        int(version_id[16:], 16)
+        return int(version_id[:16], 16)
+    except ValueError:
+        return None

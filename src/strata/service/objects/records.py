@@ -80,6 +80,8 @@ class ObjectVersion(msgspec.Struct, frozen=True):
     inline: bytes | None = None
     segments: list[Segment] = []
     part_sizes: list[int] = []  # empty unless the object came from a multipart upload
+    # Per-part digests (``checksum_algorithm``) when the upload named an algorithm.
+    part_checksums: list[bytes] = []
     checksum_algorithm: str = ""  # "CRC32", ... ("" = none)
     checksum: bytes = b""  # raw digest (base64 on the wire)
     checksum_type: str = "FULL_OBJECT"  # or "COMPOSITE" (multipart "<digest>-N")

@@ -1,5 +1,7 @@
 """Condition and filter expressions: syntax, AWS's messages, evaluation."""
 
+# ruff: noqa: E501 - AWS messages are kept whole, so they can be searched for
+
 from __future__ import annotations
 
 import base64

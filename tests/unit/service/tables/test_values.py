@@ -1,5 +1,7 @@
 """Wire-format values: validation messages, number normalisation and arithmetic, sizes, order."""
 
+# ruff: noqa: E501 - AWS messages are kept whole, so they can be searched for
+
 from __future__ import annotations
 
 import base64

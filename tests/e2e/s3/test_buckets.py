@@ -55,9 +55,7 @@ def test_delete_non_empty_bucket(s3: Any, bucket: str) -> None:
 def test_location(s3: Any, bucket: str, unique_name: str) -> None:
     assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] is None
     other = unique_name + "-eu"
-    s3.create_bucket(
-        Bucket=other, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
+    s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     try:
         assert s3.get_bucket_location(Bucket=other)["LocationConstraint"] == "eu-west-1"
     finally:
@@ -76,9 +74,7 @@ def test_bucket_tagging(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as caught:
         s3.get_bucket_tagging(Bucket=bucket)
     assert error_of(caught) == ("NoSuchTagSet", 404)
-    s3.put_bucket_tagging(
-        Bucket=bucket, Tagging={"TagSet": [{"Key": "team", "Value": "storage"}]}
-    )
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "team", "Value": "storage"}]})
     assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "team", "Value": "storage"}]
     s3.delete_bucket_tagging(Bucket=bucket)
     with pytest.raises(ClientError):

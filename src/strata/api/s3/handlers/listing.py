@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 from strata.api.http import Response
 from strata.api.s3 import xml
@@ -49,7 +49,7 @@ def _encoder(call: Call) -> tuple[bool, str | None]:
 def _enc(value: str | None, url: bool) -> str | None:
     if value is None or not url:
         return value
-    return quote(value, safe="/")
+    return quote_plus(value, safe="/")
 
 
 def _owner() -> str:

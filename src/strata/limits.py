@@ -14,6 +14,7 @@ object_bytes_max: Final = 5 * 1024**3  # single PutObject
 part_bytes_max: Final = 5 * 1024**3
 part_bytes_min: Final = 5 * 1024**2  # every part but the last
 parts_count_max: Final = 10_000
+complete_body_bytes_max: Final = 4 * 1024 * 1024  # CompleteMultipartUpload: 10000 parts
 key_bytes_max: Final = 1024
 metadata_bytes_max: Final = 2 * 1024
 inline_object_bytes_max: Final = 64 * 1024  # objects at most this big live inside RocksDB

@@ -15,10 +15,11 @@ from strata import limits
 from strata.service.tables import capacity, exprs, keycodec
 from strata.service.tables.codec import decode_item, encode_item, raw_item
 from strata.service.tables.errors import ConditionalCheckFailed, SerializationError, ValidationError
+from strata.service.tables.expressions import Path
 from strata.service.tables.indexes import check_index_keys, write_entries
 from strata.service.tables.schema import Table
 from strata.service.tables.tables import TableService
-from strata.service.tables.values import Item, item_size, validate_value
+from strata.service.tables.values import Item, item_size, validate_item, validate_value
 from strata.storage import spaces
 from strata.storage.store import Store, WriteBatch
 
@@ -118,12 +119,12 @@ class ItemService:
         return_values = req.get("ReturnValues") or "NONE"
         if return_values not in ("NONE", "ALL_OLD"):
             raise ValidationError(MSG_BAD_RETURN)
-        item = exprs.validate_item(req.get("Item"))
+        item = validate_item(req.get("Item"))
         key = key_bytes(table, item)
         if table.indexes:
             check_index_keys(table, item)
         size = check_item_size(item)
-        condition = exprs.condition_of(req)
+        condition = exprs.compile_request(req, condition=True).condition
         rcc = req.get("ReturnConsumedCapacity")
         encoded = encode_item(item)
         store = self.store
@@ -140,7 +141,7 @@ class ItemService:
         if need_old:
             old_raw = store.get(spaces.ITEMS, key)
             old = decode_item(old_raw) if old_raw is not None else None
-            if condition is not None and not condition(old):
+            if condition is not None and not condition.evaluate(old or {}):
                 raise _condition_failed(req, old)
         batch.put(spaces.ITEMS, key, encoded)
         touched = write_entries(table, batch, key, old, item, encoded) if table.indexes else {}
@@ -161,14 +162,14 @@ class ItemService:
     def get_item(self, req: dict[str, Any]) -> dict[str, Any]:
         table = self.tables.get(req["TableName"])
         _, key = validate_key(table, req.get("Key"))
-        projection = exprs.projection_of(req)
+        projection = exprs.compile_request(req, projection=True).projection
         value = self.store.get(spaces.ITEMS, key)
         out: dict[str, Any] = {}
         if value is not None:
             if projection is None:
                 out["Item"] = raw_item(value)
             else:
-                out["Item"] = projection(decode_item(value))
+                out["Item"] = projection.apply(decode_item(value))
         rcc = req.get("ReturnConsumedCapacity")
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=True)
@@ -185,13 +186,13 @@ class ItemService:
         if return_values not in ("NONE", "ALL_OLD"):
             raise ValidationError(MSG_BAD_RETURN)
         _, key = validate_key(table, req.get("Key"))
-        condition = exprs.condition_of(req)
+        condition = exprs.compile_request(req, condition=True).condition
         rcc = req.get("ReturnConsumedCapacity")
         store = self.store
         # --- no await from here until the batch is applied ---
         old_raw = store.get(spaces.ITEMS, key)
         old = decode_item(old_raw) if old_raw is not None else None
-        if condition is not None and not condition(old):
+        if condition is not None and not condition.evaluate(old or {}):
             raise _condition_failed(req, old)
         touched: dict[str, int] = {}
         if old_raw is not None:
@@ -217,16 +218,30 @@ class ItemService:
         if return_values not in ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"):
             raise ValidationError(MSG_BAD_RETURN)
         key_item, key = validate_key(table, req.get("Key"))
-        update = exprs.update_of(req, table)
-        condition = exprs.condition_of(req)
+        compiled = exprs.compile_request(req, condition=True, update=True)
+        condition = compiled.condition
+        update = compiled.update
+        if update is not None:
+            for path in update.paths:
+                if path[0] in table.key_names:
+                    raise ValidationError(
+                        f"{INVALID}Cannot update attribute {path[0]}. This attribute is part "
+                        "of the key"
+                    )
         rcc = req.get("ReturnConsumedCapacity")
         store = self.store
         # --- no await from here until the batch is applied ---
         old_raw = store.get(spaces.ITEMS, key)
         old = decode_item(old_raw) if old_raw is not None else None
-        if condition is not None and not condition(old):
+        if condition is not None and not condition.evaluate(old or {}):
             raise _condition_failed(req, old)
-        new, changed = update(old, key_item)
+        changed: tuple[Path, ...] = ()
+        if update is None:
+            new = old if old is not None else key_item
+        else:
+            result = update.apply(old if old is not None else key_item)
+            new = result.item
+            changed = result.updated_paths
         size = check_item_size(new)
         if table.indexes:
             check_index_keys(table, new)

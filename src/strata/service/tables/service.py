@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from strata.service.tables.batch import BatchService
 from strata.service.tables.items import ItemService
+from strata.service.tables.query import QueryService
 from strata.service.tables.tables import TableService
 from strata.storage.store import Store
 
@@ -25,6 +27,8 @@ class TableOperations:
         self.host = host
         self.tables = TableService(store, region)
         self.items = ItemService(self.tables)
+        self.queries = QueryService(self.tables)
+        self.batches = BatchService(self.tables)
 
     def routes(self) -> dict[str, Handler]:
         t = self.tables
@@ -56,6 +60,10 @@ class TableOperations:
             "GetItem": sync(i.get_item),
             "DeleteItem": i.delete_item,
             "UpdateItem": i.update_item,
+            "Query": sync(self.queries.query),
+            "Scan": sync(self.queries.scan),
+            "BatchGetItem": sync(self.batches.batch_get_item),
+            "BatchWriteItem": self.batches.batch_write_item,
         }
         return routes
 

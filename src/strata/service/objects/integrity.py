@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from strata.errors import ProtocolError
 from strata.service.objects.errors import BadDigest
@@ -41,7 +41,6 @@ class PayloadChecks:
     trailer: Callable[[], str | None] | None = None  # value that arrives after the body
     content_md5: bytes | None = None
     algorithm_given: bool = False  # the client named the algorithm (else default)
-    extra: list[str] = field(default_factory=list)
 
     def verify(self, md5: bytes, checksums: dict[str, bytes]) -> None:
         if self.content_md5 is not None and self.content_md5 != md5:

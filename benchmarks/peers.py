@@ -257,10 +257,8 @@ def markdown(
         f"Throughput, median of {rounds} interleaved rounds (ops/s unless marked MiB/s); "
         "ratio = Strata / peer, above 1 means Strata is faster.",
         "",
-        "| workload | conns | unit | "
-        + " | ".join(names)
-        + " | "
-        + " | ".join(f"strata/{p}" for p in peers)
+        "| "
+        + " | ".join(["workload", "conns", "unit", *names, *(f"strata/{p}" for p in peers)])
         + " |",
         "|---|---:|---|" + "---:|" * (len(names) + len(peers)),
     ]

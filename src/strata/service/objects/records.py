@@ -23,6 +23,10 @@ part (``part_sizes`` then gives the part boundaries for ``partNumber`` GETs), so
 completing an upload never copies bytes. Every blob a version references has a
 ``BLOB_REFS`` entry committed in the same batch as the version; ``volume`` says which
 storage volume holds the blob, so lifecycle can later move bytes between tiers.
+
+Inline threshold, measured in-process (300 concurrent PUTs, then GETs, one SSD):
+4 KiB inline 106 us/PUT vs blob 520; 32 KiB 319 vs 457; 64 KiB 580 vs 834; reads
+10-11 us inline vs 15-66 us from a blob. Inline wins up to the 64 KiB limit.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 from strata.api.http import Request, Response
 from strata.api.sigv4 import MissingAuthentication
 from strata.errors import (
+    AccessDeniedSignature,
     AuthorizationHeaderMalformed,
     AuthorizationQueryParametersError,
     BodyTooLarge,
@@ -43,6 +44,12 @@ from strata.service.objects.errors import (
     NotModified,
     PreconditionFailed,
 )
+from strata.service.objects.multipart import (
+    EntityTooSmall,
+    InvalidPart,
+    InvalidPartOrder,
+    NoSuchUpload,
+)
 
 S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     InvalidAccessKeyId: ("InvalidAccessKeyId", 403),
@@ -50,6 +57,7 @@ S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     ContentSha256Mismatch: ("XAmzContentSHA256Mismatch", 400),
     RequestTimeTooSkewed: ("RequestTimeTooSkewed", 403),
     RequestExpired: ("AccessDenied", 403),
+    AccessDeniedSignature: ("AccessDenied", 403),
     MissingSecurityHeader: ("MissingSecurityHeader", 400),
     AuthorizationHeaderMalformed: ("AuthorizationHeaderMalformed", 400),
     AuthorizationQueryParametersError: ("AuthorizationQueryParametersError", 400),
@@ -70,6 +78,10 @@ S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     InvalidPartNumber: ("InvalidPartNumber", 416),
     NoSuchTagSet: ("NoSuchTagSet", 404),
     NoSuchCORSConfiguration: ("NoSuchCORSConfiguration", 404),
+    NoSuchUpload: ("NoSuchUpload", 404),
+    InvalidPart: ("InvalidPart", 400),
+    InvalidPartOrder: ("InvalidPartOrder", 400),
+    EntityTooSmall: ("EntityTooSmall", 400),
 }
 
 # Where S3's wording differs from the message the error was raised with.

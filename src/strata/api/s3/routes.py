@@ -66,6 +66,15 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("HEAD", OBJECT, None, "HeadObject"),
     Rule("DELETE", OBJECT, None, "DeleteObject"),
     Rule("OPTIONS", OBJECT, None, "PreflightCors"),
+    # Multipart uploads and object attributes.
+    Rule("GET", BUCKET, "uploads", "ListMultipartUploads"),
+    Rule("POST", OBJECT, "uploads", "CreateMultipartUpload"),
+    Rule("PUT", OBJECT, "uploadId", "UploadPartCopy", header="x-amz-copy-source"),
+    Rule("PUT", OBJECT, "uploadId", "UploadPart"),
+    Rule("POST", OBJECT, "uploadId", "CompleteMultipartUpload"),
+    Rule("DELETE", OBJECT, "uploadId", "AbortMultipartUpload"),
+    Rule("GET", OBJECT, "uploadId", "ListParts"),
+    Rule("GET", OBJECT, "attributes", "GetObjectAttributes"),
 )
 
 # Query parameters that name an S3 subresource (routed or not yet implemented).

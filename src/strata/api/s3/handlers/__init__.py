@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from strata.api.s3.context import Handler
-from strata.api.s3.handlers import buckets, cors, listing, objects
+from strata.api.s3.handlers import buckets, cors, listing, multipart, objects
 
 HANDLERS: Final[dict[str, Handler]] = {
     "ListBuckets": buckets.list_buckets,
@@ -38,4 +38,12 @@ HANDLERS: Final[dict[str, Handler]] = {
     "GetObjectTagging": objects.get_object_tagging,
     "PutObjectTagging": objects.put_object_tagging,
     "DeleteObjectTagging": objects.delete_object_tagging,
+    "CreateMultipartUpload": multipart.create_multipart_upload,
+    "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
+    "CompleteMultipartUpload": multipart.complete_multipart_upload,
+    "AbortMultipartUpload": multipart.abort_multipart_upload,
+    "ListParts": multipart.list_parts,
+    "ListMultipartUploads": multipart.list_multipart_uploads,
+    "GetObjectAttributes": multipart.get_object_attributes,
 }

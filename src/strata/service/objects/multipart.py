@@ -1,0 +1,545 @@
+"""Multipart uploads: create, upload parts (streamed or copied), complete, abort, list.
+
+Spaces and keys (the bucket is the partition, as everywhere in S3)::
+
+    UPLOADS    pack(bucket, key, upload_id)               -> UploadRecord
+    PARTS      pack(bucket, key, upload_id, part_number)  -> PartRecord
+    BLOB_REFS  blob_id.encode()                           -> PARTS key of the part owning it
+
+An upload id is 16 hex digits of the HLC stamp of its creation then 16 random hex
+digits, so the uploads of one key sort by initiation time, as ListMultipartUploads
+shows them. Every part lives in a blob of its own.
+
+Durable order of a part upload (UploadPart, UploadPartCopy):
+  1. The bytes stream into a blob while MD5 and the checksums are computed; the digests
+     the client sent are verified; the blob is fsynced and renamed (``finish``).
+  2. With no ``await`` between them: the upload is looked up again (an abort or a
+     completion may have happened meanwhile) and one batch holds the part record, the
+     blob's ``BLOB_REFS`` entry and the removal of the part it replaces.
+  3. A replaced part's blob is unlinked after the grace period (GETs never read parts).
+
+Completion copies no bytes: the new version's segments are the parts' blobs. One batch,
+built with no ``await`` after the checks, holds the version, its ``BLOB_REFS`` entries
+(overwriting the parts' entries: the refs move from the parts to the version), the
+removal of the upload record and of every part record, and the removal of the refs of
+parts the completion left out, whose blobs are released after the commit. Concurrent
+completers (of one upload, or of several uploads of one key under ``If-None-Match: *``)
+run their checks and stage their batch in one uninterrupted step, so exactly one wins.
+
+Checksums follow S3: an upload created with ``x-amz-checksum-algorithm`` stores that
+digest for every part and combines them at completion, either COMPOSITE (the digest of
+the concatenated part digests, shown ``<b64>-N``) or FULL_OBJECT (CRCs combined into the
+CRC of the whole object with ``combine_crc``). An upload created without one gets S3's
+default, a FULL_OBJECT CRC64NVME.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import AsyncIterable, Iterator
+from dataclasses import dataclass
+
+import msgspec
+
+from strata import limits
+from strata.errors import BodyTooLarge, ProtocolError
+from strata.service.objects.errors import BadDigest, ObjectsError
+from strata.service.objects.integrity import DEFAULT_ALGORITHM, PayloadChecks
+from strata.service.objects.objects import NewObject, ObjectService, WriteCondition, _copy_ranges
+from strata.service.objects.records import BucketRecord, ObjectVersion, Segment
+from strata.storage import keys, records, spaces
+from strata.storage.checksums import b64, combine_crc, new_hasher
+from strata.storage.store import WriteBatch
+
+CRC_ALGORITHMS = frozenset({"CRC32", "CRC32C", "CRC64NVME"})
+COMPOSITE = "COMPOSITE"
+FULL_OBJECT = "FULL_OBJECT"
+
+# ---- errors -------------------------------------------------------------------------
+
+
+class NoSuchUpload(ObjectsError):
+    default_message = (
+        "The specified upload does not exist. The upload ID may be invalid, or the upload "
+        "may have been aborted or completed."
+    )
+
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(UploadId=upload_id)
+
+
+class InvalidPart(ObjectsError):
+    default_message = (
+        "One or more of the specified parts could not be found.  The part may not have been "
+        "uploaded, or the specified entity tag may not match the part's entity tag."
+    )
+
+    def __init__(self, upload_id: str, part_number: int, etag: str) -> None:
+        super().__init__(UploadId=upload_id, PartNumber=str(part_number), ETag=etag)
+
+
+class InvalidPartOrder(ObjectsError):
+    default_message = (
+        "The list of parts was not in ascending order. Parts must be ordered by part number."
+    )
+
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(UploadId=upload_id)
+
+
+class EntityTooSmall(ObjectsError):
+    default_message = "Your proposed upload is smaller than the minimum allowed size"
+
+    def __init__(self, size_bytes: int, part_number: int, etag: str) -> None:
+        super().__init__(
+            ProposedSize=str(size_bytes),
+            MinSizeAllowed=str(limits.part_bytes_min),
+            PartNumber=str(part_number),
+            ETag=etag,
+        )
+
+
+# ---- records ------------------------------------------------------------------------
+
+
+class UploadRecord(msgspec.Struct, frozen=True):
+    upload_id: str
+    key: str
+    initiated_ms: int
+    headers: dict[str, str] = {}
+    user_metadata: dict[str, str] = {}
+    tags: list[tuple[str, str]] = []
+    storage_class: str = "STANDARD"
+    checksum_algorithm: str = ""  # as the client named it at creation ("" = none)
+    checksum_type: str = FULL_OBJECT
+
+    @property
+    def stored_algorithm(self) -> str:
+        """The digest every part records: the named one, else S3's default."""
+        return self.checksum_algorithm or DEFAULT_ALGORITHM
+
+
+class PartRecord(msgspec.Struct, frozen=True):
+    part_number: int
+    size_bytes: int
+    etag: str  # md5 hex, without quotes
+    last_modified_ms: int
+    blob_id: str
+    checksum: bytes = b""  # digest of the upload's stored algorithm
+
+
+def upload_key(bucket: str, key: str, upload_id: str) -> bytes:
+    return keys.pack(bucket, key, upload_id)
+
+
+def part_key(bucket: str, key: str, upload_id: str, part_number: int) -> bytes:
+    return keys.pack(bucket, key, upload_id, part_number)
+
+
+def decode_upload_key(raw: bytes) -> tuple[str, str, str]:
+    bucket, pos = keys.decode_str(raw, 0)
+    key, pos = keys.decode_str(raw, pos)
+    upload_id, _ = keys.decode_str(raw, pos)
+    return bucket, key, upload_id
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedPart:
+    """One ``<Part>`` of a CompleteMultipartUpload body."""
+
+    part_number: int
+    etag: str  # without quotes
+    checksums: dict[str, str]  # algorithm -> base64 value as sent
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What CompleteMultipartUpload asks beyond the parts."""
+
+    condition: WriteCondition | None = None
+    checksum_type: str | None = None  # x-amz-checksum-type, if sent
+    full_checksum: tuple[str, str] | None = None  # (algorithm, value) from a header
+    object_size: int | None = None  # x-amz-mp-object-size
+
+
+@dataclass(frozen=True, slots=True)
+class UploadListing:
+    uploads: list[UploadRecord]
+    common_prefixes: list[str]
+    truncated: bool
+    next_key_marker: str | None
+    next_upload_id_marker: str | None
+
+
+def composite_checksum(algorithm: str, digests: list[bytes]) -> bytes:
+    hasher = new_hasher(algorithm)
+    for digest in digests:
+        hasher.update(digest)
+    return hasher.digest()
+
+
+def full_object_crc(algorithm: str, parts: list[tuple[bytes, int]]) -> bytes:
+    """The CRC of the concatenation, from (crc, size) of each part."""
+    combined = parts[0][0]
+    for crc, size in parts[1:]:
+        combined = combine_crc(algorithm, combined, crc, size)
+    return combined
+
+
+def checksum_mismatch(expected: str, actual: str) -> ProtocolError:
+    return ProtocolError(
+        "InvalidRequest",
+        f"Checksum Type mismatch occurred, expected checksum Type: {expected}, "
+        f"actual checksum Type: {actual}",
+    )
+
+
+class MultipartService:
+    def __init__(self, objects: ObjectService) -> None:
+        self.objects = objects
+        self.store = objects.store
+        self.blobs = objects.blobs
+        self.buckets = objects.buckets
+
+    # ---- uploads ----------------------------------------------------------------------
+
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> UploadRecord:
+        """The upload, after checking the bucket; ``NoSuchUpload`` if absent."""
+        self.buckets.get(bucket)
+        raw = self.store.get(spaces.UPLOADS, upload_key(bucket, key, upload_id))
+        if raw is None:
+            raise NoSuchUpload(upload_id)
+        return records.decode(raw, UploadRecord)
+
+    async def create(
+        self, bucket: str, key: str, new: NewObject, algorithm: str, checksum_type: str
+    ) -> UploadRecord:
+        """Start an upload; ``algorithm`` "" means none named (S3's default applies)."""
+        self.buckets.get(bucket)
+        stamp = self.store.hlc.now()
+        upload = UploadRecord(
+            upload_id=f"{stamp:016x}{secrets.token_hex(8)}",
+            key=key,
+            initiated_ms=int(self.store.clock.now_s() * 1000),
+            headers=new.headers,
+            user_metadata=new.user_metadata,
+            tags=new.tags,
+            storage_class=new.storage_class,
+            checksum_algorithm=algorithm,
+            checksum_type=checksum_type,
+        )
+        batch = WriteBatch()
+        batch.put(spaces.UPLOADS, upload_key(bucket, key, upload.upload_id), records.encode(upload))
+        await self.store.commit(batch)
+        return upload
+
+    async def abort(self, bucket: str, key: str, upload_id: str) -> None:
+        self.get_upload(bucket, key, upload_id)
+        batch = WriteBatch()
+        batch.delete(spaces.UPLOADS, upload_key(bucket, key, upload_id))
+        freed: list[str] = []
+        for raw_key, part in self._scan_parts(bucket, key, upload_id):
+            batch.delete(spaces.PARTS, raw_key)
+            batch.delete(spaces.BLOB_REFS, part.blob_id.encode())
+            freed.append(part.blob_id)
+        await self.store.commit(batch)
+        self.objects.release_blobs(freed)
+
+    # ---- parts ------------------------------------------------------------------------
+
+    def _scan_parts(
+        self, bucket: str, key: str, upload_id: str, after: int = 0
+    ) -> Iterator[tuple[bytes, PartRecord]]:
+        prefix = upload_key(bucket, key, upload_id)
+        start = part_key(bucket, key, upload_id, after + 1)
+        for raw_key, value in self.store.scan(spaces.PARTS, start, keys.prefix_end(prefix)):
+            yield raw_key, records.decode(value, PartRecord)
+
+    def parts(self, bucket: str, key: str, upload_id: str, after: int = 0) -> Iterator[PartRecord]:
+        for _, part in self._scan_parts(bucket, key, upload_id, after):
+            yield part
+
+    def _part_algorithms(self, upload: UploadRecord, checks: PayloadChecks) -> list[str]:
+        """Digests to compute for a part; checks the client's algorithm against the upload's."""
+        if upload.checksum_algorithm:
+            if checks.algorithm_given and checks.algorithm != upload.checksum_algorithm:
+                raise checksum_mismatch(upload.checksum_algorithm.lower(), checks.algorithm.lower())
+            if not checks.algorithm_given and upload.checksum_type == COMPOSITE:
+                raise checksum_mismatch(upload.checksum_algorithm.lower(), "null")
+        algorithms = [upload.stored_algorithm]
+        if checks.algorithm not in algorithms:
+            algorithms.append(checks.algorithm)
+        return algorithms
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: AsyncIterable[bytes],
+        checks: PayloadChecks,
+    ) -> tuple[UploadRecord, PartRecord]:
+        upload = self.get_upload(bucket, key, upload_id)  # fail fast; checked again below
+        writer = self.blobs.writer(self._part_algorithms(upload, checks))
+        try:
+            async for chunk in body:
+                if writer.size_bytes + len(chunk) > limits.part_bytes_max:
+                    raise BodyTooLarge()
+                writer.write(chunk)
+            md5, sums = writer.digests()
+            checks.verify(md5, sums)
+            info = await writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        part = PartRecord(
+            part_number=part_number,
+            size_bytes=info.size_bytes,
+            etag=md5.hex(),
+            last_modified_ms=int(self.store.clock.now_s() * 1000),
+            blob_id=info.blob_id,
+            checksum=sums[upload.stored_algorithm],
+        )
+        await self._commit_part(bucket, key, upload_id, part)
+        return upload, part
+
+    async def copy_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source: ObjectVersion,
+        start: int,
+        length: int,
+    ) -> tuple[UploadRecord, PartRecord]:
+        """A part made of bytes [start, start+length) of ``source``, copied in a thread."""
+        upload = self.get_upload(bucket, key, upload_id)
+        writer = self.blobs.writer([upload.stored_algorithm])
+        try:
+            located = self.objects.locate(source, start, length)
+            if located.inline is not None:
+                writer.write(located.inline)
+            else:
+                await asyncio.to_thread(_copy_ranges, located.files, writer)
+            md5, sums = writer.digests()
+            info = await writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        part = PartRecord(
+            part_number=part_number,
+            size_bytes=info.size_bytes,
+            etag=md5.hex(),
+            last_modified_ms=int(self.store.clock.now_s() * 1000),
+            blob_id=info.blob_id,
+            checksum=sums[upload.stored_algorithm],
+        )
+        await self._commit_part(bucket, key, upload_id, part)
+        return upload, part
+
+    async def _commit_part(self, bucket: str, key: str, upload_id: str, part: PartRecord) -> None:
+        # The blob is durable. From here to the commit: no await, so the upload we check
+        # still exists when the batch lands (an abort or completion may have run).
+        try:
+            self.get_upload(bucket, key, upload_id)
+        except BaseException:
+            self.blobs.delete([part.blob_id])
+            raise
+        raw_key = part_key(bucket, key, upload_id, part.part_number)
+        batch = WriteBatch()
+        freed: list[str] = []
+        old = self.store.get(spaces.PARTS, raw_key)
+        if old is not None:
+            old_part = records.decode(old, PartRecord)
+            batch.delete(spaces.BLOB_REFS, old_part.blob_id.encode())
+            freed.append(old_part.blob_id)
+        batch.put(spaces.PARTS, raw_key, records.encode(part))
+        batch.put(spaces.BLOB_REFS, part.blob_id.encode(), raw_key)
+        await self.store.commit(batch)
+        self.objects.release_blobs(freed)
+
+    # ---- completion -------------------------------------------------------------------
+
+    async def complete(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        requested: list[RequestedPart],
+        completion: Completion,
+    ) -> tuple[BucketRecord, ObjectVersion]:
+        # Everything below runs without an await until the commit: the checks hold
+        # when the batch lands, and of concurrent completers exactly one wins.
+        upload = self.get_upload(bucket, key, upload_id)
+        bucket_record = self.buckets.get(bucket)
+        previous = 0
+        for wanted in requested:
+            if wanted.part_number <= previous:
+                raise InvalidPartOrder(upload_id)
+            previous = wanted.part_number
+        stored = {
+            part.part_number: (raw, part) for raw, part in self._scan_parts(bucket, key, upload_id)
+        }
+        chosen: list[PartRecord] = []
+        for wanted in requested:
+            found = stored.get(wanted.part_number)
+            if found is None or found[1].etag != wanted.etag:
+                raise InvalidPart(upload_id, wanted.part_number, wanted.etag)
+            chosen.append(found[1])
+        for part in chosen[:-1]:
+            if part.size_bytes < limits.part_bytes_min:
+                raise EntityTooSmall(part.size_bytes, part.part_number, f'"{part.etag}"')
+        self._check_part_checksums(upload, requested, chosen)
+        algorithm = upload.stored_algorithm
+        if (
+            completion.checksum_type is not None
+            and upload.checksum_algorithm
+            and completion.checksum_type != upload.checksum_type
+        ):
+            raise ProtocolError(
+                "InvalidRequest",
+                f"The upload was created using the {upload.checksum_type} checksum mode. "
+                f"The complete request must use the same checksum mode.",
+            )
+        if upload.checksum_type == COMPOSITE:
+            checksum = composite_checksum(algorithm, [p.checksum for p in chosen])
+            shown = f"{b64(checksum)}-{len(chosen)}"
+        else:
+            checksum = full_object_crc(algorithm, [(p.checksum, p.size_bytes) for p in chosen])
+            shown = b64(checksum)
+        if completion.full_checksum is not None:
+            given_algorithm, value = completion.full_checksum
+            if given_algorithm != algorithm:
+                raise checksum_mismatch(algorithm.lower(), given_algorithm.lower())
+            if value.strip() != shown:
+                raise BadDigest(
+                    f"The {algorithm.lower()} you specified did not match the calculated checksum."
+                )
+        size = sum(p.size_bytes for p in chosen)
+        if completion.object_size is not None and completion.object_size != size:
+            raise ProtocolError(
+                "InvalidRequest",
+                f"The provided 'x-amz-mp-object-size' header value {completion.object_size} "
+                f"does not match what was computed: {size}",
+            )
+        self.objects._check_write(bucket, key, completion.condition)
+        md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
+        stamp = self.store.hlc.now()
+        version = ObjectVersion(
+            version_id=self.objects._new_version(bucket_record, stamp),
+            stamp=stamp,
+            last_modified_ms=int(self.store.clock.now_s() * 1000),
+            size_bytes=size,
+            etag=f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}",
+            headers=upload.headers,
+            user_metadata=upload.user_metadata,
+            tags=upload.tags,
+            storage_class=upload.storage_class,
+            segments=[Segment(p.blob_id, 0, p.size_bytes) for p in chosen],
+            part_sizes=[p.size_bytes for p in chosen],
+            part_checksums=[p.checksum for p in chosen] if upload.checksum_algorithm else [],
+            checksum_algorithm=algorithm,
+            checksum=checksum,
+            checksum_type=upload.checksum_type,
+        )
+        batch = WriteBatch()
+        batch.delete(spaces.UPLOADS, upload_key(bucket, key, upload_id))
+        used = {p.blob_id for p in chosen}
+        freed: list[str] = []
+        for raw_key, part in stored.values():
+            batch.delete(spaces.PARTS, raw_key)
+            if part.blob_id not in used:
+                batch.delete(spaces.BLOB_REFS, part.blob_id.encode())
+                freed.append(part.blob_id)
+        # The version's refs overwrite the parts' refs: the blobs change owner.
+        freed += self.objects.stage_version(batch, bucket_record, key, version)
+        await self.store.commit(batch)
+        self.objects.release_blobs(freed)
+        return bucket_record, version
+
+    def _check_part_checksums(
+        self, upload: UploadRecord, requested: list[RequestedPart], chosen: list[PartRecord]
+    ) -> None:
+        if not upload.checksum_algorithm:
+            return
+        algorithm = upload.checksum_algorithm
+        for wanted, part in zip(requested, chosen, strict=True):
+            value = wanted.checksums.get(algorithm)
+            if value is None:
+                if upload.checksum_type == COMPOSITE:
+                    raise ProtocolError(
+                        "InvalidRequest",
+                        f"The upload was created using a {algorithm.lower()} checksum. The "
+                        "complete request must include the checksum for each part. It was "
+                        f"missing for part {part.part_number} in the request.",
+                    )
+                continue
+            if value.strip() != b64(part.checksum):
+                raise InvalidPart(upload.upload_id, part.part_number, f'"{wanted.etag}"')
+
+    # ---- listing ----------------------------------------------------------------------
+
+    def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        upload_id_marker: str,
+        max_uploads: int,
+    ) -> UploadListing:
+        self.buckets.get(bucket)
+        base = keys.pack(bucket)
+        scan_start = keys.open_prefix(bucket, prefix) if prefix else base
+        scan_end = keys.prefix_end(scan_start)
+        start = scan_start
+        if key_marker:
+            rolled = (
+                delimiter
+                and key_marker.startswith(prefix)
+                and key_marker.endswith(delimiter)
+                and delimiter in key_marker[len(prefix) :]
+            )
+            if rolled:
+                after = keys.prefix_end(keys.open_prefix(bucket, key_marker))
+            elif upload_id_marker:
+                after = upload_key(bucket, key_marker, upload_id_marker) + b"\x00"
+            else:
+                after = keys.prefix_end(keys.pack(bucket, key_marker))
+            if after is not None and after > start:
+                start = after
+        uploads: list[UploadRecord] = []
+        prefixes: list[str] = []
+        last: tuple[str, str | None] | None = None
+        truncated = False
+        rescan = True
+        while rescan and not truncated:
+            rescan = False
+            for raw_key, value in self.store.scan(spaces.UPLOADS, start, scan_end):
+                _, key, upload_id = decode_upload_key(raw_key)
+                if len(uploads) + len(prefixes) >= max_uploads:
+                    truncated = True
+                    break
+                rest = key[len(prefix) :]
+                if delimiter and delimiter in rest:
+                    common = prefix + rest[: rest.index(delimiter) + len(delimiter)]
+                    prefixes.append(common)
+                    last = (common, None)
+                    after_prefix = keys.prefix_end(keys.open_prefix(bucket, common))
+                    if after_prefix is not None:
+                        start, rescan = after_prefix, True  # seek past the whole prefix
+                    break
+                uploads.append(records.decode(value, UploadRecord))
+                last = (key, upload_id)
+        return UploadListing(
+            uploads=uploads,
+            common_prefixes=prefixes,
+            truncated=truncated,
+            next_key_marker=last[0] if truncated and last else None,
+            next_upload_id_marker=last[1] if truncated and last else None,
+        )

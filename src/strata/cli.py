@@ -63,7 +63,7 @@ def _keys(args: argparse.Namespace) -> int:
     if found is None:
         print(f"strata: no access key {args.access_key} in {ring.path}", file=sys.stderr)
         return 1
-    if pair.root:
+    if found.root:
         print(
             "strata: the root key cannot be deleted (set STRATA_ROOT_* to replace it)",
             file=sys.stderr,

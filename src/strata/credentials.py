@@ -71,14 +71,13 @@ class KeyRing:
         self._mtime_ns = stat.st_mtime_ns
 
     def secret_for(self, access_key: str) -> str | None:
+        # `strata keys` may have changed the file: look at its mtime once a second, and at
+        # once for a key we do not know (a stat is cheap; a reload happens only on change).
+        now = time.monotonic()
+        if now - self._checked_s >= 1.0 or access_key not in self._pairs:
+            self._checked_s = now
+            self.load()
         pair = self._pairs.get(access_key)
-        if pair is None:
-            # Maybe created by `strata keys create` since we last looked; re-read at most 1/s.
-            now = time.monotonic()
-            if now - self._checked_s >= 1.0:
-                self._checked_s = now
-                self.load()
-                pair = self._pairs.get(access_key)
         return pair.secret_key if pair else None
 
     def pairs(self) -> list[KeyPair]:

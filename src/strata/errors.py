@@ -9,6 +9,7 @@ Tree::
         ContentSha256Mismatch        x-amz-content-sha256 does not match the body
         RequestTimeTooSkewed         more than 15 minutes between client and server clocks
         RequestExpired               presigned URL past its expiry
+        AccessDeniedSignature        SigV2 request without a usable date or expiry
         MissingSecurityHeader        no credentials at all / required header missing
         AuthorizationHeaderMalformed header or credential scope cannot be parsed
         AuthorizationQueryParametersError  presigned query parameters malformed
@@ -57,6 +58,12 @@ class SignatureDoesNotMatch(AuthError):
 
 class ContentSha256Mismatch(AuthError):
     default_message = "The provided 'x-amz-content-sha256' header does not match what was computed."
+
+
+class AccessDeniedSignature(AuthError):
+    """A signature that cannot be checked (SigV2 without a usable date or expiry)."""
+
+    default_message = "Access Denied"
 
 
 class RequestTimeTooSkewed(AuthError):

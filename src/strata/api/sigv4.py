@@ -22,6 +22,7 @@ from typing import Final, Protocol
 from urllib.parse import quote, unquote
 
 from strata import limits
+from strata.api import sigv2
 from strata.api.http import Request
 from strata.errors import (
     AuthorizationHeaderMalformed,
@@ -239,6 +240,9 @@ def _parse_query_auth(request: Request) -> _Parsed:
 
 async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Credential:
     """Verify the request's signature; arm the body's payload checks. Raises ``AuthError``."""
+    if sigv2.is_sigv2(request):
+        access_key = sigv2.authenticate(request, keys, now_s)
+        return Credential(access_key, "", "", "s3")
     header = request.headers.get("authorization")
     if header is not None:
         parsed = _parse_header_auth(request, header)

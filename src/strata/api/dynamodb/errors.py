@@ -13,6 +13,7 @@ import msgspec
 from strata.api.http import Request, Response
 from strata.api.sigv4 import MissingAuthentication
 from strata.errors import (
+    AccessDeniedSignature,
     AuthorizationHeaderMalformed,
     AuthorizationQueryParametersError,
     BodyTooLarge,
@@ -48,6 +49,7 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     ContentSha256Mismatch: ("InvalidSignatureException", 400),
     RequestTimeTooSkewed: ("InvalidSignatureException", 400),
     RequestExpired: ("InvalidSignatureException", 400),
+    AccessDeniedSignature: ("IncompleteSignatureException", 400),
     MissingSecurityHeader: ("IncompleteSignatureException", 400),
     AuthorizationHeaderMalformed: ("IncompleteSignatureException", 400),
     AuthorizationQueryParametersError: ("IncompleteSignatureException", 400),

@@ -1,0 +1,129 @@
+"""AWS Signature Version 2 for S3 (HMAC-SHA1): what boto3's ``generate_presigned_url`` makes.
+
+boto3 still presigns S3 URLs with SigV2 query parameters (``AWSAccessKeyId``,
+``Signature``, ``Expires``) unless told ``signature_version="s3v4"``, and older tools
+sign headers with ``Authorization: AWS <key>:<signature>``. Both carry no payload hash,
+so the body is accepted as sent (like ``UNSIGNED-PAYLOAD``).
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import hashlib
+import hmac
+import time
+from typing import Final, Protocol
+from urllib.parse import unquote
+
+from strata import limits
+from strata.api.http import Request
+from strata.api.s3.routes import virtual_host_bucket
+from strata.errors import (
+    AccessDeniedSignature,
+    AuthorizationHeaderMalformed,
+    InvalidAccessKeyId,
+    RequestExpired,
+    RequestTimeTooSkewed,
+    SignatureDoesNotMatch,
+)
+
+# Query parameters that are part of the signed resource (AWS's list, as the SDKs use it).
+SIGNED_SUBRESOURCES: Final = frozenset(
+    {
+        "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber",
+        "policy", "requestPayment", "torrent", "versioning", "versionId", "versions",
+        "website", "uploads", "uploadId", "response-content-type", "response-content-language",
+        "response-expires", "response-cache-control", "response-content-disposition",
+        "response-content-encoding", "delete", "lifecycle", "tagging", "restore",
+        "storageClass", "notification", "replication", "analytics", "metrics", "inventory",
+        "select", "select-type", "object-lock",
+    }
+)  # fmt: skip
+
+
+class SecretLookup(Protocol):
+    def secret_for(self, access_key: str) -> str | None: ...
+
+
+def is_sigv2(request: Request) -> bool:
+    header = request.headers.get("authorization")
+    if header is not None:
+        return header.startswith("AWS ")
+    return "AWSAccessKeyId" in request.query and "Signature" in request.query
+
+
+def _resource(request: Request) -> str:
+    path = request.raw_path or "/"
+    bucket = virtual_host_bucket(request.headers.get("host", ""))
+    if bucket is not None:
+        path = f"/{bucket}{path}"
+    signed = []
+    for part in request.query_string.split("&"):
+        name, sep, value = part.partition("=")
+        if name in SIGNED_SUBRESOURCES:
+            signed.append((name, f"{name}={unquote(value)}" if sep else name))
+    if signed:
+        signed.sort(key=lambda pair: pair[0])
+        path += "?" + "&".join(text for _, text in signed)
+    return path
+
+
+def _amz_headers(request: Request) -> str:
+    names = sorted(n for n in request.headers if n.startswith("x-amz-"))
+    return "".join(
+        f"{n}:{','.join(v.strip() for v in request.headers[n].split(','))}\n" for n in names
+    )
+
+
+def _sign(secret: str, string_to_sign: str) -> str:
+    digest = hmac.new(secret.encode(), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def authenticate(request: Request, keys: SecretLookup, now_s: float) -> str:
+    """Verify a SigV2 header or query signature; returns the access key."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        access_key, sep, signature = header[4:].strip().rpartition(":")
+        if not sep or not access_key:
+            raise AuthorizationHeaderMalformed()
+        date_field = "" if "x-amz-date" in request.headers else request.headers.get("date", "")
+        stamp = request.headers.get("x-amz-date") or request.headers.get("date")
+        if stamp is None:
+            raise AccessDeniedSignature(
+                "AWS authentication requires a valid Date or x-amz-date header"
+            )
+        try:
+            sent_s = calendar.timegm(time.strptime(stamp, "%a, %d %b %Y %H:%M:%S GMT"))
+        except ValueError:
+            raise AccessDeniedSignature(
+                "AWS authentication requires a valid Date or x-amz-date header"
+            )
+        if abs(now_s - sent_s) > limits.clock_skew_s_max:
+            raise RequestTimeTooSkewed()
+    else:
+        access_key = request.query["AWSAccessKeyId"]
+        signature = request.query["Signature"]
+        date_field = request.query.get("Expires", "")
+        try:
+            expires_s = int(date_field)
+        except ValueError:
+            raise AccessDeniedSignature(
+                "Query-string authentication requires the Signature, Expires and "
+                "AWSAccessKeyId parameters"
+            )
+        if now_s > expires_s:
+            raise RequestExpired()
+    secret = keys.secret_for(access_key)
+    if secret is None:
+        raise InvalidAccessKeyId()
+    string_to_sign = (
+        f"{request.method}\n{request.headers.get('content-md5', '')}\n"
+        f"{request.headers.get('content-type', '')}\n{date_field}\n"
+        f"{_amz_headers(request)}{_resource(request)}"
+    )
+    if not hmac.compare_digest(_sign(secret, string_to_sign), signature):
+        raise SignatureDoesNotMatch()
+    request.access_key = access_key
+    return access_key

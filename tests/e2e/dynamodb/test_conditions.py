@@ -20,9 +20,7 @@ KEY = {"pk": {"S": "a"}, "sk": {"S": "b"}}
 def test_condition_put(dynamodb: Any, table: str) -> None:
     dynamodb.put_item(TableName=table, Item=KEY, ConditionExpression="attribute_not_exists(pk)")
     with pytest.raises(ClientError) as caught:
-        dynamodb.put_item(
-            TableName=table, Item=KEY, ConditionExpression="attribute_not_exists(pk)"
-        )
+        dynamodb.put_item(TableName=table, Item=KEY, ConditionExpression="attribute_not_exists(pk)")
     assert error_of(caught) == (
         "ConditionalCheckFailedException",
         "The conditional request failed",
@@ -152,7 +150,10 @@ def test_get_item_projection(dynamodb: Any, table: str) -> None:
         Item={**KEY, "a": {"M": {"b": {"N": "1"}, "c": {"N": "2"}}}, "d": {"S": "x"}},
     )
     item = dynamodb.get_item(
-        TableName=table, Key=KEY, ProjectionExpression="a.b, #d", ExpressionAttributeNames={"#d": "d"}
+        TableName=table,
+        Key=KEY,
+        ProjectionExpression="a.b, #d",
+        ExpressionAttributeNames={"#d": "d"},
     )["Item"]
     assert item == {"a": {"M": {"b": {"N": "1"}}}, "d": {"S": "x"}}
     item = dynamodb.get_item(TableName=table, Key=KEY, AttributesToGet=["d"])["Item"]

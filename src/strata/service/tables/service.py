@@ -13,6 +13,7 @@ from strata.service.tables.batch import BatchService
 from strata.service.tables.items import ItemService
 from strata.service.tables.query import QueryService
 from strata.service.tables.tables import TableService
+from strata.service.tables.transactions import TransactionService
 from strata.storage.store import Store
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -29,6 +30,7 @@ class TableOperations:
         self.items = ItemService(self.tables)
         self.queries = QueryService(self.tables)
         self.batches = BatchService(self.tables)
+        self.transactions = TransactionService(self.tables)
 
     def routes(self) -> dict[str, Handler]:
         t = self.tables
@@ -64,6 +66,8 @@ class TableOperations:
             "Scan": sync(self.queries.scan),
             "BatchGetItem": sync(self.batches.batch_get_item),
             "BatchWriteItem": self.batches.batch_write_item,
+            "TransactWriteItems": self.transactions.transact_write_items,
+            "TransactGetItems": sync(self.transactions.transact_get_items),
         }
         return routes
 

@@ -38,12 +38,11 @@ def make_table(
     if range_key is not None:
         keys.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
         attrs[range_key[0]] = range_key[1]
-    for index in extra.get("GlobalSecondaryIndexes", []) + extra.get("LocalSecondaryIndexes", []):
+    indexes = extra.get("GlobalSecondaryIndexes", []) + extra.get("LocalSecondaryIndexes", [])
+    for index in indexes:
         for element in index["KeySchema"]:
-            attrs.setdefault(
-                element["AttributeName"], extra.pop("_types", {}).get(element["AttributeName"], "S")
-            )
-    attrs.update(extra.pop("AttributeTypes", {}))
+            attribute = element["AttributeName"]
+            attrs.setdefault(attribute, (types or {}).get(attribute, "S"))
     dynamodb.create_table(
         TableName=name,
         KeySchema=keys,

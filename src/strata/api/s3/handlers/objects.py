@@ -325,8 +325,8 @@ async def get_object(s3: S3Context, call: Call) -> Response:
                 PartNumberRequested=str(number), ActualPartCount=str(len(sizes))
             )
         start, length = sum(sizes[: number - 1]), sizes[number - 1]
-        if version.part_sizes:
-            status = 206
+        status = 206  # as S3 answers, even for part 1 of a plain object
+        if length:
             headers.append(("content-range", f"bytes {start}-{start + length - 1}/{size}"))
     elif range_header is not None:
         parsed = _parse_range(range_header, size)

@@ -7,6 +7,7 @@ answers with; the semantics live in ``service/objects/multipart.py``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Final
 from urllib.parse import quote, quote_plus
@@ -19,7 +20,7 @@ from strata.api.s3.context import (
     OWNER_NAME,
     Call,
     S3Context,
-    read_small_body,
+    content_md5,
     xml_response,
 )
 from strata.api.s3.handlers.objects import (
@@ -34,7 +35,7 @@ from strata.api.s3.handlers.objects import (
 )
 from strata.errors import ProtocolError
 from strata.service.objects.conditions import check_read
-from strata.service.objects.errors import MethodNotAllowed
+from strata.service.objects.errors import BadDigest, MethodNotAllowed
 from strata.service.objects.integrity import DIGEST_BYTES
 from strata.service.objects.multipart import (
     COMPOSITE,
@@ -353,7 +354,13 @@ async def complete_multipart_upload(s3: S3Context, call: Call) -> Response:
     multipart = service(s3)
     multipart.get_upload(call.bucket, call.key, upload_id)
     completion = _completion(call)
-    requested = _parse_parts(await read_small_body(call.request, limits.complete_body_bytes_max))
+    # Not ``read_small_body``: the x-amz-checksum-* headers of a completion are the
+    # object's checksum, not the body's.
+    md5 = content_md5(call.request)
+    body = await call.request.body.read(limits.complete_body_bytes_max)
+    if md5 is not None and hashlib.md5(body).digest() != md5:
+        raise BadDigest("The Content-MD5 you specified did not match what we received.")
+    requested = _parse_parts(body)
     bucket, version = await multipart.complete(
         call.bucket, call.key, upload_id, requested, completion
     )

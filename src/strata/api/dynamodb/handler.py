@@ -19,7 +19,7 @@ from strata.api.dynamodb.errors import render_error
 from strata.api.dynamodb.model import MEMBERS
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
-from strata.service.tables.constraints import Constraints
+from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
 from strata.service.tables.errors import SerializationError
 from strata.service.tables.service import TableOperations
 from strata.storage.store import Store
@@ -43,37 +43,55 @@ _JSON_TYPES: Final[dict[str, tuple[type, ...]]] = {
 }
 
 
+_BY_NAME: Final = {
+    operation: ({m[0]: m for m in members}, tuple(m for m in members if m[2]))
+    for operation, members in MEMBERS.items()
+}
+
+
 def check_model(operation: str, req: dict[str, Any]) -> None:
     """AWS's model-level validation for the top-level members of ``req``."""
-    members = MEMBERS.get(operation)
-    if members is None:
+    spec = _BY_NAME.get(operation)
+    if spec is None:
         return
-    checks = Constraints()
-    for name, path, required, kind, enum, low, high in members:
-        value = req.get(name)
-        if value is None:
-            if required:
-                if name == "TableName":
-                    checks.table_name(None)
-                else:
-                    checks.not_null(None, path)
+    by_name, required_members = spec
+    checks: Constraints | None = None
+    for member in required_members:
+        if req.get(member[0]) is None:
+            checks = checks or Constraints()
+            if member[0] == "TableName":
+                checks.table_name(None)
+            else:
+                checks.not_null(None, member[1])
+    for key, value in req.items():
+        found = by_name.get(key)
+        if found is None or value is None:
             continue
+        name, path, _, kind, enum, low, high = found
         allowed = _JSON_TYPES.get(kind)
         if allowed is not None and (
             not isinstance(value, allowed) or (kind != "boolean" and isinstance(value, bool))
         ):
             raise SerializationError(_type_message(kind, value))
         if name == "TableName":
-            checks.table_name(value)
+            if len(value) < 3 or len(value) > 255 or not TABLE_NAME_RE.fullmatch(value):
+                checks = checks or Constraints()
+                checks.table_name(value)
         elif name == "IndexName":
+            checks = checks or Constraints()
             checks.index_name(value, path)
         elif enum is not None:
-            checks.enum(value, path, enum)
+            if value not in enum:
+                checks = checks or Constraints()
+                checks.enum(value, path, enum)
         elif kind in ("integer", "long"):
+            checks = checks or Constraints()
             checks.range(value, path, low, high)
         elif kind in ("string", "list", "map") and (low is not None or high is not None):
+            checks = checks or Constraints()
             checks.length(value, path, low, high)
-    checks.raise_if_any()
+    if checks is not None:
+        checks.raise_if_any()
 
 
 def _type_message(kind: str, value: Any) -> str:
@@ -111,6 +129,8 @@ class DynamoDbApi:
         operation = target.partition(".")[2]
         request.operation = operation or "unknown"
         route = self.routes.get(operation)
+        if self.tables is not None and not self.tables.tables.started:
+            self.tables.tables.start()  # resume drops and backfills of the previous run
         if route is None:
             raise ProtocolError("UnknownOperationException", "", 400)
         body = await request.body.read(limits.dynamodb_body_bytes_max)

@@ -49,6 +49,15 @@ class Compiled:
 
 
 EMPTY: Final = Compiled()
+_MEMBERS: Final = frozenset(
+    {
+        "ExpressionAttributeNames",
+        "ExpressionAttributeValues",
+        "AttributesToGet",
+        *_LEGACY,
+        *(old for olds in _LEGACY.values() for old in olds),
+    }
+)
 
 
 def compile_request(
@@ -61,6 +70,8 @@ def compile_request(
     key: bool = False,
 ) -> Compiled:
     """Parse and bind the expressions ``req`` carries; AWS's errors when they are wrong."""
+    if _MEMBERS.isdisjoint(req):
+        return EMPTY
     names = req.get("ExpressionAttributeNames")
     raw_values = req.get("ExpressionAttributeValues")
     wanted = [

@@ -75,7 +75,7 @@ class TableService:
         self.tables: dict[str, Table] = {}
         self._stats: dict[int, tuple[float, int, int, dict[str, tuple[int, int]]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._started = False
+        self.started = False
         self.last_sequence = 0  # of the last metadata write: ``store.durable`` it
         for _, value in store.scan(spaces.TABLES, b""):
             record = records.decode(value, TableRecord)
@@ -108,9 +108,9 @@ class TableService:
 
     def start(self) -> None:
         """Resume background work left by a previous run (drops, backfills)."""
-        if self._started:
+        if self.started:
             return
-        self._started = True
+        self.started = True
         prefix = keys.pack(_DROPPED)
         for key, _ in self.store.scan(spaces.META, prefix, keycodec.after_prefix(prefix)):
             owner = key[len(prefix) :]

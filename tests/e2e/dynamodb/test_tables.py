@@ -258,3 +258,12 @@ def test_unknown_operation_table(dynamodb: Any, unique_name: str) -> None:
     with pytest.raises(ClientError) as caught:
         dynamodb.get_item(TableName=unique_name, Key={"pk": {"S": "a"}})
     assert error_of(caught) == ("ResourceNotFoundException", "Requested resource not found")
+
+
+def test_item_count_follows_writes(dynamodb: Any, table: str) -> None:
+    assert dynamodb.describe_table(TableName=table)["Table"]["ItemCount"] == 0
+    for i in range(3):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": str(i)}, "sk": {"S": "x"}})
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    assert described["ItemCount"] == 3
+    assert described["TableSizeBytes"] > 0

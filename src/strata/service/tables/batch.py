@@ -172,6 +172,7 @@ class BatchService:
                 c = consumed.setdefault(table.name, capacity.Consumed(table.name, read=False))
                 write_capacity(table, c, size, touched)
         sequence = store.apply(batch)
+        self.tables.changed.update(t.record.table_id for t, _, _ in planned)
         await store.durable(sequence)
         out: dict[str, Any] = {"UnprocessedItems": {}}
         if want_capacity:

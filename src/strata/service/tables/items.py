@@ -146,6 +146,7 @@ class ItemService:
         batch.put(spaces.ITEMS, key, encoded)
         touched = write_entries(table, batch, key, old, item, encoded) if table.indexes else {}
         sequence = store.apply(batch)
+        self.tables.changed.add(table.record.table_id)
         # --- applied: now wait for durability ---
         await store.durable(sequence)
         out: dict[str, Any] = {}
@@ -200,7 +201,9 @@ class ItemService:
             batch.delete(spaces.ITEMS, key)
             if table.indexes:
                 touched = write_entries(table, batch, key, old, None, None)
-            await store.durable(store.apply(batch))
+            sequence = store.apply(batch)
+            self.tables.changed.add(table.record.table_id)
+            await store.durable(sequence)
         out: dict[str, Any] = {}
         if return_values == "ALL_OLD" and old_raw is not None:
             out["Attributes"] = raw_item(old_raw)
@@ -250,6 +253,7 @@ class ItemService:
         batch.put(spaces.ITEMS, key, encoded)
         touched = write_entries(table, batch, key, old, new, encoded) if table.indexes else {}
         sequence = store.apply(batch)
+        self.tables.changed.add(table.record.table_id)
         # --- applied: now wait for durability ---
         await store.durable(sequence)
         out: dict[str, Any] = {}

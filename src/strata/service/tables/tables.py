@@ -43,7 +43,8 @@ PROJECTED_ATTRIBUTES_MAX: Final = 100
 TAGS_MAX: Final = 50
 DROP_CHUNK_KEYS: Final = 2000
 BACKFILL_CHUNK_ITEMS: Final = 500
-STATS_TTL_S: Final = 2.0
+STATS_TTL_S: Final = 10.0  # big tables: recount ItemCount at most this often
+EXACT_COUNT_ITEMS_MAX: Final = 20_000  # smaller tables: recounted whenever written
 _DROPPED: Final = "tables.dropped"
 KEY_TYPES: Final = ("B", "N", "S")
 PROJECTION_TYPES: Final = ("ALL", "KEYS_ONLY", "INCLUDE")
@@ -74,6 +75,7 @@ class TableService:
         self.region = region
         self.tables: dict[str, Table] = {}
         self._stats: dict[int, tuple[float, int, int, dict[str, tuple[int, int]]]] = {}
+        self.changed: set[int] = set()  # ids of tables written since their last count
         self._tasks: set[asyncio.Task[None]] = set()
         self.started = False
         self.last_sequence = 0  # of the last metadata write: ``store.durable`` it
@@ -129,9 +131,14 @@ class TableService:
 
     def _table_stats(self, table: Table) -> tuple[int, int, dict[str, tuple[int, int]]]:
         now = time.monotonic()
-        cached = self._stats.get(table.record.table_id)
-        if cached is not None and now - cached[0] < STATS_TTL_S:
+        table_id = table.record.table_id
+        cached = self._stats.get(table_id)
+        if cached is not None and (
+            table_id not in self.changed
+            or (cached[1] > EXACT_COUNT_ITEMS_MAX and now - cached[0] < STATS_TTL_S)
+        ):
             return cached[1], cached[2], cached[3]
+        self.changed.discard(table_id)
         count = size = 0
         end = keycodec.after_prefix(table.prefix)
         for _, value in self.store.scan(spaces.ITEMS, table.prefix, end):

@@ -208,6 +208,7 @@ class TransactionService:
             record = TokenRecord(digest, now + TOKEN_TTL_S)
             batch.put(spaces.TOKENS, token_key, b"\x01" + _token_encoder.encode(record))
         sequence = store.apply(batch)
+        self.tables.changed.update(a.table.record.table_id for a in actions)
         await store.durable(sequence)
         out: dict[str, Any] = {}
         if want_capacity:

@@ -31,7 +31,7 @@ def error_of(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
 def assert_absent(s3: Any, bucket: str, key: str) -> None:
     with pytest.raises(ClientError) as caught:
         s3.head_object(Bucket=bucket, Key=key)
-    assert error_of(caught)[1] == 404
+    assert error_of(caught)[1] == 404, caught.value.response
 
 
 @pytest.fixture

@@ -119,6 +119,10 @@ class StrataApp:
             protocol = self._protocol_for(request.headers, request.method)
             response = await self._answer(protocol, request)
         response.headers.append((protocol.request_id_header, request.request_id))
+        if not request.body.consumed and _has_body(request):
+            # The client may still be sending (or, after Expect: 100-continue, waiting to
+            # send) a body nobody read: the connection cannot be reused safely.
+            response.headers.append(("connection", "close"))
         sent = await self._send(scope, send, response, request.method == "HEAD")
         elapsed = time.perf_counter() - started
         bytes_in = int(request.headers.get("content-length", "0") or 0)
@@ -188,13 +192,31 @@ class StrataApp:
             length = response.length if response.length is not None else -1
         if length >= 0 and not any(k == b"content-length" for k, _ in headers):
             headers.append((b"content-length", str(length).encode()))
+        files = response.files
+        pathsend = (
+            files is not None
+            and not head
+            and len(files) == 1
+            and files[0].whole_file
+            and "http.response.pathsend" in (scope.get("extensions") or {})
+        )
+        fds: list[int] = []
+        if files is not None and not head and not pathsend:
+            # Open every blob before the first await: the handler read the record on this
+            # same loop turn, so no concurrent delete can unlink a blob in between.
+            fds = [os.open(part.path, os.O_RDONLY) for part in files]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         if head or response.status == 304 or response.status == 204:
+            for fd in fds:
+                os.close(fd)
             await send({"type": "http.response.body", "body": b""})
             await _close_stream(response)
             return 0
-        if response.files is not None:
-            return await self._send_files(scope, send, response)
+        if files is not None and pathsend:
+            await send({"type": "http.response.pathsend", "path": files[0].path})
+            return files[0].length
+        if files is not None:
+            return await self._send_files(send, response, fds)
         if response.stream is not None:
             sent = 0
             async for chunk in response.stream:
@@ -205,22 +227,12 @@ class StrataApp:
         await send({"type": "http.response.body", "body": response.body})
         return len(response.body)
 
-    async def _send_files(self, scope: Scope, send: Send, response: Response) -> int:
+    async def _send_files(self, send: Send, response: Response, fds: list[int]) -> int:
+        """Stream file ranges through descriptors opened before the headers went out."""
         assert response.files is not None
-        files = response.files
-        extensions = scope.get("extensions") or {}
-        if (
-            "http.response.pathsend" in extensions
-            and len(files) == 1
-            and files[0].offset == 0
-            and files[0].whole_file
-        ):
-            await send({"type": "http.response.pathsend", "path": files[0].path})
-            return files[0].length
         sent = 0
-        for part in files:
-            fd = os.open(part.path, os.O_RDONLY)
-            try:
+        try:
+            for part, fd in zip(response.files, fds, strict=True):
                 position = part.offset
                 end = part.offset + part.length
                 while position < end:
@@ -230,10 +242,16 @@ class StrataApp:
                     position += len(chunk)
                     sent += len(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            finally:
+        finally:
+            for fd in fds:
                 os.close(fd)
         await send({"type": "http.response.body", "body": b""})
         return sent
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length", "0").strip()
+    return length not in ("", "0") or "transfer-encoding" in request.headers
 
 
 async def _close_stream(response: Response) -> None:

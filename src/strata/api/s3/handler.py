@@ -36,14 +36,4 @@ class S3Api:
         return response
 
     def error_response(self, exc: StrataError, request: Request) -> Response:
-        response = render_error(exc, request)
-        if not request.body.consumed and _has_body(request):
-            # The client may still be sending (or, with Expect: 100-continue, waiting to
-            # send) the body we did not read: the connection cannot be reused safely.
-            response.headers.append(("connection", "close"))
-        return response
-
-
-def _has_body(request: Request) -> bool:
-    length = request.headers.get("content-length", "0").strip()
-    return length not in ("", "0") or "transfer-encoding" in request.headers
+        return render_error(exc, request)

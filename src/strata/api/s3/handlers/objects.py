@@ -232,7 +232,7 @@ def object_headers(
         headers.append(("x-amz-storage-class", version.storage_class))
     if version.tags:
         headers.append(("x-amz-tagging-count", str(len(version.tags))))
-    if version.part_sizes:
+    if version.part_sizes and call.query("partNumber") is not None:  # S3: only then
         headers.append(("x-amz-mp-parts-count", str(len(version.part_sizes))))
     return headers
 

@@ -19,7 +19,7 @@ from strata.service.objects.objects import ObjectService
 from strata.storage.checksums import new_hasher
 
 OWNER_ID: Final = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
-OWNER_NAME: Final = "strata"
+OWNER_NAME: Final = "strata"  # S3 stopped returning DisplayName (November 2025)
 
 
 @dataclass(slots=True)
@@ -75,6 +75,11 @@ async def read_small_body(request: Request, max_bytes: int = limits.xml_body_byt
         if hasher.digest() != expected:
             raise BadDigest(f"The {algorithm} you specified did not match the calculated checksum.")
     return body
+
+
+def owner_xml(tag: str = "Owner") -> str:
+    """The owner as S3 now shows it: the canonical ID alone, no DisplayName."""
+    return f"<{tag}><ID>{OWNER_ID}</ID></{tag}>"
 
 
 def xml_response(

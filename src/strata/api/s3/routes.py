@@ -8,7 +8,7 @@ exactly (leading slashes, ``..`` and ``//`` are key bytes, never file paths).
 Rules are tried in order. A rule matches when the method and target kind agree, its
 ``subresource`` query parameter (if any) is present, and its ``header`` (if any) is
 present. A rule without a subresource matches only when the query names no S3
-subresource at all, so ``GET /bucket?acl`` is ``NotImplemented``, not a listing.
+subresource at all, so ``GET /bucket?torrent`` is ``NotImplemented``, not a listing.
 To add an operation: append a ``Rule`` (more specific rules first) and register a
 handler under the operation's name in ``handlers/__init__.py``.
 """
@@ -56,6 +56,32 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("HEAD", BUCKET, None, "HeadBucket"),
     Rule("DELETE", BUCKET, None, "DeleteBucket"),
     Rule("OPTIONS", BUCKET, None, "PreflightCors"),
+    # ACLs (owner-only, as with "bucket owner enforced") and configurations held at
+    # their defaults (handlers/config.py).
+    Rule("GET", BUCKET, "acl", "GetBucketAcl"),
+    Rule("PUT", BUCKET, "acl", "PutBucketAcl"),
+    Rule("GET", OBJECT, "acl", "GetObjectAcl"),
+    Rule("PUT", OBJECT, "acl", "PutObjectAcl"),
+    Rule("GET", BUCKET, "policyStatus", "GetBucketPolicyStatus"),
+    Rule("GET", BUCKET, "policy", "GetBucketPolicy"),
+    Rule("DELETE", BUCKET, "policy", "DeleteBucketPolicy"),
+    Rule("GET", BUCKET, "lifecycle", "GetBucketLifecycleConfiguration"),
+    Rule("DELETE", BUCKET, "lifecycle", "DeleteBucketLifecycle"),
+    Rule("GET", BUCKET, "website", "GetBucketWebsite"),
+    Rule("DELETE", BUCKET, "website", "DeleteBucketWebsite"),
+    Rule("GET", BUCKET, "encryption", "GetBucketEncryption"),
+    Rule("GET", BUCKET, "publicAccessBlock", "GetPublicAccessBlock"),
+    Rule("GET", BUCKET, "ownershipControls", "GetBucketOwnershipControls"),
+    Rule("GET", BUCKET, "logging", "GetBucketLogging"),
+    Rule("GET", BUCKET, "notification", "GetBucketNotificationConfiguration"),
+    Rule("GET", BUCKET, "requestPayment", "GetBucketRequestPayment"),
+    Rule("GET", BUCKET, "accelerate", "GetBucketAccelerateConfiguration"),
+    Rule("GET", BUCKET, "object-lock", "GetObjectLockConfiguration"),
+    Rule("GET", BUCKET, "replication", "GetBucketReplication"),
+    Rule("GET", BUCKET, "analytics", "ListBucketAnalyticsConfigurations"),
+    Rule("GET", BUCKET, "metrics", "ListBucketMetricsConfigurations"),
+    Rule("GET", BUCKET, "inventory", "ListBucketInventoryConfigurations"),
+    Rule("GET", BUCKET, "intelligent-tiering", "ListBucketIntelligentTieringConfigurations"),
     # Objects.
     Rule("GET", OBJECT, "tagging", "GetObjectTagging"),
     Rule("PUT", OBJECT, "tagging", "PutObjectTagging"),

@@ -97,6 +97,8 @@ def list_objects(
 ) -> ObjectsPage:
     """Current versions of keys after ``marker``, with delimiter roll-ups."""
     page = ObjectsPage()
+    if max_keys == 0:  # S3: an empty page that is not truncated, whatever the bucket holds
+        return page
     _, end = _bounds(bucket, prefix)
     position = _start_after(bucket, prefix, delimiter, marker)
     count = 0
@@ -158,6 +160,8 @@ def list_versions(
 ) -> VersionsPage:
     """Every version and delete marker, by key then newest first, after the markers."""
     page = VersionsPage()
+    if max_keys == 0:
+        return page
     start, end = _bounds(bucket, prefix)
     position = start
     resumed_key: str | None = None  # a key whose newest versions the previous page had

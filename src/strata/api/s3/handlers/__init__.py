@@ -1,7 +1,7 @@
 """S3 handlers by operation name: the other half of ``routes.ROUTES``.
 
 Each handler is ``async (S3Context, Call) -> Response``; modules group them by concern
-(buckets, objects, listing, cors; multipart goes in ``multipart.py``).
+(buckets, objects, listing, cors, acl, config; multipart goes in ``multipart.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from strata.api.s3.context import Handler
-from strata.api.s3.handlers import buckets, cors, listing, multipart, objects
+from strata.api.s3.handlers import acl, buckets, config, cors, listing, multipart, objects
 
 HANDLERS: Final[dict[str, Handler]] = {
     "ListBuckets": buckets.list_buckets,
@@ -26,6 +26,30 @@ HANDLERS: Final[dict[str, Handler]] = {
     "PutBucketCors": cors.put_bucket_cors,
     "DeleteBucketCors": cors.delete_bucket_cors,
     "PreflightCors": cors.preflight,
+    "GetBucketAcl": acl.get_bucket_acl,
+    "PutBucketAcl": acl.put_bucket_acl,
+    "GetObjectAcl": acl.get_object_acl,
+    "PutObjectAcl": acl.put_object_acl,
+    "GetBucketPolicy": config.get_bucket_policy,
+    "GetBucketPolicyStatus": config.get_bucket_policy_status,
+    "DeleteBucketPolicy": config.delete_absent,
+    "GetBucketLifecycleConfiguration": config.get_bucket_lifecycle,
+    "DeleteBucketLifecycle": config.delete_absent,
+    "GetBucketWebsite": config.get_bucket_website,
+    "DeleteBucketWebsite": config.delete_absent,
+    "GetBucketEncryption": config.get_bucket_encryption,
+    "GetPublicAccessBlock": config.get_public_access_block,
+    "GetBucketOwnershipControls": config.get_bucket_ownership_controls,
+    "GetBucketLogging": config.get_bucket_logging,
+    "GetBucketNotificationConfiguration": config.get_bucket_notification,
+    "GetBucketRequestPayment": config.get_bucket_request_payment,
+    "GetBucketAccelerateConfiguration": config.get_bucket_accelerate,
+    "GetObjectLockConfiguration": config.get_object_lock_configuration,
+    "GetBucketReplication": config.get_bucket_replication,
+    "ListBucketAnalyticsConfigurations": config.list_configurations,
+    "ListBucketMetricsConfigurations": config.list_configurations,
+    "ListBucketInventoryConfigurations": config.list_configurations,
+    "ListBucketIntelligentTieringConfigurations": config.list_configurations,
     "ListObjects": listing.list_objects,
     "ListObjectsV2": listing.list_objects_v2,
     "ListObjectVersions": listing.list_object_versions,

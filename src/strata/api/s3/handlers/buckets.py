@@ -7,21 +7,19 @@ import re
 from typing import Final
 
 from strata.api.http import Response
-from strata.api.s3 import xml
-from strata.api.s3.context import (
-    OWNER_ID,
-    OWNER_NAME,
-    Call,
-    S3Context,
-    read_small_body,
-    xml_response,
-)
+from strata.api.s3 import tokens, xml
+from strata.api.s3.context import Call, S3Context, owner_xml, read_small_body, xml_response
+from strata.api.s3.handlers.acl import check_create_bucket_acl
 from strata.api.s3.handlers.tagging import parse_tagging, render_tagging
 from strata.errors import ProtocolError
 
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RESERVED_PREFIXES: Final = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES: Final = ("-s3alias", "--ol-s3", "--x-s3", ".mrap", "--table-s3")
+_INTEGER: Final = re.compile(r"-?[0-9]+")
+_REGION: Final = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+_LIST_BUCKETS_PARAMETERS: Final = ("max-buckets", "continuation-token", "prefix", "bucket-region")
+LIST_BUCKETS_PAGE_MAX: Final = 10000
 
 
 def check_bucket_name(name: str) -> None:
@@ -46,29 +44,77 @@ def check_bucket_name(name: str) -> None:
         )
 
 
-async def list_buckets(s3: S3Context, call: Call) -> Response:
-    prefix = call.query("prefix") or ""
-    entries = [
-        xml.node(
-            "Bucket",
-            xml.el("Name", b.name),
-            xml.el("CreationDate", xml.iso_time(b.created_ms)),
-            xml.el("BucketRegion", b.region),
+def _max_buckets(value: str) -> int:
+    if not _INTEGER.fullmatch(value) or not -(2**31) <= int(value) < 2**31:
+        raise ProtocolError(
+            "InvalidArgument",
+            "Provided max-buckets not an integer or within integer range",
+            ArgumentName="max-buckets",
+            ArgumentValue=value,
         )
-        for b in s3.buckets.list_all()
-        if b.name.startswith(prefix)
-    ]
+    number = int(value)
+    if not 1 <= number <= LIST_BUCKETS_PAGE_MAX:
+        raise ProtocolError(
+            "InvalidArgument",
+            f"Argument max-buckets must be an integer between 1 and {LIST_BUCKETS_PAGE_MAX}.",
+            ArgumentName="max-buckets",
+            ArgumentValue=str(number),
+        )
+    return number
+
+
+async def list_buckets(s3: S3Context, call: Call) -> Response:
+    """ListBuckets; any of its four parameters (even empty) turns on paging and regions."""
+    query = call.request.query
+    paged = any(name in query for name in _LIST_BUCKETS_PARAMETERS)
+    raw_max = query.get("max-buckets")
+    page_max = _max_buckets(raw_max) if raw_max else LIST_BUCKETS_PAGE_MAX
+    region = query.get("bucket-region")
+    if region is not None:
+        if not _REGION.fullmatch(region.lower()):
+            raise ProtocolError(
+                "InvalidArgument",
+                f"Argument value {region} is not a valid AWS Region",
+                ArgumentName="bucket-region",
+            )
+        region = region.lower()
+    token = query.get("continuation-token")
+    after = tokens.decode("ListBuckets", "", token) if token else ""
+    prefix = query.get("prefix")
+    entries: list[str] = []
+    next_token: str | None = None
+    last = ""
+    for record in s3.buckets.list_all():
+        if record.name <= after or not record.name.startswith(prefix or ""):
+            continue
+        if region is not None and record.region != region:
+            continue
+        if len(entries) == page_max:
+            next_token = tokens.encode("ListBuckets", "", last)
+            break
+        last = record.name
+        entries.append(
+            xml.node(
+                "Bucket",
+                xml.el("Name", record.name),
+                xml.el("CreationDate", xml.iso_time(record.created_ms)),
+                xml.el("BucketRegion", record.region if paged else None),
+                xml.el("BucketArn", f"arn:aws:s3:::{record.name}"),
+            )
+        )
     body = xml.document(
         "ListAllMyBucketsResult",
-        xml.node("Owner", xml.el("ID", OWNER_ID), xml.el("DisplayName", OWNER_NAME)),
+        owner_xml(),
         xml.node("Buckets", *entries),
-        xml.el("Prefix", call.query("prefix")),
+        xml.el("Prefix", prefix),
+        xml.el("ContinuationToken", next_token),
     )
     return xml_response(body)
 
 
 async def create_bucket(s3: S3Context, call: Call) -> Response:
     check_bucket_name(call.bucket)
+    check_create_bucket_acl(call.request)
     region = s3.region
     body = await read_small_body(call.request)
     if body.strip():

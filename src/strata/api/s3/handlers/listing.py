@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from urllib.parse import quote_plus
 
 from strata.api.http import Response
-from strata.api.s3 import xml
-from strata.api.s3.context import OWNER_ID, OWNER_NAME, Call, S3Context, xml_response
+from strata.api.s3 import tokens, xml
+from strata.api.s3.context import Call, S3Context, owner_xml, xml_response
 from strata.errors import ProtocolError
 from strata.service.objects import listing
 from strata.service.objects.records import ObjectVersion
@@ -53,7 +51,7 @@ def _enc(value: str | None, url: bool) -> str | None:
 
 
 def _owner() -> str:
-    return xml.node("Owner", xml.el("ID", OWNER_ID), xml.el("DisplayName", OWNER_NAME))
+    return owner_xml()
 
 
 def _contents(key: str, version: ObjectVersion, url: bool, owner: bool) -> str:
@@ -108,22 +106,6 @@ async def list_objects(s3: S3Context, call: Call) -> Response:
     return xml_response(body)
 
 
-def _token(marker: str) -> str:
-    return base64.urlsafe_b64encode(marker.encode()).decode()
-
-
-def _untoken(token: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (binascii.Error, ValueError):
-        raise ProtocolError(
-            "InvalidArgument",
-            "The continuation token provided is incorrect",
-            ArgumentName="continuation-token",
-            ArgumentValue=token,
-        )
-
-
 async def list_objects_v2(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)
     if call.query("list-type") != "2":
@@ -145,7 +127,11 @@ async def list_objects_v2(s3: S3Context, call: Call) -> Response:
             ArgumentName="continuation-token",
             ArgumentValue=token,
         )
-    marker = _untoken(token) if token else start_after
+    marker = (
+        tokens.decode("ListObjectsV2", call.bucket, token, ArgumentValue=token)
+        if token
+        else start_after
+    )
     max_keys = _max_keys(call)
     fetch_owner = (call.query("fetch-owner") or "").lower() == "true"
     page = listing.list_objects(
@@ -156,7 +142,9 @@ async def list_objects_v2(s3: S3Context, call: Call) -> Response:
         marker=marker,
         max_keys=max_keys,
     )
-    next_token = _token(page.last) if page.truncated and page.last is not None else None
+    next_token = None
+    if page.truncated and page.last is not None:
+        next_token = tokens.encode("ListObjectsV2", call.bucket, page.last)
     body = xml.document(
         "ListBucketResult",
         xml.el("Name", call.bucket),

@@ -11,6 +11,7 @@ from strata.api.http import FileRange, Response
 from strata.api.s3 import xml
 from strata.api.s3.context import Call, S3Context, content_md5, read_small_body, xml_response
 from strata.api.s3.errors import s3_code
+from strata.api.s3.handlers.acl import requested_acl
 from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, render_tagging
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.conditions import ReadConditions, check_read
@@ -103,6 +104,7 @@ def storage_class(call: Call, default: str = "STANDARD") -> str:
 
 
 def new_object(call: Call) -> NewObject:
+    requested_acl(call.request)  # owner-only ACLs pass; anything else is refused
     tagging = call.header("x-amz-tagging")
     return NewObject(
         headers=system_headers(call),
@@ -450,6 +452,7 @@ def _directive(call: Call, name: str) -> str:
 async def copy_object(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
     src_bucket, src_key, src_version_id = _copy_source(call)
+    requested_acl(call.request)
     metadata_directive = _directive(call, "metadata")
     tagging_directive = _directive(call, "tagging")
     try:

@@ -4,8 +4,9 @@
 UpdateExpression, ProjectionExpression, FilterExpression, KeyConditionExpression, with
 ExpressionAttributeNames and ExpressionAttributeValues), parses and binds each one in AWS's
 order, then rejects unused placeholders across all of them, and hands back ready-to-run
-objects. The legacy AttributesToGet member is supported; the other legacy members
-(Expected, KeyConditions, QueryFilter, ScanFilter, AttributeUpdates) are refused.
+objects. The legacy members (AttributesToGet, Expected, AttributeUpdates, KeyConditions,
+QueryFilter, ScanFilter with ConditionalOperator) are translated into the same objects
+(``expressions.legacy``); mixing them with expressions is AWS's ValidationException.
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from typing import Any, Final
 
 from strata.service.tables import expressions as ex
 from strata.service.tables.errors import ValidationError
+from strata.service.tables.expressions.legacy import (
+    LegacyUpdate,
+    legacy_condition,
+    legacy_key_condition,
+    legacy_update,
+)
 from strata.service.tables.values import Item
-
-_LEGACY: Final = {
-    "ConditionExpression": ("Expected", "ConditionalOperator"),
-    "UpdateExpression": ("AttributeUpdates",),
-    "ProjectionExpression": ("AttributesToGet",),
-    "FilterExpression": ("QueryFilter", "ScanFilter", "ConditionalOperator"),
-    "KeyConditionExpression": ("KeyConditions",),
-}
 
 
 class AttributesToGet:
@@ -42,20 +41,32 @@ class AttributesToGet:
 @dataclass(slots=True)
 class Compiled:
     condition: ex.Condition | None = None
-    update: ex.Update | None = None
+    update: ex.Update | LegacyUpdate | None = None
     projection: ex.Projection | AttributesToGet | None = None
     filter: ex.Condition | None = None
     key: ex.KeyCondition | None = None
 
 
 EMPTY: Final = Compiled()
+_LEGACY_MEMBERS: Final = (
+    "AttributeUpdates",
+    "Expected",
+    "AttributesToGet",
+    "QueryFilter",
+    "ScanFilter",
+    "ConditionalOperator",
+    "KeyConditions",
+)
 _MEMBERS: Final = frozenset(
     {
         "ExpressionAttributeNames",
         "ExpressionAttributeValues",
-        "AttributesToGet",
-        *_LEGACY,
-        *(old for olds in _LEGACY.values() for old in olds),
+        "UpdateExpression",
+        "ConditionExpression",
+        "ProjectionExpression",
+        "FilterExpression",
+        "KeyConditionExpression",
+        *_LEGACY_MEMBERS,
     }
 )
 
@@ -69,60 +80,88 @@ def compile_request(
     filter: bool = False,
     key: bool = False,
 ) -> Compiled:
-    """Parse and bind the expressions ``req`` carries; AWS's errors when they are wrong."""
+    """Parse and bind the expressions ``req`` carries; AWS's errors when they are wrong.
+
+    The flags name the members the operation has; their order in AWS's messages is
+    UpdateExpression, ConditionExpression, ProjectionExpression, FilterExpression,
+    KeyConditionExpression (and the legacy members' likewise).
+    """
     if _MEMBERS.isdisjoint(req):
         return EMPTY
     names = req.get("ExpressionAttributeNames")
     raw_values = req.get("ExpressionAttributeValues")
-    wanted = [
-        m
-        for m, on in (
-            ("KeyConditionExpression", key),
-            ("ConditionExpression", condition),
-            ("UpdateExpression", update),
-            ("FilterExpression", filter),
-            ("ProjectionExpression", projection),
-        )
-        if on and req.get(m) is not None
-    ]
-    legacy = [
-        old
-        for m, on in (
-            ("KeyConditionExpression", key),
-            ("ConditionExpression", condition),
-            ("UpdateExpression", update),
-            ("FilterExpression", filter),
-            ("ProjectionExpression", projection),
-        )
-        if on
-        for old in _LEGACY[m]
-        if req.get(old) is not None
-    ]
-    if wanted and legacy:
-        raise ValidationError(
-            "Can not use both expression and non-expression parameters in the same request: "
-            f"Non-expression parameters: {{{', '.join(legacy)}}} "
-            f"Expression parameters: {{{', '.join(wanted)}}}"
-        )
-    unsupported = [name for name in legacy if name != "AttributesToGet"]
-    if unsupported:
-        raise ValidationError(
-            f"The legacy parameter {unsupported[0]} is not supported; use expressions instead"
-        )
-    if not wanted:
-        if names is not None:
+    filter_member = "QueryFilter" if key else "ScanFilter"
+    expressions: list[str] = []
+    legacy_members: list[str] = []
+    if update:
+        expressions.append("UpdateExpression")
+        legacy_members.append("AttributeUpdates")
+    if condition:
+        expressions.append("ConditionExpression")
+        legacy_members.append("Expected")
+    if projection:
+        expressions.append("ProjectionExpression")
+        legacy_members.append("AttributesToGet")
+    if filter:
+        expressions.append("FilterExpression")
+        legacy_members += [filter_member, "ConditionalOperator"]
+    if key:
+        expressions.append("KeyConditionExpression")
+        # KeyConditions may go with a FilterExpression, only not with its own expression
+        if req.get("KeyConditionExpression") is not None:
+            legacy_members.append("KeyConditions")
+    wanted = [m for m in expressions if req.get(m) is not None]
+    if wanted:
+        legacy = [m for m in legacy_members if req.get(m) is not None]
+        if legacy:
             raise ValidationError(
-                "ExpressionAttributeNames can only be specified when using expressions"
+                "Can not use both expression and non-expression parameters in the same "
+                f"request: Non-expression parameters: {{{', '.join(legacy)}}} "
+                f"Expression parameters: {{{', '.join(wanted)}}}"
             )
-        if raw_values is not None:
-            raise ValidationError(
-                "ExpressionAttributeValues can only be specified when using expressions"
-            )
-        if projection and req.get("AttributesToGet") is not None:
-            return Compiled(projection=AttributesToGet(req["AttributesToGet"]))
-        return EMPTY
-    values = ex.validate_expression_attributes(names, raw_values)
+    elif names is not None:
+        raise ValidationError(
+            "ExpressionAttributeNames can only be specified when using expressions"
+        )
+    value_expressions = [m for m in expressions if m != "ProjectionExpression"]
+    if (
+        raw_values is not None
+        and value_expressions
+        and all(req.get(m) is None for m in value_expressions)
+    ):
+        verb = "are" if len(value_expressions) > 1 else "is"
+        raise ValidationError(
+            "ExpressionAttributeValues can only be specified when using expressions: "
+            f"{' and '.join(value_expressions)} {verb} null"
+        )
     out = Compiled()
+    # The legacy members are checked before the expressions, as AWS does.
+    if update and req.get("AttributeUpdates") is not None:
+        out.update = legacy_update(req["AttributeUpdates"])
+    if filter and req.get(filter_member) is not None:
+        out.filter = legacy_condition(
+            req[filter_member], req.get("ConditionalOperator"), filter_member
+        )
+    if projection and req.get("AttributesToGet") is not None:
+        attributes = req["AttributesToGet"]
+        seen: set[str] = set()
+        for attribute in attributes:
+            if attribute in seen:
+                raise ValidationError(
+                    "One or more parameter values were invalid: Duplicate value in attribute "
+                    f"name: {attribute}"
+                )
+            seen.add(attribute)
+        out.projection = AttributesToGet(attributes)
+    if condition and req.get("Expected") is not None:
+        out.condition = legacy_condition(
+            req["Expected"], req.get("ConditionalOperator"), "Expected"
+        )
+    if key and req.get("KeyConditions") is not None and "KeyConditionExpression" not in wanted:
+        out.key = legacy_key_condition(req["KeyConditions"])
+    if not wanted:
+        return out
+    values = ex.validate_expression_attributes(names, raw_values)
     parsed: list[Any] = []
     if "KeyConditionExpression" in wanted:
         out.key = ex.parse_key_condition(req["KeyConditionExpression"], names, values)

@@ -35,6 +35,11 @@ from strata.storage.store import Store
 INVALID: Final = "One or more parameter values were invalid: "
 SELECTS: Final = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
 MSG_BAD_START: Final = "The provided starting key is invalid: "
+MSG_START_SIZE: Final = "Exclusive Start Key must have same size as table's key schema"
+MSG_START_OUTSIDE: Final = (
+    "The provided starting key is outside query boundaries based on provided conditions"
+)
+MSG_START_NOT_IN_RANGE: Final = "The provided starting key does not match the range key predicate"
 
 
 class QueryService:
@@ -100,11 +105,13 @@ class QueryService:
         """The engine key of ExclusiveStartKey (the page continues strictly after it)."""
         if start is None:
             return None
-        if not isinstance(start, dict):
-            raise ValidationError(MSG_BAD_START + MSG_KEY_SCHEMA)
-
-        start = validate_item(start)
+        try:
+            start = validate_item(start)
+        except ValidationError as exc:
+            raise ValidationError(MSG_BAD_START + exc.message) from None
         wanted = set(table.key_names) | (set(index.key_names) if index else set())
+        if len(start) != len(wanted):
+            raise ValidationError(MSG_START_SIZE)
         if set(start) != wanted:
             raise ValidationError(MSG_BAD_START + MSG_KEY_SCHEMA)
         try:
@@ -229,10 +236,25 @@ class QueryService:
         forward = req.get("ScanIndexForward", True)
         exclusive = self._start_key(table, index, req.get("ExclusiveStartKey"))
         if exclusive is not None:
+            if not exclusive.startswith(partition):
+                raise ValidationError(MSG_START_OUTSIDE)
+            if not start <= exclusive < end:
+                raise ValidationError(MSG_START_NOT_IN_RANGE)
             if forward:
-                start = max(start, keycodec.after(exclusive))
+                start = keycodec.after(exclusive)
             else:
-                end = min(end, exclusive)
+                end = exclusive
+        filter_ = compiled.filter
+        if filter_ is not None:
+            for element in (hash_el, range_el):
+                if element is not None and element.name in filter_.attribute_names:
+                    what = (
+                        "QueryFilter" if req.get("QueryFilter") is not None else "Filter Expression"
+                    )
+                    raise ValidationError(
+                        f"{what} can only contain non-primary key attributes: Primary key "
+                        f"attribute: {element.name}"
+                    )
         space = spaces.INDEXES if index else spaces.ITEMS
         rows: Iterator[tuple[bytes, bytes]] = (
             iter(()) if start >= end else self.store.scan(space, start, end, reverse=not forward)

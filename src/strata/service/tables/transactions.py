@@ -24,6 +24,7 @@ from strata.service.tables import capacity, exprs
 from strata.service.tables.codec import decode_item, encode_item, raw_item
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.expressions import Condition, Update
+from strata.service.tables.expressions.legacy import LegacyUpdate
 from strata.service.tables.indexes import check_index_keys, write_entries
 from strata.service.tables.items import (
     INVALID,
@@ -65,7 +66,7 @@ class Action:
     spec: dict[str, Any]
     condition: Condition | None
     item: Item | None = None  # Put
-    update: Update | None = None
+    update: Update | LegacyUpdate | None = None
 
 
 class TransactionService:

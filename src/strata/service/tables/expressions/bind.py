@@ -162,14 +162,16 @@ class SizeOperand(Operand):
 class Condition:
     """A bound condition or filter: ``evaluate(item)`` is True when the item satisfies it.
 
-    ``names_used`` and ``values_used`` feed the request-wide unused-placeholder check.
-    An absent item is evaluated as ``{}``.
+    ``names_used`` and ``values_used`` feed the request-wide unused-placeholder check;
+    ``attribute_names`` are the top-level attributes it reads (a Query filter may not read
+    key attributes). An absent item is evaluated as ``{}``.
     """
 
-    __slots__ = ("names_used", "values_used")
+    __slots__ = ("attribute_names", "names_used", "values_used")
 
     names_used: frozenset[str]
     values_used: frozenset[str]
+    attribute_names: frozenset[str]
 
     def evaluate(self, item: Item) -> bool:
         raise NotImplementedError
@@ -380,6 +382,7 @@ class _Binder:
         self.prefix = prefix
         self.names_used: set[str] = set()
         self.values_used: set[str] = set()
+        self.attributes: set[str] = set()
 
     def error(self, message: str) -> ValidationError:
         return ValidationError(self.prefix + message)
@@ -423,6 +426,7 @@ class _Binder:
                 out.append(self.names[part])
             else:
                 out.append(part)
+        self.attributes.add(str(out[0]))
         return tuple(out)
 
     def value(self, value: ValueSyntax) -> AttributeValue:
@@ -654,6 +658,7 @@ def bind_condition(
     condition = binder.condition(syntax)
     condition.names_used = frozenset(binder.names_used)
     condition.values_used = frozenset(binder.values_used)
+    condition.attribute_names = frozenset(binder.attributes)
     return condition
 
 

@@ -15,6 +15,7 @@ Durable order of a write (PUT, copy):
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import secrets
 from collections.abc import AsyncIterable, Iterable
@@ -214,7 +215,13 @@ class ObjectService:
         bucket = bucket_record.name
         freed: list[str] = []
         if version.version_id == NULL_VERSION:
-            for raw_key, old in self.versions(bucket, key):
+            existing: Iterable[tuple[bytes, ObjectVersion]] = self.versions(bucket, key)
+            if not bucket_record.versioning:
+                # Never versioned: a key has at most one version, the first one. Stopping
+                # there matters: overwrites leave tombstones behind it, and walking them
+                # costs far more than the write itself.
+                existing = itertools.islice(existing, 1)
+            for raw_key, old in existing:
                 if old.version_id == NULL_VERSION:
                     freed += self._stage_removal(batch, raw_key, old)
         raw_key = object_key(bucket, key, version.stamp)

@@ -24,6 +24,8 @@ from rocksdict import (
 
 # An operation in a batch: (space, key, value); value None deletes the key.
 Op = tuple[str, bytes, bytes | None]
+# A range deletion: (space, start, end) removes every key in [start, end) with one tombstone.
+RangeOp = tuple[str, bytes, bytes]
 
 
 def _options(block_cache: Cache) -> Options:
@@ -33,6 +35,9 @@ def _options(block_cache: Cache) -> Options:
     opts.set_write_buffer_size(64 * 1024 * 1024)
     opts.set_max_background_jobs(2)
     opts.set_compression_type(DBCompressionType.lz4())
+    # Overwrites and deletes leave tombstones that every scan must step over: compact an
+    # SST file early once half of any 1024 consecutive entries are deletions.
+    opts.add_compact_on_deletion_collector_factory(1024, 512, 0.5)
     table = BlockBasedOptions()
     table.set_block_cache(block_cache)
     table.set_bloom_filter(10, False)
@@ -80,7 +85,7 @@ class RocksEngine:
         values: list[bytes | None] = self._cfs[space].get(keys)  # type: ignore[arg-type,assignment]
         return values
 
-    def write(self, ops: Iterable[Op]) -> None:
+    def write(self, ops: Iterable[Op], range_deletes: Iterable[RangeOp] = ()) -> None:
         """Apply ops atomically: visible at once, in the WAL file, not yet fsynced."""
         batch = WriteBatch(raw_mode=True)
         for space, key, value in ops:
@@ -88,6 +93,8 @@ class RocksEngine:
                 batch.delete(key, self._handles[space])
             else:
                 batch.put(key, value, self._handles[space])
+        for space, start, end in range_deletes:
+            batch.delete_range(start, end, self._handles[space])
         self._db.write(batch, self._nosync)
 
     def sync_wal(self) -> None:

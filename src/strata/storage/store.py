@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Protocol
 
-from strata.engine.rocksdb import Op, RocksEngine
+from strata.engine.rocksdb import Op, RangeOp, RocksEngine
 from strata.storage import spaces
 from strata.storage.clock import Clock, HybridClock
 
@@ -22,10 +22,11 @@ from strata.storage.clock import Clock, HybridClock
 class WriteBatch:
     """Operations committed atomically: a write and all its side effects, together."""
 
-    __slots__ = ("ops",)
+    __slots__ = ("ops", "range_deletes")
 
     def __init__(self) -> None:
         self.ops: list[Op] = []
+        self.range_deletes: list[RangeOp] = []
 
     def put(self, space: str, key: bytes, value: bytes) -> None:
         self.ops.append((space, key, value))
@@ -33,8 +34,13 @@ class WriteBatch:
     def delete(self, space: str, key: bytes) -> None:
         self.ops.append((space, key, None))
 
+    def delete_range(self, space: str, start: bytes, end: bytes) -> None:
+        """Remove every key in [start, end): one range tombstone, however many keys."""
+        assert start < end, "empty or inverted range"
+        self.range_deletes.append((space, start, end))
+
     def __len__(self) -> int:
-        return len(self.ops)
+        return len(self.ops) + len(self.range_deletes)
 
 
 class Store(Protocol):
@@ -179,7 +185,7 @@ class LocalStore:
         return self.engine.scan(space, start, end, reverse=reverse)
 
     def apply(self, batch: WriteBatch) -> int:
-        self.engine.write(batch.ops)
+        self.engine.write(batch.ops, batch.range_deletes)
         return self._group.note_write()
 
     async def durable(self, sequence: int) -> None:

@@ -104,3 +104,17 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     missing = [k for k in acknowledged if store.get(spaces.ITEMS, pack("t", k)) is None]
     assert missing == []
     store.close()
+
+
+def test_delete_range_removes_exactly_the_range(tmp_path: Path) -> None:
+    store = LocalStore(str(tmp_path / "db"), ManualClock())
+    batch = WriteBatch()
+    for name in ["a", "b", "c", "d"]:
+        batch.put(spaces.ITEMS, pack("t", name), b"x")
+    store.commit_blocking(batch)
+    drop = WriteBatch()
+    drop.delete_range(spaces.ITEMS, pack("t", "b"), pack("t", "d"))
+    drop.put(spaces.ITEMS, pack("t", "e"), b"y")  # atomic with ordinary ops
+    store.commit_blocking(drop)
+    assert [k for k, _ in store.scan(spaces.ITEMS, b"")] == [pack("t", n) for n in "ade"]
+    store.close()

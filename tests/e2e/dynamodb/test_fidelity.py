@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import pytest
@@ -73,3 +74,30 @@ def test_query_pages_with_start_key(dynamodb: Any, table: str) -> None:
         dynamodb.put_item(TableName=table, Item={"pk": {"S": "q"}, "sk": {"S": str(i)}})
     reply = _query(dynamodb, table, {"pk": {"S": "q"}, "sk": {"S": "1"}})
     assert [i["sk"]["S"] for i in reply["Items"]] == ["2", "3", "4"]
+
+
+def test_table_size_bytes_is_item_size(dynamodb: Any, table: str) -> None:
+    # AWS's item size: names + values; "1" is 2 bytes (1 digit pair + 1), strings their UTF-8.
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"S": "b"}, "n": {"N": "1"}})
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"S": "c"}, "é": {"S": "ü"}})
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    assert described["ItemCount"] == 2
+    assert described["TableSizeBytes"] == 9 + 10
+
+
+def test_crc32_header_on_answers_and_errors(dynamodb: Any, table: str) -> None:
+    seen: list[tuple[str, bytes]] = []
+
+    def capture(response_dict: dict[str, Any], **_: Any) -> None:
+        seen.append((response_dict["headers"]["x-amz-crc32"], response_dict["body"]))
+
+    dynamodb.meta.events.register("before-parse.dynamodb.*", capture)
+    try:
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"S": "é"}})
+        dynamodb.get_item(TableName=table, Key={"pk": {"S": "a"}, "sk": {"S": "é"}})
+        fails(dynamodb.get_item, TableName=table, Key={"pk": {"S": "a"}})
+    finally:
+        dynamodb.meta.events.unregister("before-parse.dynamodb.*", capture)
+    assert len(seen) == 3
+    for header, body in seen:
+        assert int(header) == zlib.crc32(body)

@@ -7,6 +7,7 @@ the class hierarchy. Service-layer errors are added here as the tables service g
 from __future__ import annotations
 
 from typing import Final
+from zlib import crc32
 
 import msgspec
 
@@ -113,9 +114,10 @@ def render_error(exc: StrataError, request: Request) -> Response:
         document.update(extra())
     elif isinstance(exc, ConditionalCheckFailed) and exc.item is not None:
         document["Item"] = exc.item
+    body = _encoder.encode(document)
     return Response(
         status=status,
-        headers=[("content-type", "application/x-amz-json-1.0")],
-        body=_encoder.encode(document),
+        headers=[("content-type", "application/x-amz-json-1.0"), ("x-amz-crc32", str(crc32(body)))],
+        body=body,
         error_code=code,
     )

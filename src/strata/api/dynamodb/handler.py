@@ -9,6 +9,7 @@ raw JSON (``msgspec.Raw``) without being decoded.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -140,10 +141,12 @@ class DynamoDbApi:
             raise SerializationError("Start of structure or map found where not expected.")
         check_model(operation, req)
         result = await route(req)
+        body = _encode(result)
         return Response(
             status=200,
-            headers=[("content-type", CONTENT_TYPE)],
-            body=_encode(result),
+            # botocore checks x-amz-crc32 when present (and retries on a mismatch), as AWS sends
+            headers=[("content-type", CONTENT_TYPE), ("x-amz-crc32", str(zlib.crc32(body)))],
+            body=body,
         )
 
     def error_response(self, exc: StrataError, request: Request) -> Response:

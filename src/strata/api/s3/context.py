@@ -11,7 +11,7 @@ from typing import Final
 
 from strata import limits
 from strata.api.http import Request, Response
-from strata.errors import ProtocolError
+from strata.errors import BodyTooLarge, ProtocolError
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.errors import BadDigest
 from strata.service.objects.integrity import DIGEST_BYTES, decode_digest
@@ -59,9 +59,19 @@ def content_md5(request: Request) -> bytes | None:
 
 
 async def read_small_body(request: Request, max_bytes: int = limits.xml_body_bytes_max) -> bytes:
-    """A configuration body (XML), with its Content-MD5 / x-amz-checksum-* verified."""
+    """A configuration body (XML), with its Content-MD5 / x-amz-checksum-* verified.
+
+    Past ``max_bytes`` it is ``MaxMessageLengthExceeded`` (S3's code for an oversized
+    request document), refused before reading when Content-Length already says so.
+    """
     md5 = content_md5(request)
-    body = await request.body.read(max_bytes)
+    declared = request.headers.get("content-length", "")
+    try:
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise BodyTooLarge()
+        body = await request.body.read(max_bytes)
+    except BodyTooLarge:
+        raise ProtocolError("MaxMessageLengthExceeded", "Your request was too big.")
     if md5 is not None and hashlib.md5(body).digest() != md5:
         raise BadDigest("The Content-MD5 you specified did not match what we received.")
     for algorithm in DIGEST_BYTES:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from strata.api.http import Request, Response
 from strata.api.s3.context import Call, S3Context
 from strata.api.s3.errors import render_error
 from strata.api.s3.handlers import HANDLERS
 from strata.api.s3.handlers.cors import response_cors_headers
-from strata.api.s3.routes import resolve
+from strata.api.s3.routes import resolve, split_target
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
+
+# Operations whose payload S3 will not take without a length: no Content-Length and no
+# chunked Transfer-Encoding is 411 MissingContentLength.
+LENGTH_REQUIRED: Final = frozenset({"PutObject", "UploadPart"})
 
 
 class S3Api:
@@ -23,6 +29,14 @@ class S3Api:
     async def handle(self, request: Request) -> Response:
         route = resolve(request)
         request.operation = route.operation
+        if (
+            route.operation in LENGTH_REQUIRED
+            and "content-length" not in request.headers
+            and "transfer-encoding" not in request.headers
+        ):
+            raise ProtocolError(
+                "MissingContentLength", "You must provide the Content-Length HTTP header.", 411
+            )
         handler = HANDLERS.get(route.operation)
         if handler is None:
             raise ProtocolError(
@@ -36,4 +50,12 @@ class S3Api:
         return response
 
     def error_response(self, exc: StrataError, request: Request) -> Response:
-        return render_error(exc, request)
+        response = render_error(exc, request)
+        if "origin" in request.headers and request.method != "OPTIONS":
+            # S3 evaluates CORS for failed requests too: a browser must be able to read the error.
+            try:
+                bucket, _ = split_target(request)
+            except StrataError:
+                return response
+            response.headers += response_cors_headers(self.context, bucket, request)
+        return response

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.dynamodb.conftest import error_of
+from tests.e2e.dynamodb.conftest import error_of, make_table
 
 
 def fails(call: Any, **kwargs: Any) -> tuple[str, str]:
@@ -101,3 +101,41 @@ def test_crc32_header_on_answers_and_errors(dynamodb: Any, table: str) -> None:
     assert len(seen) == 3
     for header, body in seen:
         assert int(header) == zlib.crc32(body)
+
+
+def test_item_collection_metrics(dynamodb: Any, unique_name: str, table: str) -> None:
+    lsi = make_table(
+        dynamodb,
+        unique_name + "-lsi",
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "byv",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "v", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    metrics = {"ItemCollectionKey": {"pk": {"S": "a"}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+    item = {"pk": {"S": "a"}, "sk": {"S": "1"}, "v": {"S": "x"}}
+    reply = dynamodb.put_item(TableName=lsi, Item=item, ReturnItemCollectionMetrics="SIZE")
+    assert reply["ItemCollectionMetrics"] == metrics
+    reply = dynamodb.batch_write_item(
+        RequestItems={
+            lsi: [{"PutRequest": {"Item": {**item, "sk": {"S": "2"}}}}],
+            table: [{"PutRequest": {"Item": item}}],
+        },
+        ReturnItemCollectionMetrics="SIZE",
+    )
+    assert reply["ItemCollectionMetrics"] == {lsi: [metrics]}
+    reply = dynamodb.transact_write_items(
+        TransactItems=[{"Delete": {"TableName": lsi, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}}}}],
+        ReturnItemCollectionMetrics="SIZE",
+    )
+    assert reply["ItemCollectionMetrics"] == {lsi: [metrics]}
+    # tables without local secondary indexes have no item collections to report
+    reply = dynamodb.put_item(TableName=table, Item=item, ReturnItemCollectionMetrics="SIZE")
+    assert "ItemCollectionMetrics" not in reply
+    dynamodb.delete_table(TableName=lsi)

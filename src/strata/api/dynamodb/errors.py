@@ -37,6 +37,7 @@ from strata.service.tables.errors import (
 )
 from strata.service.tables.service_errors import (
     IdempotentParameterMismatch,
+    ItemCollectionSizeLimitExceeded,
     LimitExceeded,
     ResourceInUse,
     ResourceNotFound,
@@ -65,6 +66,7 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     ResourceNotFound: ("ResourceNotFoundException", 400),
     ResourceInUse: ("ResourceInUseException", 400),
     LimitExceeded: ("LimitExceededException", 400),
+    ItemCollectionSizeLimitExceeded: ("ItemCollectionSizeLimitExceededException", 400),
     TransactionCanceled: ("TransactionCanceledException", 400),
     TransactionConflict: ("TransactionConflictException", 400),
     IdempotentParameterMismatch: ("IdempotentParameterMismatchException", 400),

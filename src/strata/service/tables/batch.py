@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from strata.service.tables import capacity, exprs
+from strata.service.tables import capacity, exprs, item_collections
 from strata.service.tables.codec import decode_item, encode_item, raw_item
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.indexes import check_index_keys, write_entries
@@ -146,6 +146,8 @@ class BatchService:
         consumed: dict[str, capacity.Consumed] = {}
         batch = WriteBatch()
         store = self.store
+        tracker = item_collections.Tracker(store)
+        collections: dict[str, dict[bytes, tuple[Item, int]]] = {}
         # --- no await from here until the batch is applied ---
         for table, key, new_item in planned:
             old: Item | None = None
@@ -171,10 +173,28 @@ class BatchService:
             if want_capacity:
                 c = consumed.setdefault(table.name, capacity.Consumed(table.name, read=False))
                 write_capacity(table, c, size, touched)
+            if table.indexes and (old is not None or new_item is not None):
+                collection = tracker.record(table, batch, old, new_item)
+                if collection is not None:
+                    present = new_item if new_item is not None else old
+                    assert present is not None
+                    per_table = collections.setdefault(table.name, {})
+                    per_table[item_collections.collection_key(table, present)] = (
+                        present,
+                        collection,
+                    )
         sequence = store.apply(batch)
         self.tables.changed.update(t.record.table_id for t, _, _ in planned)
         await store.durable(sequence)
         out: dict[str, Any] = {"UnprocessedItems": {}}
         if want_capacity:
             out["ConsumedCapacity"] = [c.document(rcc) for c in consumed.values()]
+        if req.get("ReturnItemCollectionMetrics") == "SIZE" and collections:
+            out["ItemCollectionMetrics"] = {
+                name: [
+                    item_collections.metrics(self.tables.get(name), item, size)
+                    for item, size in per_table.values()
+                ]
+                for name, per_table in collections.items()
+            }
         return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from strata import limits
-from strata.service.tables import capacity, exprs, keycodec
+from strata.service.tables import capacity, exprs, item_collections, keycodec
 from strata.service.tables.codec import decode_item, encode_item, raw_item
 from strata.service.tables.errors import ConditionalCheckFailed, SerializationError, ValidationError
 from strata.service.tables.expressions import Path
@@ -144,7 +144,11 @@ class ItemService:
             if condition is not None and not condition.evaluate(old or {}):
                 raise _condition_failed(req, old)
         batch.put(spaces.ITEMS, key, encoded)
-        touched = write_entries(table, batch, key, old, item, encoded) if table.indexes else {}
+        collection: int | None = None
+        touched: dict[str, int] = {}
+        if table.indexes:
+            touched = write_entries(table, batch, key, old, item, encoded)
+            collection = item_collections.Tracker(store).record(table, batch, old, item)
         sequence = store.apply(batch)
         self.tables.changed.add(table.record.table_id)
         # --- applied: now wait for durability ---
@@ -152,6 +156,8 @@ class ItemService:
         out: dict[str, Any] = {}
         if return_values == "ALL_OLD" and old_raw is not None:
             out["Attributes"] = raw_item(old_raw)
+        if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
+            out["ItemCollectionMetrics"] = item_collections.metrics(table, item, collection)
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=False)
             write_capacity(table, consumed, max(size, item_size(old) if old else 0), touched)
@@ -186,7 +192,7 @@ class ItemService:
         return_values = req.get("ReturnValues") or "NONE"
         if return_values not in ("NONE", "ALL_OLD"):
             raise ValidationError(MSG_BAD_RETURN)
-        _, key = validate_key(table, req.get("Key"))
+        key_item, key = validate_key(table, req.get("Key"))
         condition = exprs.compile_request(req, condition=True).condition
         rcc = req.get("ReturnConsumedCapacity")
         store = self.store
@@ -196,17 +202,24 @@ class ItemService:
         if condition is not None and not condition.evaluate(old or {}):
             raise _condition_failed(req, old)
         touched: dict[str, int] = {}
+        collection: int | None = None
+        tracker = item_collections.Tracker(store)
         if old_raw is not None:
             batch = WriteBatch()
             batch.delete(spaces.ITEMS, key)
             if table.indexes:
                 touched = write_entries(table, batch, key, old, None, None)
+                collection = tracker.record(table, batch, old, None)
             sequence = store.apply(batch)
             self.tables.changed.add(table.record.table_id)
             await store.durable(sequence)
+        elif item_collections.has_collections(table):
+            collection = tracker.size(table, key_item)
         out: dict[str, Any] = {}
         if return_values == "ALL_OLD" and old_raw is not None:
             out["Attributes"] = raw_item(old_raw)
+        if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
+            out["ItemCollectionMetrics"] = item_collections.metrics(table, key_item, collection)
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=False)
             write_capacity(table, consumed, item_size(old) if old else 0, touched)
@@ -251,12 +264,18 @@ class ItemService:
         encoded = encode_item(new)
         batch = WriteBatch()
         batch.put(spaces.ITEMS, key, encoded)
-        touched = write_entries(table, batch, key, old, new, encoded) if table.indexes else {}
+        collection: int | None = None
+        touched: dict[str, int] = {}
+        if table.indexes:
+            touched = write_entries(table, batch, key, old, new, encoded)
+            collection = item_collections.Tracker(store).record(table, batch, old, new)
         sequence = store.apply(batch)
         self.tables.changed.add(table.record.table_id)
         # --- applied: now wait for durability ---
         await store.durable(sequence)
         out: dict[str, Any] = {}
+        if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
+            out["ItemCollectionMetrics"] = item_collections.metrics(table, new, collection)
         if return_values == "ALL_OLD":
             if old_raw is not None:
                 out["Attributes"] = raw_item(old_raw)

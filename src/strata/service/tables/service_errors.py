@@ -5,6 +5,7 @@ Tree (under ``errors.TablesError``)::
     ResourceNotFound              table or index missing -> ResourceNotFoundException
     ResourceInUse                 table exists / is busy -> ResourceInUseException
     LimitExceeded                 too many tables or index changes -> LimitExceededException
+    ItemCollectionSizeLimitExceeded  an LSI item collection would pass 10 GB
     TransactionCanceled           some action of a transaction failed; carries the reasons
     TransactionConflict           another transaction holds the item
     IdempotentParameterMismatch   same ClientRequestToken, different request
@@ -30,6 +31,10 @@ class ResourceInUse(TablesError):
 
 class LimitExceeded(TablesError):
     default_message = "Limit exceeded"
+
+
+class ItemCollectionSizeLimitExceeded(TablesError):
+    default_message = "Item collection size limit exceeded"
 
 
 class TransactionConflict(TablesError):

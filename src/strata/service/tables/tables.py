@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any, Final
 
-from strata.service.tables import keycodec
+from strata.service.tables import item_collections, keycodec
 from strata.service.tables.codec import decode_item
 from strata.service.tables.constraints import Constraints, table_name_from
 from strata.service.tables.errors import ValidationError
@@ -491,10 +491,15 @@ class TableService:
     async def _drop_keys(self, owner: bytes) -> None:
         """Delete every key of a dropped table or index, a chunk at a time."""
         end = keycodec.after_prefix(owner)
-        for space in (spaces.ITEMS, spaces.INDEXES):
+        collections = item_collections.owner_range(owner)
+        for space, start, stop in (
+            (spaces.ITEMS, owner, end),
+            (spaces.INDEXES, owner, end),
+            (spaces.META, *collections),
+        ):
             while True:
                 batch = WriteBatch()
-                for key, _ in self.store.scan(space, owner, end):
+                for key, _ in self.store.scan(space, start, stop):
                     batch.delete(space, key)
                     if len(batch) >= DROP_CHUNK_KEYS:
                         break

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import msgspec
 
-from strata.service.tables import capacity, exprs
+from strata.service.tables import capacity, exprs, item_collections
 from strata.service.tables.codec import decode_item, encode_item, raw_item
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.expressions import Condition, Update
@@ -36,6 +36,7 @@ from strata.service.tables.items import (
 from strata.service.tables.schema import Table
 from strata.service.tables.service_errors import (
     IdempotentParameterMismatch,
+    ItemCollectionSizeLimitExceeded,
     TransactionCanceled,
 )
 from strata.service.tables.tables import TableService
@@ -171,7 +172,9 @@ class TransactionService:
             raise TransactionCanceled(reasons)
         batch = WriteBatch()
         consumed: dict[str, capacity.Consumed] = {}
-        for action, old in zip(actions, olds, strict=True):
+        tracker = item_collections.Tracker(store)
+        collections: dict[str, dict[bytes, tuple[Item, int]]] = {}
+        for position, (action, old) in enumerate(zip(actions, olds, strict=True)):
             touched: dict[str, int] = {}
             size = item_size(old) if old is not None and want_capacity else 0
             table = action.table
@@ -199,6 +202,22 @@ class TransactionService:
                     touched = write_entries(table, batch, action.key, old, new, encoded)
                 if want_capacity:
                     size = max(size, item_size(new))
+            if table.indexes and action.kind != "ConditionCheck" and (old, new) != (None, None):
+                try:
+                    collection = tracker.record(table, batch, old, new)
+                except ItemCollectionSizeLimitExceeded as exc:
+                    reasons = [{"Code": "None"} for _ in actions]
+                    reasons[position] = {
+                        "Code": "ItemCollectionSizeLimitExceeded",
+                        "Message": exc.message,
+                    }
+                    raise TransactionCanceled(reasons) from None
+                if collection is not None:
+                    present = new if new is not None else old
+                    assert present is not None
+                    collections.setdefault(table.name, {})[
+                        item_collections.collection_key(table, present)
+                    ] = (present, collection)
             if want_capacity:
                 c = consumed.setdefault(table.name, capacity.Consumed(table.name, read=False))
                 if action.kind == "ConditionCheck":
@@ -214,6 +233,14 @@ class TransactionService:
         out: dict[str, Any] = {}
         if want_capacity:
             out["ConsumedCapacity"] = [c.document(rcc) for c in consumed.values()]
+        if req.get("ReturnItemCollectionMetrics") == "SIZE" and collections:
+            out["ItemCollectionMetrics"] = {
+                name: [
+                    item_collections.metrics(self.tables.get(name), item, size)
+                    for item, size in per_table.values()
+                ]
+                for name, per_table in collections.items()
+            }
         return out
 
     def _capacity_only(self, actions: list[Action], rcc: str) -> dict[str, Any]:

@@ -139,3 +139,20 @@ def test_item_collection_metrics(dynamodb: Any, unique_name: str, table: str) ->
     reply = dynamodb.put_item(TableName=table, Item=item, ReturnItemCollectionMetrics="SIZE")
     assert "ItemCollectionMetrics" not in reply
     dynamodb.delete_table(TableName=lsi)
+
+
+def test_too_many_transaction_actions(dynamodb: Any, table: str) -> None:
+    actions = [
+        {"Put": {"TableName": table, "Item": {"pk": {"S": str(i)}, "sk": {"S": "x"}}}}
+        for i in range(101)
+    ]
+    code, message = fails(dynamodb.transact_write_items, TransactItems=actions)
+    assert code == "ValidationException"
+    assert message.startswith(
+        "1 validation error detected: Value '[com.amazonaws.dynamodb.v20120810.TransactWriteItem@"
+    )
+    assert message.endswith(
+        "]' at 'transactItems' failed to satisfy constraint: Member must have length less than "
+        "or equal to 100"
+    )
+    assert message.count("TransactWriteItem@") == 101

@@ -44,6 +44,12 @@ _JSON_TYPES: Final[dict[str, tuple[type, ...]]] = {
 }
 
 
+_JAVA_SHAPES: Final = {
+    ("TransactWriteItems", "TransactItems"): "com.amazonaws.dynamodb.v20120810.TransactWriteItem",
+    ("TransactGetItems", "TransactItems"): "com.amazonaws.dynamodb.v20120810.TransactGetItem",
+}
+
+
 _BY_NAME: Final = {
     operation: ({m[0]: m for m in members}, tuple(m for m in members if m[2]))
     for operation, members in MEMBERS.items()
@@ -90,7 +96,13 @@ def check_model(operation: str, req: dict[str, Any]) -> None:
             checks.range(value, path, low, high)
         elif kind in ("string", "list", "map") and (low is not None or high is not None):
             checks = checks or Constraints()
-            checks.length(value, path, low, high)
+            shape = _JAVA_SHAPES.get((operation, name))
+            shown: str | None = None
+            if shape is not None:
+                # AWS prints a list of structures with Java's toString: Class@hash
+                text = ", ".join(f"{shape}@{zlib.crc32(repr(v).encode()):x}" for v in value)
+                shown = f"'[{text}]'"
+            checks.length(value, path, low, high, shown)
     if checks is not None:
         checks.raise_if_any()
 

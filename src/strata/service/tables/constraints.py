@@ -38,8 +38,9 @@ class Constraints:
     def __init__(self) -> None:
         self.errors: list[str] = []
 
-    def add(self, value: Any, path: str, constraint: str) -> None:
-        shown = "null" if value is None else render(value)
+    def add(self, value: Any, path: str, constraint: str, shown: str | None = None) -> None:
+        if shown is None:
+            shown = "null" if value is None else render(value)
         self.errors.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
 
     def not_null(self, value: Any, path: str) -> bool:
@@ -50,13 +51,16 @@ class Constraints:
             return False
         return True
 
-    def length(self, value: Any, path: str, low: int | None, high: int | None) -> None:
+    def length(
+        self, value: Any, path: str, low: int | None, high: int | None, shown: str | None = None
+    ) -> None:
+        """``shown``: the value as the message prints it, when not ``render(value)``."""
         if value is None:
             return
         if low is not None and len(value) < low:
-            self.add(value, path, f"Member must have length greater than or equal to {low}")
+            self.add(value, path, f"Member must have length greater than or equal to {low}", shown)
         elif high is not None and len(value) > high:
-            self.add(value, path, f"Member must have length less than or equal to {high}")
+            self.add(value, path, f"Member must have length less than or equal to {high}", shown)
 
     def range(self, value: Any, path: str, low: int | None, high: int | None) -> None:
         if value is None:

@@ -277,7 +277,7 @@ def markdown(
                 failures.append(f"- {label} c{conns} on {name}: {cell.failure}")
             else:
                 cells.append(_fmt(values[name]))
-        ratios = [_ratio(values["strata"], values[p]) if p in row else "n/a" for p in peers]
+        ratios = [_ratio(values.get("strata"), values[p]) if p in row else "n/a" for p in peers]
         lines.append(f"| {label} | {conns} | {unit} | " + " | ".join(cells + ratios) + " |")
     lines += [
         "",

@@ -88,3 +88,52 @@ def test_cors_headers_on_errors(server: RunningServer, s3: Any, bucket: str) -> 
     assert headers["access-control-allow-origin"] == "*"
     status, headers, _ = http("GET", f"{server.endpoint}/{bucket}/missing")  # no Origin
     assert "access-control-allow-origin" not in headers
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("?delete", b"<Delete><Object><Key>k</Key></Object></Delete>"),
+        ("?tagging", b"<Tagging><TagSet></TagSet></Tagging>"),
+        ("/k?tagging", b"<Tagging><TagSet></TagSet></Tagging>"),
+        (
+            "?versioning",
+            b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>",
+        ),
+    ],
+)
+def test_configuration_writes_need_a_digest(
+    server: RunningServer, s3: Any, bucket: str, path: str, body: bytes
+) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    method = "POST" if path == "?delete" else "PUT"
+    status, _, reply = send_raw(
+        server,
+        method,
+        f"/{bucket}{path}",
+        {"Content-Length": str(len(body))},
+        body,
+        payload=body,
+    )
+    assert status == 400
+    assert b"<Code>InvalidRequest</Code>" in reply
+    assert b"Content-MD5" in reply
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+    status, _, _ = signed(server, method, f"/{bucket}{path}", body)  # with Content-MD5
+    assert status in (200, 204)
+
+
+def test_server_side_encryption_is_always_aes256(s3: Any, bucket: str) -> None:
+    assert s3.put_object(Bucket=bucket, Key="k", Body=b"x")["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="k")["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=bucket, Key="k")["ServerSideEncryption"] == "AES256"
+    copied = s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"})
+    assert copied["ServerSideEncryption"] == "AES256"
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ServerSideEncryption="AES256")
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="kms", Body=b"x", ServerSideEncryption="aws:kms")
+    assert error_of(caught) == ("NotImplemented", 501)
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="bad", Body=b"x", ServerSideEncryption="rot13")
+    assert error_of(caught) == ("InvalidArgument", 400)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import urllib.error
 import urllib.request
 from typing import Any
@@ -145,13 +147,15 @@ def test_cors(s3: Any, server: RunningServer, bucket: str) -> None:
 def signed(
     server: RunningServer, method: str, path: str, body: bytes = b""
 ) -> tuple[int, dict[str, str], bytes]:
-    """A raw request signed with SigV4 (payload hash in the header), sent with urllib."""
+    """A raw request signed with SigV4 (payload hash, Content-MD5), sent with urllib."""
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
     url = f"{server.endpoint}{path}"
     request = AWSRequest(method=method, url=url, data=body)
+    if body:  # S3 requires a body digest on configuration writes
+        request.headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
     S3SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", "us-east-1").add_auth(
         request
     )

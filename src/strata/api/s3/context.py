@@ -58,13 +58,22 @@ def content_md5(request: Request) -> bytes | None:
     return raw
 
 
-async def read_small_body(request: Request, max_bytes: int = limits.xml_body_bytes_max) -> bytes:
+async def read_small_body(
+    request: Request, max_bytes: int = limits.xml_body_bytes_max, *, checksum_required: bool = False
+) -> bytes:
     """A configuration body (XML), with its Content-MD5 / x-amz-checksum-* verified.
 
     Past ``max_bytes`` it is ``MaxMessageLengthExceeded`` (S3's code for an oversized
     request document), refused before reading when Content-Length already says so.
+    With ``checksum_required`` (the operations S3's model marks so: DeleteObjects and the
+    Put*Tagging / Cors / Versioning configurations) a body with neither Content-MD5 nor an
+    ``x-amz-checksum-*`` header or trailer is refused, as S3 refuses it.
     """
     md5 = content_md5(request)
+    if checksum_required and md5 is None and not _has_checksum(request):
+        raise ProtocolError(
+            "InvalidRequest", "Missing required header for this request: Content-MD5"
+        )
     declared = request.headers.get("content-length", "")
     try:
         if declared.isdigit() and int(declared) > max_bytes:
@@ -90,6 +99,13 @@ async def read_small_body(request: Request, max_bytes: int = limits.xml_body_byt
 def owner_xml(tag: str = "Owner") -> str:
     """The owner as S3 now shows it: the canonical ID alone, no DisplayName."""
     return f"<{tag}><ID>{OWNER_ID}</ID></{tag}>"
+
+
+def _has_checksum(request: Request) -> bool:
+    trailer = request.headers.get("x-amz-trailer", "").strip().lower()
+    if trailer.startswith("x-amz-checksum-"):
+        return True
+    return any(f"x-amz-checksum-{a.lower()}" in request.headers for a in DIGEST_BYTES)
 
 
 def xml_response(

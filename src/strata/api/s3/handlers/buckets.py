@@ -159,7 +159,9 @@ async def get_bucket_versioning(s3: S3Context, call: Call) -> Response:
 
 async def put_bucket_versioning(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)
-    root = xml.parse(await read_small_body(call.request), "VersioningConfiguration")
+    root = xml.parse(
+        await read_small_body(call.request, checksum_required=True), "VersioningConfiguration"
+    )
     status = xml.text(root, "Status")
     if status not in ("Enabled", "Suspended"):
         raise xml.malformed()
@@ -173,7 +175,8 @@ async def get_bucket_tagging(s3: S3Context, call: Call) -> Response:
 
 async def put_bucket_tagging(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)
-    tags = parse_tagging(await read_small_body(call.request), bucket=True)
+    body = await read_small_body(call.request, checksum_required=True)
+    tags = parse_tagging(body, bucket=True)
     await s3.buckets.put_tags(call.bucket, tags)
     return Response(status=204)
 

@@ -156,7 +156,7 @@ async def get_bucket_cors(s3: S3Context, call: Call) -> Response:
 
 async def put_bucket_cors(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)
-    rules = parse_cors(await read_small_body(call.request))
+    rules = parse_cors(await read_small_body(call.request, checksum_required=True))
     await s3.buckets.put_cors(call.bucket, rules)
     return Response(status=200)
 

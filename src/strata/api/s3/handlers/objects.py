@@ -44,6 +44,9 @@ RESPONSE_OVERRIDES: Final = {
     "response-content-encoding": "content-encoding",
 }
 DEFAULT_CONTENT_TYPE: Final = "binary/octet-stream"
+# S3 encrypts every object at rest (SSE-S3) and says so on every write and read.
+SSE_HEADER: Final = ("x-amz-server-side-encryption", "AES256")
+SSE_ALGORITHMS: Final = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 DELETE_OBJECTS_MAX: Final = 1000
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -103,8 +106,29 @@ def storage_class(call: Call, default: str = "STANDARD") -> str:
     return value
 
 
+def check_encryption(call: Call) -> None:
+    """``x-amz-server-side-encryption``: AES256 (SSE-S3, what every object gets) only."""
+    value = call.header("x-amz-server-side-encryption")
+    if value is None or value == "AES256":
+        return
+    if value not in SSE_ALGORITHMS:
+        raise ProtocolError(
+            "InvalidArgument",
+            "The encryption method specified is not supported",
+            ArgumentName="x-amz-server-side-encryption",
+            ArgumentValue=value,
+        )
+    raise ProtocolError(
+        "NotImplemented",
+        "A header you provided implies functionality that is not implemented",
+        501,
+        Header="x-amz-server-side-encryption",
+    )
+
+
 def new_object(call: Call) -> NewObject:
     requested_acl(call.request)  # owner-only ACLs pass; anything else is refused
+    check_encryption(call)
     tagging = call.header("x-amz-tagging")
     return NewObject(
         headers=system_headers(call),
@@ -227,6 +251,7 @@ def object_headers(
         ("last-modified", xml.http_date(version.last_modified_ms)),
         ("accept-ranges", "bytes"),
         *stored.items(),
+        SSE_HEADER,
         *((f"x-amz-meta-{k}", v) for k, v in version.user_metadata.items()),
         *version_header(bucket, version),
     ]
@@ -267,7 +292,7 @@ async def put_object(s3: S3Context, call: Call) -> Response:
         checks=checks,
         condition=condition,
     )
-    headers = [("etag", f'"{version.etag}"'), *version_header(bucket, version)]
+    headers = [("etag", f'"{version.etag}"'), SSE_HEADER, *version_header(bucket, version)]
     headers += checksum_headers(version)
     return Response(status=200, headers=headers)
 
@@ -362,7 +387,9 @@ async def delete_object(s3: S3Context, call: Call) -> Response:
 
 async def delete_objects(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)
-    body = await read_small_body(call.request, limits.delete_objects_body_bytes_max)
+    body = await read_small_body(
+        call.request, limits.delete_objects_body_bytes_max, checksum_required=True
+    )
     root = xml.parse(body, "Delete")
     quiet = (xml.text(root, "Quiet") or "").strip().lower() == "true"
     targets: list[tuple[str, str | None]] = []
@@ -453,6 +480,7 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
     src_bucket, src_key, src_version_id = _copy_source(call)
     requested_acl(call.request)
+    check_encryption(call)
     metadata_directive = _directive(call, "metadata")
     tagging_directive = _directive(call, "tagging")
     try:
@@ -504,7 +532,7 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
         call.key,
         new=NewObject(headers, metadata, tags, target_class),
     )
-    response_headers = version_header(bucket, version)
+    response_headers = [SSE_HEADER, *version_header(bucket, version)]
     if source_bucket.versioning or source.version_id != NULL_VERSION:
         response_headers.append(("x-amz-copy-source-version-id", source.version_id))
     fields = [
@@ -523,7 +551,8 @@ async def get_object_tagging(s3: S3Context, call: Call) -> Response:
 
 
 async def put_object_tagging(s3: S3Context, call: Call) -> Response:
-    tags = parse_tagging(await read_small_body(call.request), bucket=False)
+    body = await read_small_body(call.request, checksum_required=True)
+    tags = parse_tagging(body, bucket=False)
     bucket = s3.buckets.get(call.bucket)
     version = await s3.objects.put_tags(call.bucket, call.key, version_id_param(call), tags)
     return Response(status=200, headers=version_header(bucket, version))

@@ -137,3 +137,12 @@ def test_server_side_encryption_is_always_aes256(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as caught:
         s3.put_object(Bucket=bucket, Key="bad", Body=b"x", ServerSideEncryption="rot13")
     assert error_of(caught) == ("InvalidArgument", 400)
+
+
+def test_malformed_version_id(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="k", VersionId="garbage")
+    assert error_of(caught) == ("InvalidArgument", 400)
+    assert caught.value.response["Error"]["ArgumentName"] == "versionId"
+    assert caught.value.response["Error"]["ArgumentValue"] == "garbage"

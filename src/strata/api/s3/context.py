@@ -19,6 +19,7 @@ from strata.service.objects.objects import ObjectService
 from strata.storage.checksums import new_hasher
 
 OWNER_ID: Final = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+DISCARD_BYTES_MAX: Final = 64 * 1024 * 1024  # read past an oversized body before answering
 OWNER_NAME: Final = "strata"  # S3 stopped returning DisplayName (November 2025)
 
 
@@ -64,7 +65,7 @@ async def read_small_body(
     """A configuration body (XML), with its Content-MD5 / x-amz-checksum-* verified.
 
     Past ``max_bytes`` it is ``MaxMessageLengthExceeded`` (S3's code for an oversized
-    request document), refused before reading when Content-Length already says so.
+    request document).
     With ``checksum_required`` (the operations S3's model marks so: DeleteObjects and the
     Put*Tagging / Cors / Versioning configurations) a body with neither Content-MD5 nor an
     ``x-amz-checksum-*`` header or trailer is refused, as S3 refuses it.
@@ -74,12 +75,16 @@ async def read_small_body(
         raise ProtocolError(
             "InvalidRequest", "Missing required header for this request: Content-MD5"
         )
-    declared = request.headers.get("content-length", "")
     try:
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise BodyTooLarge()
         body = await request.body.read(max_bytes)
     except BodyTooLarge:
+        # Read (and drop) the rest, within reason, so the client gets to read the answer
+        # instead of a reset while it is still sending.
+        discarded = 0
+        async for chunk in request.body:
+            discarded += len(chunk)
+            if discarded > DISCARD_BYTES_MAX:
+                break
         raise ProtocolError("MaxMessageLengthExceeded", "Your request was too big.")
     if md5 is not None and hashlib.md5(body).digest() != md5:
         raise BadDigest("The Content-MD5 you specified did not match what we received.")

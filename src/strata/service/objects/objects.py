@@ -135,7 +135,12 @@ class ObjectService:
             return None
         stamp = version_stamp(version_id)
         if stamp is None:
-            raise ProtocolError("InvalidArgument", "Invalid version id specified")
+            raise ProtocolError(
+                "InvalidArgument",
+                "Invalid version id specified",
+                ArgumentName="versionId",
+                ArgumentValue=version_id,
+            )
         raw = self.store.get(spaces.OBJECTS, object_key(bucket, key, stamp))
         if raw is None:
             return None

@@ -12,6 +12,7 @@ QueryFilter, ScanFilter with ConditionalOperator) are translated into the same o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from strata.service.tables import expressions as ex
@@ -57,6 +58,7 @@ _LEGACY_MEMBERS: Final = (
     "ConditionalOperator",
     "KeyConditions",
 )
+_LEGACY_SET: Final = frozenset(_LEGACY_MEMBERS)
 _MEMBERS: Final = frozenset(
     {
         "ExpressionAttributeNames",
@@ -69,6 +71,33 @@ _MEMBERS: Final = frozenset(
         *_LEGACY_MEMBERS,
     }
 )
+
+
+@lru_cache(maxsize=32)
+def _members(
+    update: bool, condition: bool, projection: bool, filter: bool, key: bool
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """An operation's expression members, legacy members and value-taking expressions,
+    in the order AWS names them (KeyConditions aside: it is refused only with its own
+    expression)."""
+    expressions: list[str] = []
+    legacy: list[str] = []
+    if update:
+        expressions.append("UpdateExpression")
+        legacy.append("AttributeUpdates")
+    if condition:
+        expressions.append("ConditionExpression")
+        legacy.append("Expected")
+    if projection:
+        expressions.append("ProjectionExpression")
+        legacy.append("AttributesToGet")
+    if filter:
+        expressions.append("FilterExpression")
+        legacy += ["QueryFilter" if key else "ScanFilter", "ConditionalOperator"]
+    if key:
+        expressions.append("KeyConditionExpression")
+    values = tuple(m for m in expressions if m != "ProjectionExpression")
+    return tuple(expressions), tuple(legacy), values
 
 
 def compile_request(
@@ -90,40 +119,27 @@ def compile_request(
         return EMPTY
     names = req.get("ExpressionAttributeNames")
     raw_values = req.get("ExpressionAttributeValues")
-    filter_member = "QueryFilter" if key else "ScanFilter"
-    expressions: list[str] = []
-    legacy_members: list[str] = []
-    if update:
-        expressions.append("UpdateExpression")
-        legacy_members.append("AttributeUpdates")
-    if condition:
-        expressions.append("ConditionExpression")
-        legacy_members.append("Expected")
-    if projection:
-        expressions.append("ProjectionExpression")
-        legacy_members.append("AttributesToGet")
-    if filter:
-        expressions.append("FilterExpression")
-        legacy_members += [filter_member, "ConditionalOperator"]
-    if key:
-        expressions.append("KeyConditionExpression")
-        # KeyConditions may go with a FilterExpression, only not with its own expression
-        if req.get("KeyConditionExpression") is not None:
-            legacy_members.append("KeyConditions")
+    expressions, legacy_members, value_expressions = _members(
+        update, condition, projection, filter, key
+    )
+    has_legacy = not _LEGACY_SET.isdisjoint(req)
     wanted = [m for m in expressions if req.get(m) is not None]
     if wanted:
-        legacy = [m for m in legacy_members if req.get(m) is not None]
-        if legacy:
-            raise ValidationError(
-                "Can not use both expression and non-expression parameters in the same "
-                f"request: Non-expression parameters: {{{', '.join(legacy)}}} "
-                f"Expression parameters: {{{', '.join(wanted)}}}"
-            )
+        if has_legacy:
+            legacy = [m for m in legacy_members if req.get(m) is not None]
+            # KeyConditions may go with a FilterExpression, only not with its own expression
+            if "KeyConditionExpression" in wanted and req.get("KeyConditions") is not None:
+                legacy.append("KeyConditions")
+            if legacy:
+                raise ValidationError(
+                    "Can not use both expression and non-expression parameters in the same "
+                    f"request: Non-expression parameters: {{{', '.join(legacy)}}} "
+                    f"Expression parameters: {{{', '.join(wanted)}}}"
+                )
     elif names is not None:
         raise ValidationError(
             "ExpressionAttributeNames can only be specified when using expressions"
         )
-    value_expressions = [m for m in expressions if m != "ProjectionExpression"]
     if (
         raw_values is not None
         and value_expressions
@@ -134,7 +150,10 @@ def compile_request(
             "ExpressionAttributeValues can only be specified when using expressions: "
             f"{' and '.join(value_expressions)} {verb} null"
         )
+    if not has_legacy:
+        return _parse(req, wanted, names, raw_values, Compiled())
     out = Compiled()
+    filter_member = "QueryFilter" if key else "ScanFilter"
     # The legacy members are checked before the expressions, as AWS does.
     if update and req.get("AttributeUpdates") is not None:
         out.update = legacy_update(req["AttributeUpdates"])
@@ -159,6 +178,13 @@ def compile_request(
         )
     if key and req.get("KeyConditions") is not None and "KeyConditionExpression" not in wanted:
         out.key = legacy_key_condition(req["KeyConditions"])
+    return _parse(req, wanted, names, raw_values, out)
+
+
+def _parse(
+    req: dict[str, Any], wanted: list[str], names: Any, raw_values: Any, out: Compiled
+) -> Compiled:
+    """Parse and bind the expression members in ``wanted`` into ``out``."""
     if not wanted:
         return out
     values = ex.validate_expression_attributes(names, raw_values)

@@ -8,6 +8,7 @@ signature or the payload hash checked; trailing checksums land in ``Body.trailer
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -23,8 +24,13 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
+_REQUEST_ID_PREFIX = secrets.token_hex(4).upper()  # this process
+_request_ids = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return secrets.token_hex(8).upper()
+    """Unique per request: a random per-process prefix and a counter (no syscall)."""
+    return f"{_REQUEST_ID_PREFIX}{next(_request_ids):08X}"
 
 
 class Body:

@@ -131,7 +131,7 @@ def _string_to_sign(amz_date: str, credential: Credential, canonical_request: st
 
 
 def _signature(key: bytes, string_to_sign: str) -> str:
-    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, string_to_sign.encode("utf-8"), "sha256").hex()
 
 
 def _parse_credential(value: str, error: type[StrataError]) -> Credential:

@@ -98,17 +98,14 @@ class Request:
 
     @classmethod
     def from_scope(cls, scope: Scope, receive: Receive) -> Request:
-        headers: dict[str, str] = {}
-        total = 0
         raw_headers = scope["headers"]
         if len(raw_headers) > limits.header_count_max:
             raise HeaderTooLarge()
-        for name_b, value_b in raw_headers:
-            total += len(name_b) + len(value_b)
-            name = name_b.decode("latin-1").lower()
-            value = value_b.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
-        if total > limits.header_bytes_max:
+        # ASGI servers already lower-case header names; decode them all in one pass.
+        headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in raw_headers}
+        if len(headers) != len(raw_headers) or any(not n.islower() for n in headers):
+            headers = _merge_headers(raw_headers)
+        if sum(map(len, headers)) + sum(map(len, headers.values())) > limits.header_bytes_max:
             raise HeaderTooLarge()
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else scope["path"]
@@ -116,8 +113,9 @@ class Request:
             path = path.split("?", 1)[0]
         query_string = scope.get("query_string", b"").decode("latin-1")
         query: dict[str, str] = {}
-        for name, value in parse_qsl(query_string, keep_blank_values=True):
-            query.setdefault(name, value)
+        if query_string:
+            for name, value in parse_qsl(query_string, keep_blank_values=True):
+                query.setdefault(name, value)
         client = scope.get("client")
         return cls(
             method=scope["method"],
@@ -129,6 +127,16 @@ class Request:
             client_host=client[0] if client else "",
             query=query,
         )
+
+
+def _merge_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Lower-cased names; a repeated header's values joined with "," (as SigV4 expects)."""
+    headers: dict[str, str] = {}
+    for name_b, value_b in raw_headers:
+        name = name_b.decode("latin-1").lower()
+        value = value_b.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
 
 
 @dataclass(slots=True)

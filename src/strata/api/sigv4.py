@@ -118,6 +118,8 @@ def _canonical_headers(request: Request, signed: list[str]) -> str:
 def _canonical_uris(request: Request, service: str) -> list[str]:
     """Candidates for the canonical URI: S3 encodes the path once, others twice."""
     raw = request.raw_path or "/"
+    if raw == "/":
+        return ["/"]
     decoded = unquote(raw)
     if service == "s3":
         normalized = uri_encode(decoded, safe="/")
@@ -144,8 +146,23 @@ def _parse_credential(value: str, error: type[StrataError]) -> Credential:
     return Credential(parts[0], parts[1], parts[2], parts[3])
 
 
+_last_date: tuple[str, float] = ("", 0.0)
+
+
 def _parse_amz_date(value: str) -> float:
-    """Seconds since the epoch of an ISO 8601 basic date (or, failing that, an RFC 1123 one)."""
+    """Seconds since the epoch of an ISO 8601 basic date (or, failing that, an RFC 1123 one).
+
+    Requests arriving in the same second carry the same date: the last answer is kept.
+    """
+    global _last_date
+    if value == _last_date[0]:
+        return _last_date[1]
+    seconds = _parse_date_uncached(value)
+    _last_date = (value, seconds)
+    return seconds
+
+
+def _parse_date_uncached(value: str) -> float:
     if len(value) == 16 and value[8] == "T" and value[15] == "Z":
         try:
             return float(
@@ -268,7 +285,8 @@ async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Cr
         raise SignatureDoesNotMatch()
 
     payload_hash = parsed.payload_hash
-    if not payload_hash:  # non-S3 header auth without the header: hash the (small) body
+    body_hashed_here = not payload_hash
+    if body_hashed_here:  # non-S3 header auth without the header: hash the (small) body
         body = await request.body.read(limits.dynamodb_body_bytes_max)
         payload_hash = hashlib.sha256(body).hexdigest()
         request.body.wrap(lambda _source: _replay(body))
@@ -291,7 +309,8 @@ async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Cr
 
     request.access_key = credential.access_key
     request.content_sha256 = payload_hash
-    _arm_payload_checks(request, payload_hash, key, parsed, credential)
+    if not body_hashed_here:  # a body we hashed ourselves is already covered by the signature
+        _arm_payload_checks(request, payload_hash, key, parsed, credential)
     return credential
 
 

@@ -69,8 +69,16 @@ def test_virtual_host_object() -> None:
 
 def test_unknown_subresource() -> None:
     with pytest.raises(ProtocolError) as caught:
-        resolve(request("GET", "/b", {"acl": ""}))
+        resolve(request("GET", "/b", {"torrent": ""}))
     assert caught.value.code == "NotImplemented"
+    with pytest.raises(ProtocolError):
+        resolve(request("PUT", "/b", {"policy": ""}))
+
+
+def test_acl_and_configuration_subresources() -> None:
+    assert resolve(request("GET", "/b", {"acl": ""})).operation == "GetBucketAcl"
+    assert resolve(request("PUT", "/b/k", {"acl": ""})).operation == "PutObjectAcl"
+    assert resolve(request("GET", "/b", {"policy": ""})).operation == "GetBucketPolicy"
 
 
 def test_bad_utf8_key() -> None:

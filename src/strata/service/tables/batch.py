@@ -16,14 +16,14 @@ from strata.service.tables.codec import decode_item, encode_item, raw_item
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.indexes import check_index_keys, write_entries
 from strata.service.tables.items import (
-    check_item_size,
+    check_size,
     key_bytes,
     validate_key,
     write_capacity,
 )
 from strata.service.tables.schema import Table
 from strata.service.tables.tables import TableService
-from strata.service.tables.values import Item, item_size, validate_item
+from strata.service.tables.values import Item, item_size, validate_item_sized
 from strata.storage import spaces
 from strata.storage.store import Store, WriteBatch
 
@@ -129,11 +129,11 @@ class BatchService:
                         "Member must not be null"
                     )
                 if put is not None:
-                    item: Item = validate_item(put.get("Item"))
+                    item, size = validate_item_sized(put.get("Item"))
                     key = key_bytes(table, item)
                     if table.indexes:
                         check_index_keys(table, item)
-                    check_item_size(item)
+                    check_size(size)
                     planned.append((table, key, item))
                 else:
                     _, key = validate_key(table, delete.get("Key"))

@@ -19,7 +19,12 @@ from strata.service.tables.expressions import Path
 from strata.service.tables.indexes import check_index_keys, write_entries
 from strata.service.tables.schema import Table
 from strata.service.tables.tables import TableService
-from strata.service.tables.values import Item, item_size, validate_item, validate_value
+from strata.service.tables.values import (
+    Item,
+    item_size,
+    validate_item_sized,
+    validate_value,
+)
 from strata.storage import spaces
 from strata.storage.store import Store, WriteBatch
 
@@ -91,7 +96,11 @@ def key_of_item(table: Table, item: Item) -> Item:
 
 
 def check_item_size(item: Item) -> int:
-    size = item_size(item)
+    return check_size(item_size(item))
+
+
+def check_size(size: int) -> int:
+    """AWS's error for an item of ``size`` bytes (``item_size``) past the limit."""
     if size > limits.item_bytes_max:
         raise ValidationError(MSG_TOO_LARGE)
     return size
@@ -119,11 +128,11 @@ class ItemService:
         return_values = req.get("ReturnValues") or "NONE"
         if return_values not in ("NONE", "ALL_OLD"):
             raise ValidationError(MSG_BAD_RETURN)
-        item = validate_item(req.get("Item"))
+        item, size = validate_item_sized(req.get("Item"))
         key = key_bytes(table, item)
         if table.indexes:
             check_index_keys(table, item)
-        size = check_item_size(item)
+        check_size(size)
         condition = exprs.compile_request(req, condition=True).condition
         rcc = req.get("ReturnConsumedCapacity")
         encoded = encode_item(item)

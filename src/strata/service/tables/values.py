@@ -192,16 +192,42 @@ def _binary_size(text: str) -> int:
 
 def validate_item(item: object) -> Item:
     """Validate every attribute of ``item``; return it with numbers in DynamoDB's form."""
+    return validate_item_sized(item)[0]
+
+
+def validate_item_sized(item: object) -> tuple[Item, int]:
+    """``validate_item`` and ``item_size`` of the result, in one pass over the attributes.
+
+    Top-level strings and numbers (most attributes) are checked and sized inline; any other
+    value goes through ``validate_value`` and ``value_size``, with the same results.
+    """
     if not isinstance(item, dict):
         raise SerializationError("Start of list found where not expected")
     out: Item | None = None
+    size = 0
     for name, value in item.items():
+        size += len(name) if name.isascii() else len(name.encode("utf-8"))
+        if type(value) is dict and len(value) == 1:
+            raw = value.get("S")
+            if type(raw) is str:
+                size += len(raw) if raw.isascii() else len(raw.encode("utf-8"))
+                continue
+            raw = value.get("N")
+            if type(raw) is str:
+                normal = normalize_number(raw)
+                size += _number_size(normal)
+                if normal != raw:
+                    if out is None:
+                        out = dict(item)
+                    out[name] = {"N": normal}
+                continue
         checked = validate_value(value)
+        size += value_size(checked)
         if checked is not value:
             if out is None:
                 out = dict(item)
             out[name] = checked
-    return item if out is None else out
+    return (item if out is None else out), size
 
 
 def validate_value(value: object, depth: int = 0) -> AttributeValue:
@@ -209,6 +235,14 @@ def validate_value(value: object, depth: int = 0) -> AttributeValue:
 
     Returns ``value`` itself when nothing needed normalising, so validation does not copy.
     """
+    if type(value) is dict and len(value) == 1:  # the common cases, without the general walk
+        raw = value.get("S")
+        if type(raw) is str:
+            return value
+        raw = value.get("N")
+        if type(raw) is str:
+            normal = normalize_number(raw)
+            return value if normal == raw else {"N": normal}
     if not isinstance(value, dict):
         raise SerializationError(_shape_message(value))
     types = [key for key in value if key in TYPES]
@@ -327,14 +361,22 @@ def _validate_member(kind: str, raw: Any, depth: int) -> Any:
 
 def item_size(item: Item) -> int:
     """Size of an item as AWS counts it against the 400 KB limit and capacity units."""
-    return sum(len(name.encode("utf-8")) + value_size(value) for name, value in item.items())
+    size = 0
+    for name, value in item.items():
+        size += len(name) if name.isascii() else len(name.encode("utf-8"))
+        raw = value.get("S")
+        if raw is not None:
+            size += len(raw) if raw.isascii() else len(raw.encode("utf-8"))
+        else:
+            size += value_size(value)
+    return size
 
 
 def value_size(value: AttributeValue) -> int:
     """Bytes of one value: AWS's "Item sizes and formats" rules (as DynamoDB Local counts)."""
     for kind, raw in value.items():
         if kind == "S":
-            return len(raw.encode("utf-8"))
+            return len(raw) if raw.isascii() else len(raw.encode("utf-8"))
         if kind == "N":
             return _number_size(raw)
         if kind == "B":

@@ -1,0 +1,317 @@
+"""CPU per DynamoDB request, measured in-process: the server's cost without HTTP or noise.
+
+`python -m benchmarks.inprocess --op getitem|putitem|updateitem|query|batchwrite [--profile]`
+
+The app is built with `strata.app.build` (authentication on, real RocksDB in a temporary
+data directory) and driven through its ASGI interface with requests signed by botocore,
+exactly as a client would send them; no socket, no HTTP parser. The figure is
+`time.thread_time()` of the event-loop thread divided by the number of requests: the CPU the
+loop thread spends per request (SigV4, JSON, model checks, service, RocksDB, response).
+Work on other threads (the group-commit WAL fsync of a durable write) is not counted, and
+neither is time spent waiting, so the figure is far steadier than wall time on a shared,
+noisy machine. It is reported as the median (and min/max) of `--reps` repetitions.
+
+The workloads mirror `strata bench dynamodb` and the peer benchmark: a table with string
+`pk` and `sk`, items of ten 98-character string fields (about 1 KiB) in partitions of 100;
+PutItem writes whole items (durable: each waits for its WAL fsync), GetItem is consistent,
+UpdateItem is `ADD #c :one`, Query reads 20 items of a 100-item partition
+(`pk = :p AND sk >= :s`, Limit 20), BatchWriteItem puts 25 items. Requests are signed before
+the clock starts and replayed round-robin from a pool of distinct keys.
+
+`--profile` runs one more repetition under cProfile and prints the top functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import random
+import statistics
+import string
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from strata.app import build
+from strata.config import load
+
+ACCESS_KEY = "AKSATESTROOT00000000"
+SECRET_KEY = "test/secret/key/for/strata/bench/000000000"
+TABLE = "bench"
+ITEMS_PER_PARTITION = 100
+PARTITIONS = 10
+FIELDS = 10
+FIELD_CHARS = 98
+POOL_SIZE = 200
+OPS = ("getitem", "putitem", "updateitem", "query", "batchwrite")
+
+Scope = dict[str, Any]
+Signed = tuple[Scope, bytes]
+
+
+def record_key(n: int) -> dict[str, dict[str, str]]:
+    """The primary key of record `n` (as `strata bench dynamodb` names it)."""
+    return {
+        "pk": {"S": f"p{n // ITEMS_PER_PARTITION:010d}"},
+        "sk": {"S": f"{n % ITEMS_PER_PARTITION:03d}"},
+    }
+
+
+class Harness:
+    """A Strata app in a temporary directory and a way to call it as a DynamoDB client."""
+
+    def __init__(self) -> None:
+        self.data_dir = tempfile.TemporaryDirectory(prefix="strata-inprocess-")
+        config = load(
+            overrides={
+                "data_dir": self.data_dir.name,
+                "root_access_key": ACCESS_KEY,
+                "root_secret_key": SECRET_KEY,
+            },
+            environ={},
+        )
+        self.strata = build(config)
+        self.app = self.strata.app
+        self.credentials = Credentials(ACCESS_KEY, SECRET_KEY)
+        rng = random.Random(1)
+        alphabet = string.ascii_letters + string.digits
+        self.pool = "".join(rng.choice(alphabet) for _ in range(64 * 1024))
+        self.rng = rng
+
+    def sign(self, operation: str, document: dict[str, Any]) -> Signed:
+        """An ASGI scope and body for one signed DynamoDB request."""
+        body = json.dumps(document).encode()
+        request = AWSRequest(
+            "POST",
+            "http://127.0.0.1:4566/",
+            data=body,
+            headers={
+                "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+                "Content-Type": "application/x-amz-json-1.0",
+            },
+        )
+        SigV4Auth(self.credentials, "dynamodb", "us-east-1").add_auth(request)
+        headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+        headers.append((b"host", b"127.0.0.1:4566"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "POST",
+            "path": "/",
+            "raw_path": b"/",
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+        }
+        return scope, body
+
+    async def call(self, signed: Signed) -> tuple[int, bytes]:
+        scope, body = signed
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        out: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            out.append(message)
+
+        await self.app(scope, receive, send)
+        return out[0]["status"], b"".join(m.get("body", b"") for m in out[1:])
+
+    async def must(self, operation: str, document: dict[str, Any]) -> bytes:
+        status, body = await self.call(self.sign(operation, document))
+        if status != 200:
+            raise SystemExit(f"{operation} failed: {status} {body[:300]!r}")
+        return body
+
+    def item(self, n: int) -> dict[str, Any]:
+        """A full record: key plus ten fields of random text (about 1 KiB)."""
+        item: dict[str, Any] = record_key(n)
+        top = len(self.pool) - FIELD_CHARS
+        for field in range(FIELDS):
+            start = self.rng.randrange(top)
+            item[f"f{field}"] = {"S": self.pool[start : start + FIELD_CHARS]}
+        return item
+
+    async def prepare(self) -> None:
+        """Create the table and load PARTITIONS partitions of ITEMS_PER_PARTITION items."""
+        await self.must(
+            "CreateTable",
+            {
+                "TableName": TABLE,
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        )
+        records = PARTITIONS * ITEMS_PER_PARTITION
+        for first in range(0, records, 25):
+            requests = [{"PutRequest": {"Item": self.item(n)}} for n in range(first, first + 25)]
+            await self.must("BatchWriteItem", {"RequestItems": {TABLE: requests}})
+
+    def requests(self, op: str) -> list[Signed]:
+        """POOL_SIZE signed requests of one kind, over distinct keys."""
+        records = PARTITIONS * ITEMS_PER_PARTITION
+        keys = [self.rng.randrange(records) for _ in range(POOL_SIZE)]
+        documents: list[tuple[str, dict[str, Any]]]
+        if op == "getitem":
+            documents = [
+                ("GetItem", {"TableName": TABLE, "Key": record_key(n), "ConsistentRead": True})
+                for n in keys
+            ]
+        elif op == "putitem":
+            documents = [("PutItem", {"TableName": TABLE, "Item": self.item(n)}) for n in keys]
+        elif op == "updateitem":
+            documents = [
+                (
+                    "UpdateItem",
+                    {
+                        "TableName": TABLE,
+                        "Key": record_key(n),
+                        "UpdateExpression": "ADD #c :one",
+                        "ExpressionAttributeNames": {"#c": "cnt"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    },
+                )
+                for n in keys
+            ]
+        elif op == "query":
+            documents = []
+            for n in keys:
+                key = record_key(n // ITEMS_PER_PARTITION * ITEMS_PER_PARTITION)
+                documents.append(
+                    (
+                        "Query",
+                        {
+                            "TableName": TABLE,
+                            "KeyConditionExpression": "pk = :p AND sk >= :s",
+                            "ExpressionAttributeValues": {":p": key["pk"], ":s": key["sk"]},
+                            "Limit": 20,
+                            "ConsistentRead": True,
+                        },
+                    )
+                )
+        elif op == "batchwrite":
+            documents = []
+            for n in keys:
+                ids = [(n + i) % records for i in range(25)]
+                requests = [{"PutRequest": {"Item": self.item(i)}} for i in ids]
+                documents.append(("BatchWriteItem", {"RequestItems": {TABLE: requests}}))
+        else:
+            raise ValueError(f"unknown op {op!r}")
+        return [self.sign(operation, document) for operation, document in documents]
+
+
+async def _replay(harness: Harness, pool: list[Signed], count: int, concurrency: int) -> None:
+    """``count`` requests from ``pool``, by ``concurrency`` tasks each calling in a loop."""
+    call = harness.call
+    size = len(pool)
+
+    async def worker(first: int) -> None:
+        for i in range(first, count, concurrency):
+            status, body = await call(pool[i % size])
+            if status != 200:
+                raise SystemExit(f"request failed: {status} {body[:300]!r}")
+
+    if concurrency == 1:
+        await worker(0)
+    else:
+        await asyncio.gather(*(worker(first) for first in range(concurrency)))
+
+
+async def measure(
+    op: str, count: int, reps: int, concurrency: int, profile: bool, sort: str, top: int
+) -> dict[str, Any]:
+    harness = Harness()
+    try:
+        await harness.prepare()
+        pool = harness.requests(op)
+        await _replay(harness, pool, min(count, 1000), concurrency)  # warm caches and code paths
+        per_request_us: list[float] = []
+        for _ in range(reps):
+            started = time.thread_time()
+            await _replay(harness, pool, count, concurrency)
+            per_request_us.append((time.thread_time() - started) / count * 1e6)
+        if profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            await _replay(harness, pool, count, concurrency)
+            profiler.disable()
+            stats = pstats.Stats(profiler, stream=sys.stdout)
+            stats.sort_stats(sort).print_stats(top)
+        return {
+            "op": op,
+            "requests": count,
+            "reps": reps,
+            "concurrency": concurrency,
+            "cpu_us_median": round(statistics.median(per_request_us), 1),
+            "cpu_us_min": round(min(per_request_us), 1),
+            "cpu_us_max": round(max(per_request_us), 1),
+        }
+    finally:
+        harness.strata.close()
+        harness.data_dir.cleanup()
+
+
+def _runner(loop: str) -> Callable[[Any], Any]:
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.run  # type: ignore[no-any-return]
+    return asyncio.run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.inprocess", description=__doc__)
+    parser.add_argument("--op", choices=(*OPS, "all"), default="all")
+    parser.add_argument("--requests", type=int, default=3000, help="requests per repetition")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions (median reported)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="requests in flight (writes then share WAL fsyncs, as at 32 connections)",
+    )
+    parser.add_argument("--profile", action="store_true", help="print a cProfile listing")
+    parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumtime)")
+    parser.add_argument("--top", type=int, default=40, help="functions listed with --profile")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument("--json", action="store_true", help="one JSON line per op")
+    args = parser.parse_args(argv)
+    run = _runner(args.loop)
+    for op in OPS if args.op == "all" else (args.op,):
+        count = args.requests if op != "batchwrite" else max(1, args.requests // 10)
+        result = run(
+            measure(op, count, args.reps, args.concurrency, args.profile, args.sort, args.top)
+        )
+        if args.json:
+            print(json.dumps(result), flush=True)
+        else:
+            print(
+                f"{op:<11} {result['cpu_us_median']:8.1f} us CPU/request (median of "
+                f"{result['reps']}; min {result['cpu_us_min']}, max {result['cpu_us_max']}; "
+                f"{result['requests']} requests each, {args.concurrency} in flight)",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -497,3 +497,42 @@ def test_key_condition_schema_errors(
     with pytest.raises(ValidationError) as caught:
         key_condition(expression).resolve(hash_key, range_key, {"pk": "S", "sk": "S"})
     assert caught.value.message == error
+
+
+def test_bound_signatures_still_check_new_value_types() -> None:
+    """A text that bound without error skips the checks only for the same value types."""
+    update = parse_update("ADD #c :v", {"#c": "cnt"}, {":v": {"N": "1"}})
+    assert update.apply({}).item == {"cnt": {"N": "1"}}
+    again = parse_update("ADD #c :v", {"#c": "cnt"}, {":v": {"N": "7"}})
+    assert again.apply({"cnt": {"N": "1"}}).item == {"cnt": {"N": "8"}}
+    with pytest.raises(ValidationError) as caught:
+        parse_update("ADD #c :v", {"#c": "cnt"}, {":v": {"S": "x"}})
+    assert caught.value.message == (
+        "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+        "operator: ADD, operand type: STRING"
+    )
+    with pytest.raises(ValidationError) as caught:
+        parse_update("ADD #c :v", {"#d": "cnt"}, {":v": {"N": "1"}})
+    assert "attribute name: #c" in caught.value.message
+
+
+def test_key_condition_plan_takes_each_request_values() -> None:
+    text = "pk = :p AND sk >= :s"
+    first = parse_key_condition(text, None, {":p": {"S": "a"}, ":s": {"S": "1"}})
+    second = parse_key_condition(text, None, {":p": {"S": "b"}, ":s": {"S": "2"}})
+    assert first.terms == (KeyTerm("pk", "EQ", ({"S": "a"},)), KeyTerm("sk", "GE", ({"S": "1"},)))
+    assert second.terms == (KeyTerm("pk", "EQ", ({"S": "b"},)), KeyTerm("sk", "GE", ({"S": "2"},)))
+    assert second.values_used == frozenset({":p", ":s"})
+    with pytest.raises(ValidationError) as caught:
+        parse_key_condition(text, None, {":p": {"S": "b"}, ":s": {"BOOL": True}})
+    assert caught.value.message == (
+        "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+        "operator or function: >=, operand type: BOOL"
+    )
+    between = "pk = :p AND sk BETWEEN :a AND :b"
+    parse_key_condition(between, None, {":p": {"S": "b"}, ":a": {"S": "1"}, ":b": {"S": "2"}})
+    with pytest.raises(ValidationError) as caught:
+        parse_key_condition(between, None, {":p": {"S": "b"}, ":a": {"S": "3"}, ":b": {"S": "2"}})
+    assert "requires upper bound to be greater than or equal to lower bound" in (
+        caught.value.message
+    )

@@ -25,12 +25,17 @@ value (both may be None). Results:
 
 Each result has ``names_used`` / ``values_used`` for ``check_unused``. Expression texts are
 parsed into placeholder-level syntax trees kept in an LRU cache keyed by the text, so a
-repeated expression costs only the binding pass.
+repeated expression costs only the binding pass. Binding's checks depend on the text, the
+names and the *types* of the values (BETWEEN and attribute_type aside, which read the
+values): once a text bound without error for a signature (names, value types), the next
+request with that signature skips the checks (``_CHECKED``), and a key condition is rebuilt
+from its plan with the new values (``_KEY_PLANS``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Hashable, Mapping
 from functools import lru_cache
 from typing import Final, Protocol
 
@@ -39,6 +44,7 @@ from strata.service.tables.expressions.bind import (
     KEY_OPERATORS,
     Condition,
     KeyCondition,
+    KeyPlan,
     KeyTerm,
     Path,
     Projection,
@@ -46,10 +52,13 @@ from strata.service.tables.expressions.bind import (
     UpdateResult,
     bind_condition,
     bind_key_condition,
+    bind_key_plan,
     bind_projection,
     bind_update,
+    key_plan,
     path_text,
     project,
+    reads_values,
     resolve,
 )
 from strata.service.tables.expressions.reserved import RESERVED_WORDS, is_reserved
@@ -88,6 +97,7 @@ __all__ = [
 ]
 
 CACHE_SIZE: Final = 1024
+SIGNATURES_MAX: Final = 4096  # remembered bind signatures; the sets are emptied when full
 
 
 class Parsed(Protocol):
@@ -128,6 +138,40 @@ def _projection_syntax(text: str) -> ProjectionSyntax | ExpressionSyntaxError:
         return exc
 
 
+# Signatures (kind, text, names, value types) that bound without an error.
+_CHECKED: set[Hashable] = set()
+# Key conditions: signature -> (plan, a bound condition with that plan).
+_KEY_PLANS: dict[Hashable, tuple[KeyPlan, KeyCondition]] = {}
+
+
+def _signature(
+    kind: str,
+    expression: str,
+    names: Mapping[str, str] | None,
+    values: Mapping[str, AttributeValue] | None,
+) -> Hashable:
+    """What binding's checks depend on: the text, the names, the values' keys and types."""
+    return (
+        kind,
+        expression,
+        tuple(names.items()) if names else None,
+        tuple([(key, next(iter(value), None)) for key, value in values.items()])
+        if values
+        else None,
+    )
+
+
+def _remember(signature: Hashable) -> None:
+    if len(_CHECKED) >= SIGNATURES_MAX:
+        _CHECKED.clear()
+    _CHECKED.add(signature)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _reads_values(syntax: ConditionSyntax) -> bool:
+    return reads_values(syntax)
+
+
 def parse_condition(
     expression: str,
     names: Mapping[str, str] | None = None,
@@ -139,7 +183,14 @@ def parse_condition(
     syntax = _condition_syntax(expression, kind != "KeyConditionExpression")
     if isinstance(syntax, ExpressionSyntaxError):
         raise ValidationError(f"Invalid {kind}: {syntax.message}")
-    return bind_condition(syntax, names, values, kind)
+    if _reads_values(syntax):
+        return bind_condition(syntax, names, values, kind)
+    signature = _signature(kind, expression, names, values)
+    if signature in _CHECKED:
+        return bind_condition(syntax, names, values, kind, checked=True)
+    bound = bind_condition(syntax, names, values, kind)
+    _remember(signature)
+    return bound
 
 
 def parse_filter(
@@ -157,10 +208,21 @@ def parse_key_condition(
     values: Mapping[str, AttributeValue] | None = None,
 ) -> KeyCondition:
     """Parse and bind a KeyConditionExpression into key terms (see ``KeyCondition``)."""
+    signature = _signature("KeyConditionExpression", expression, names, values)
+    planned = _KEY_PLANS.get(signature)
+    if planned is not None:
+        assert values is not None, "a plan needs values"
+        return bind_key_plan(planned[0], planned[1], values)
     syntax = _condition_syntax(expression, False)
     if isinstance(syntax, ExpressionSyntaxError):
         raise ValidationError(f"Invalid KeyConditionExpression: {syntax.message}")
-    return bind_key_condition(syntax, names, values)
+    bound = bind_key_condition(syntax, names, values)
+    plan = key_plan(bound, values)
+    if plan is not None and values:
+        if len(_KEY_PLANS) >= SIGNATURES_MAX:
+            _KEY_PLANS.clear()
+        _KEY_PLANS[signature] = (plan, bound)
+    return bound
 
 
 def parse_update(
@@ -172,7 +234,12 @@ def parse_update(
     syntax = _update_syntax(expression)
     if isinstance(syntax, ExpressionSyntaxError):
         raise ValidationError(f"Invalid UpdateExpression: {syntax.message}")
-    return bind_update(syntax, names, values)
+    signature = _signature("UpdateExpression", expression, names, values)
+    if signature in _CHECKED:
+        return bind_update(syntax, names, values, checked=True)
+    bound = bind_update(syntax, names, values)
+    _remember(signature)
+    return bound
 
 
 def parse_projection(expression: str, names: Mapping[str, str] | None = None) -> Projection:
@@ -190,16 +257,24 @@ def check_unused(
 ) -> None:
     """AWS rejects placeholders no expression of the request used: names first."""
     if names:
-        used = frozenset().union(*(p.names_used for p in parsed))
-        unused = [key for key in names if key not in used]
+        used = (
+            parsed[0].names_used
+            if len(parsed) == 1
+            else frozenset().union(*(p.names_used for p in parsed))
+        )
+        unused = [] if used.issuperset(names) else [key for key in names if key not in used]
         if unused:
             raise ValidationError(
                 "Value provided in ExpressionAttributeNames unused in expressions: "
                 f"keys: {{{', '.join(unused)}}}"
             )
     if values:
-        used = frozenset().union(*(p.values_used for p in parsed))
-        unused = [key for key in values if key not in used]
+        used = (
+            parsed[0].values_used
+            if len(parsed) == 1
+            else frozenset().union(*(p.values_used for p in parsed))
+        )
+        unused = [] if used.issuperset(values) else [key for key in values if key not in used]
         if unused:
             raise ValidationError(
                 "Value provided in ExpressionAttributeValues unused in expressions: "
@@ -207,12 +282,14 @@ def check_unused(
             )
 
 
+_NAME_KEY_RE: Final = re.compile(r"#[A-Za-z0-9_]+")
+_VALUE_KEY_RE: Final = re.compile(r":[A-Za-z0-9_]+")
+
+
 def _valid_key(key: str, sigil: str) -> bool:
-    return (
-        len(key) > 1
-        and key[0] == sigil
-        and all(c.isascii() and (c.isalnum() or c == "_") for c in key[1:])
-    )
+    """``#`` or ``:`` then one or more ASCII letters, digits or underscores."""
+    pattern = _NAME_KEY_RE if sigil == "#" else _VALUE_KEY_RE
+    return pattern.fullmatch(key) is not None
 
 
 def validate_expression_attributes(

@@ -652,14 +652,36 @@ def bind_condition(
     names: Mapping[str, str] | None,
     values: Mapping[str, AttributeValue] | None,
     kind: str,
+    checked: bool = False,
 ) -> Condition:
-    """Bind a parsed condition; ValidationException messages carry ``Invalid <kind>: ``."""
+    """Bind a parsed condition; ValidationException messages carry ``Invalid <kind>: ``.
+
+    ``checked``: the same text, names and value types bound before without an error and
+    ``reads_values(syntax)`` is false, so the checks are skipped and only the build runs.
+    """
     binder = _Binder(names, values, f"Invalid {kind}: ")
-    condition = binder.condition(syntax)
+    condition = binder._build(syntax) if checked else binder.condition(syntax)
     condition.names_used = frozenset(binder.names_used)
     condition.values_used = frozenset(binder.values_used)
     condition.attribute_names = frozenset(binder.attributes)
     return condition
+
+
+def reads_values(syntax: ConditionSyntax) -> bool:
+    """Whether binding ``syntax`` checks the values themselves, not only their types.
+
+    BETWEEN compares its bounds and attribute_type reads its type name; every other check
+    depends on the text, the names and the types of the values only.
+    """
+    for leaf in _leaves(syntax):
+        if isinstance(leaf, BetweenSyntax):
+            return True
+        for operand in _leaf_operands(leaf):
+            if any(call.name == "attribute_type" for call in _calls(operand)):
+                return True
+        if isinstance(leaf, FunctionSyntax) and leaf.call.name == "attribute_type":
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------
@@ -847,6 +869,37 @@ def bind_key_condition(
         raise ValidationError("Conditions can be of length 1 or 2 only")
     return KeyCondition(
         tuple(terms.values()), frozenset(binder.names_used), frozenset(binder.values_used)
+    )
+
+
+# A key condition with its values taken out: per term the key name, the operator and the
+# placeholders of its values. Binding again with the same text, names and value types
+# would give the same terms with the new values, and the same errors (none).
+KeyPlan: TypeAlias = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+def key_plan(bound: KeyCondition, values: Mapping[str, AttributeValue] | None) -> KeyPlan | None:
+    """The plan of a bound key condition, or None when its checks read the values."""
+    by_id = {id(value): name for name, value in (values or {}).items()}
+    plan: list[tuple[str, str, tuple[str, ...]]] = []
+    for term in bound.terms:
+        if term.op == "BETWEEN":  # the bounds' order is checked on the values
+            return None
+        placeholders = tuple(by_id.get(id(value), "") for value in term.values)
+        if "" in placeholders:
+            return None
+        plan.append((term.name, term.op, placeholders))
+    return tuple(plan)
+
+
+def bind_key_plan(
+    plan: KeyPlan, bound: KeyCondition, values: Mapping[str, AttributeValue]
+) -> KeyCondition:
+    """``plan`` (from ``key_plan`` of ``bound``) with this request's values."""
+    return KeyCondition(
+        tuple(KeyTerm(name, op, tuple(values[p] for p in refs)) for name, op, refs in plan),
+        bound.names_used,
+        bound.values_used,
     )
 
 
@@ -1200,9 +1253,15 @@ def bind_update(
     syntax: UpdateSyntax,
     names: Mapping[str, str] | None,
     values: Mapping[str, AttributeValue] | None,
+    checked: bool = False,
 ) -> Update:
     """Bind a parsed UpdateExpression, with AWS's checks in AWS's order."""
     binder = _Binder(names, values, "Invalid UpdateExpression: ")
+    if checked:
+        # The same text, names and value types bound before without an error: every check
+        # of an update reads only those, so only the build runs.
+        paths = tuple(binder.path(action.path) for action in syntax.actions)
+        return _build_update(syntax, binder, paths)
     # 1. undefined names anywhere, then undefined values anywhere
     for action in syntax.actions:
         message = binder.missing_in_path(action.path) or (
@@ -1236,6 +1295,10 @@ def bind_update(
             message = _set_value_error(binder, action.value)
             if message is not None:
                 raise binder.error(message)
+    return _build_update(syntax, binder, paths)
+
+
+def _build_update(syntax: UpdateSyntax, binder: _Binder, paths: tuple[Path, ...]) -> Update:
     sets: list[tuple[Path, _SetValue]] = []
     removes: list[Path] = []
     adds: list[tuple[Path, AttributeValue]] = []

@@ -158,33 +158,49 @@ class QueryService:
         size_total = 0
         last: Item | None = None
         stopped = False
-        for _, value in rows:
-            scanned += 1
-            read_bytes += len(value)
-            item: Item | None = None
-            if decode_all or want_capacity:
-                item = decode_item(value)
-                if want_capacity:
-                    size_total += item_size(item)
-            if fetch_base:
-                assert item is not None
-                base_raw = self.store.get(spaces.ITEMS, key_bytes(table, item))
-                if base_raw is not None:
-                    item = decode_item(base_raw)
-            if filter_ is None or filter_.evaluate(item):  # type: ignore[arg-type]
-                count += 1
-                if select != "COUNT":
-                    if projection is not None:
-                        assert item is not None
-                        items.append(projection.apply(item))
-                    elif item is not None and fetch_base:
-                        items.append(item)
-                    else:
-                        items.append(raw_item(value))
-            if (limit is not None and scanned >= limit) or read_bytes >= limits.page_bytes_max:
-                last = item if item is not None else decode_item(value)
-                stopped = True
-                break
+        if not decode_all and not want_capacity:
+            # The common page: stored items spliced into the answer as they are.
+            append = None if select == "COUNT" else items.append
+            stop_at = limit if limit is not None else float("inf")
+            page_max = limits.page_bytes_max
+            for _, value in rows:
+                scanned += 1
+                read_bytes += len(value)
+                if append is not None:
+                    append(raw_item(value))
+                if scanned >= stop_at or read_bytes >= page_max:
+                    last = decode_item(value)
+                    stopped = True
+                    break
+            count = scanned
+        else:
+            for _, value in rows:
+                scanned += 1
+                read_bytes += len(value)
+                item: Item | None = None
+                if decode_all or want_capacity:
+                    item = decode_item(value)
+                    if want_capacity:
+                        size_total += item_size(item)
+                if fetch_base:
+                    assert item is not None
+                    base_raw = self.store.get(spaces.ITEMS, key_bytes(table, item))
+                    if base_raw is not None:
+                        item = decode_item(base_raw)
+                if filter_ is None or filter_.evaluate(item):  # type: ignore[arg-type]
+                    count += 1
+                    if select != "COUNT":
+                        if projection is not None:
+                            assert item is not None
+                            items.append(projection.apply(item))
+                        elif item is not None and fetch_base:
+                            items.append(item)
+                        else:
+                            items.append(raw_item(value))
+                if (limit is not None and scanned >= limit) or read_bytes >= limits.page_bytes_max:
+                    last = item if item is not None else decode_item(value)
+                    stopped = True
+                    break
         out: dict[str, Any] = {}
         if select != "COUNT":
             out["Items"] = items

@@ -143,13 +143,26 @@ def _arithmetic(op: str, left: Decimal, right: Decimal) -> str:
     return format_number(_check_range(result))
 
 
+def _small_integer(text: str) -> bool:
+    """An integer of at most 17 digits: its sums are exact and in range as Python ints."""
+    return (
+        len(text) <= 18
+        and text.isascii()
+        and (text.isdigit() or (text[:1] == "-" and text[1:].isdigit()))
+    )
+
+
 def add_numbers(left: str, right: str) -> str:
     """``left + right`` exactly, as an ``N`` string; AWS's errors when out of range."""
+    if _small_integer(left) and _small_integer(right):  # counters: no Decimal needed
+        return str(int(left) + int(right))
     return _arithmetic("+", Decimal(left), Decimal(right))
 
 
 def subtract_numbers(left: str, right: str) -> str:
     """``left - right`` exactly, as an ``N`` string; AWS's errors when out of range."""
+    if _small_integer(left) and _small_integer(right):
+        return str(int(left) - int(right))
     return _arithmetic("-", Decimal(left), Decimal(right))
 
 

@@ -61,7 +61,10 @@ def text(node: Element, tag: str, default: str | None = None) -> str | None:
 
 
 def escape_text(value: str) -> str:
-    return escape(value)
+    """``value`` with &, < and > escaped (most text has none: then it is returned as is)."""
+    if "&" in value or "<" in value or ">" in value:
+        return escape(value)
+    return value
 
 
 def el(tag: str, value: str | int | bool | None) -> str:
@@ -82,11 +85,30 @@ def document(tag: str, *children: str) -> bytes:
     return f'{DECLARATION}<{tag} xmlns="{S3_NS}">{"".join(children)}</{tag}>'.encode()
 
 
+# Formatted seconds, remembered: a listing page shows 1,000 times, mostly of a few
+# seconds, and every GET formats its object's Last-Modified. Cleared when full.
+_TIMES_MAX = 4096
+_iso_seconds: dict[int, str] = {}
+_http_dates: dict[int, str] = {}
+
+
 def iso_time(ms: int) -> str:
     """``2009-10-12T17:50:30.000Z`` as listings show times."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+    seconds, millis = divmod(ms, 1000)
+    text = _iso_seconds.get(seconds)
+    if text is None:
+        if len(_iso_seconds) >= _TIMES_MAX:
+            _iso_seconds.clear()
+        text = _iso_seconds[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{text}.{millis:03d}Z"
 
 
 def http_date(ms: int) -> str:
     """``Wed, 12 Oct 2009 17:50:00 GMT`` as Last-Modified shows times."""
-    return formatdate(ms // 1000, usegmt=True)
+    seconds = ms // 1000
+    text = _http_dates.get(seconds)
+    if text is None:
+        if len(_http_dates) >= _TIMES_MAX:
+            _http_dates.clear()
+        text = _http_dates[seconds] = formatdate(seconds, usegmt=True)
+    return text

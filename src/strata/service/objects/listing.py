@@ -12,24 +12,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import msgspec
+
 from strata.errors import ProtocolError
 from strata.service.objects.records import (
     NULL_VERSION,
+    ListedVersion,
     ObjectVersion,
-    decode_object_key,
+    bucket_key,
     key_prefix,
     object_key,
+    object_key_name,
     version_stamp,
 )
 from strata.storage import keys, records, spaces
 from strata.storage.store import Store
 
 _SAME_KEY_STEPS_MAX = 8  # older versions stepped over before seeking past them
+_STAMP_AT = -8  # an OBJECTS key ends with its 8-byte inverted stamp
+# Listing decodes stored ObjectVersions into the narrow ListedVersion (records.py).
+_listed_decoder = msgspec.msgpack.Decoder(ListedVersion)
 
 
 @dataclass(slots=True)
 class ObjectsPage:
-    objects: list[tuple[str, ObjectVersion]] = field(default_factory=list)
+    objects: list[tuple[str, ListedVersion]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
     truncated: bool = False
     last: str | None = None  # last key or common prefix returned: the next marker
@@ -38,7 +45,7 @@ class ObjectsPage:
 @dataclass(slots=True)
 class VersionsPage:
     # (key, version, is_latest)
-    versions: list[tuple[str, ObjectVersion, bool]] = field(default_factory=list)
+    versions: list[tuple[str, ListedVersion, bool]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
     truncated: bool = False
     next_key: str | None = None
@@ -102,36 +109,43 @@ def list_objects(
     _, end = _bounds(bucket, prefix)
     position = _start_after(bucket, prefix, delimiter, marker)
     count = 0
+    skip = len(bucket_key(bucket))
+    decode = _listed_decoder.decode
+    objects = page.objects
     while True:
         seek: bytes | None = None
-        last_key: str | None = None
+        last_prefix = b""  # packed bucket+key of the last key met: its versions follow
         steps = 0
         for raw_key, value in _scan(store, position, end):
-            _, key, _ = decode_object_key(raw_key)
-            if key == last_key:
+            packed = raw_key[:_STAMP_AT]
+            if packed == last_prefix:
                 steps += 1
                 if steps > _SAME_KEY_STEPS_MAX:
-                    seek = _after_key(bucket, key)
+                    seek = keys.prefix_end(packed)
                     break
                 continue
-            last_key, steps = key, 0
-            common = _rollup(key, prefix, delimiter)
-            if common is not None:
-                if count >= max_keys:
-                    page.truncated = True
-                    return page
-                page.prefixes.append(common)
-                page.last = common
-                count += 1
-                seek = _after_prefix(bucket, common)
-                break
-            version = records.decode(value, ObjectVersion)
+            last_prefix, steps = packed, 0
+            name = packed[skip:-2]  # the key component, without its 0x00 0x01 end
+            key = name.decode() if b"\x00" not in name else object_key_name(raw_key, skip)
+            if delimiter:
+                common = _rollup(key, prefix, delimiter)
+                if common is not None:
+                    if count >= max_keys:
+                        page.truncated = True
+                        return page
+                    page.prefixes.append(common)
+                    page.last = common
+                    count += 1
+                    seek = _after_prefix(bucket, common)
+                    break
+            assert value[0] == records.FORMAT_V1, f"unknown record format {value[0]}"
+            version = decode(memoryview(value)[1:])
             if version.delete_marker:
                 continue
             if count >= max_keys:
                 page.truncated = True
                 return page
-            page.objects.append((key, version))
+            objects.append((key, version))
             page.last = key
             count += 1
         if seek is None:
@@ -185,10 +199,11 @@ def list_versions(
         position = _start_after(bucket, prefix, delimiter, key_marker)
     count = 0
     last_key: str | None = resumed_key
+    skip = len(bucket_key(bucket))
     while True:
         seek: bytes | None = None
         for raw_key, value in _scan(store, position, end):
-            _, key, _ = decode_object_key(raw_key)
+            key = object_key_name(raw_key, skip)
             common = _rollup(key, prefix, delimiter)
             if common is not None:
                 if count >= max_keys:
@@ -202,7 +217,7 @@ def list_versions(
             if count >= max_keys:
                 page.truncated = True
                 return page
-            version = records.decode(value, ObjectVersion)
+            version = records.decode(value, ListedVersion)
             page.versions.append((key, version, key != last_key))
             last_key = key
             page.next_key, page.next_version_id = key, version.version_id

@@ -17,12 +17,12 @@ import msgspec
 
 from strata import limits
 from strata.api.dynamodb.errors import render_error
-from strata.api.dynamodb.model import MEMBERS
+from strata.api.dynamodb.model import MEMBERS, Member
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
 from strata.service.tables.errors import SerializationError
-from strata.service.tables.service import TableOperations
+from strata.service.tables.service import SyncHandler, TableOperations
 from strata.storage.store import Store
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -56,8 +56,84 @@ _BY_NAME: Final = {
 }
 
 
+Accept = Callable[[Any], bool]
+
+
+def _acceptor(member: Member) -> tuple[type, Accept | None] | None:
+    """A quick test that passes only values ``check_model`` finds no fault with.
+
+    None: no quick test (the member always takes the full check).
+    """
+    name, _, _, kind, enum, low, high = member
+    python_type = _FAST_TYPES.get(kind)
+    if python_type is None:
+        return None
+    if name in ("TableName", "IndexName"):
+        return python_type, _is_plain_name
+    if enum is not None:
+        allowed = frozenset(enum)
+        return python_type, allowed.__contains__
+    if low is None and high is None:
+        return python_type, None
+    lowest = -(2**63) if low is None else low
+    highest = 2**63 if high is None else high
+    if kind in ("integer", "long"):
+        return python_type, lambda value: lowest <= value <= highest
+    if kind in ("string", "list", "map"):
+        return python_type, lambda value: lowest <= len(value) <= highest
+    return None
+
+
+def _is_plain_name(value: str) -> bool:
+    return 3 <= len(value) <= 255 and TABLE_NAME_RE.fullmatch(value) is not None
+
+
+# The exact Python type of each JSON kind (``type(v) is t``: a bool is not an integer).
+_FAST_TYPES: Final[dict[str, type]] = {
+    "string": str,
+    "integer": int,
+    "long": int,
+    "boolean": bool,
+    "list": list,
+    "map": dict,
+    "structure": dict,
+    "blob": str,
+}
+
+_FAST: Final = {
+    operation: (
+        tuple(m[0] for m in members if m[2]),
+        {m[0]: _acceptor(m) for m in members},
+    )
+    for operation, members in MEMBERS.items()
+}
+
+
+def _well_formed(operation: str, req: dict[str, Any]) -> bool:
+    """True when ``check_model`` would find nothing wrong (False: let it look closely)."""
+    spec = _FAST.get(operation)
+    if spec is None:
+        return False
+    required, acceptors = spec
+    for name in required:
+        if req.get(name) is None:
+            return False
+    for key, value in req.items():
+        if value is None or key not in acceptors:
+            continue
+        acceptor = acceptors[key]
+        if acceptor is None or type(value) is not acceptor[0]:
+            return False
+        accept = acceptor[1]
+        if accept is not None and not accept(value):
+            return False
+    return True
+
+
 def check_model(operation: str, req: dict[str, Any]) -> None:
     """AWS's model-level validation for the top-level members of ``req``."""
+    if _well_formed(operation, req):
+        return
     spec = _BY_NAME.get(operation)
     if spec is None:
         return
@@ -136,6 +212,10 @@ class DynamoDbApi:
     def __init__(self, store: Store | None = None, region: str = "us-east-1") -> None:
         self.tables = TableOperations(store, region) if store is not None else None
         self.routes: dict[str, Handler] = self.tables.routes() if self.tables else {}
+        # Operations that never wait are called directly, without a coroutine around them.
+        self.sync_routes: dict[str, SyncHandler] = (
+            self.tables.sync_routes() if self.tables else {}
+        )
 
     async def handle(self, request: Request) -> Response:
         target = request.headers.get("x-amz-target", "")
@@ -152,7 +232,8 @@ class DynamoDbApi:
         except msgspec.DecodeError:
             raise SerializationError("Start of structure or map found where not expected.")
         check_model(operation, req)
-        result = await route(req)
+        run = self.sync_routes.get(operation)
+        result = run(req) if run is not None else await route(req)
         body = _encode(result)
         return Response(
             status=200,

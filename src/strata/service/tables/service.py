@@ -17,6 +17,7 @@ from strata.service.tables.transactions import TransactionService
 from strata.storage.store import Store
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+SyncHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
 ENDPOINT_CACHE_MINUTES: Final = 1440
 
@@ -32,43 +33,51 @@ class TableOperations:
         self.batches = BatchService(self.tables)
         self.transactions = TransactionService(self.tables)
 
+    def sync_routes(self) -> dict[str, SyncHandler]:
+        """The operations that never wait (reads and metadata): plain functions."""
+        t = self.tables
+        return {
+            "DescribeTable": lambda r: {"Table": t.describe_table(r["TableName"])},
+            "ListTables": lambda r: t.list_tables(r.get("ExclusiveStartTableName"), r.get("Limit")),
+            "ListTagsOfResource": t.list_tags,
+            "DescribeTimeToLive": lambda r: t.describe_ttl(r["TableName"]),
+            "DescribeLimits": lambda r: self.describe_limits(),
+            "DescribeEndpoints": lambda r: self.describe_endpoints(),
+            "GetItem": self.items.get_item,
+            "Query": self.queries.query,
+            "Scan": self.queries.scan,
+            "BatchGetItem": self.batches.batch_get_item,
+            "TransactGetItems": self.transactions.transact_get_items,
+        }
+
     def routes(self) -> dict[str, Handler]:
+        """Every operation as a coroutine function (``sync_routes`` wrapped)."""
         t = self.tables
         i = self.items
 
-        def sync(fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
+        def sync(fn: SyncHandler) -> Handler:
             async def run(req: dict[str, Any]) -> dict[str, Any]:
                 t.start()
                 return fn(req)
 
             return run
 
-        routes: dict[str, Handler] = {
-            "CreateTable": self._create_table,
-            "DescribeTable": sync(lambda r: {"Table": t.describe_table(r["TableName"])}),
-            "ListTables": sync(
-                lambda r: t.list_tables(r.get("ExclusiveStartTableName"), r.get("Limit"))
-            ),
-            "DeleteTable": self._delete_table,
-            "UpdateTable": self._update_table,
-            "TagResource": t.tag_resource,
-            "UntagResource": t.untag_resource,
-            "ListTagsOfResource": sync(t.list_tags),
-            "DescribeTimeToLive": sync(lambda r: t.describe_ttl(r["TableName"])),
-            "UpdateTimeToLive": self._update_ttl,
-            "DescribeLimits": sync(lambda r: self.describe_limits()),
-            "DescribeEndpoints": sync(lambda r: self.describe_endpoints()),
-            "PutItem": i.put_item,
-            "GetItem": sync(i.get_item),
-            "DeleteItem": i.delete_item,
-            "UpdateItem": i.update_item,
-            "Query": sync(self.queries.query),
-            "Scan": sync(self.queries.scan),
-            "BatchGetItem": sync(self.batches.batch_get_item),
-            "BatchWriteItem": self.batches.batch_write_item,
-            "TransactWriteItems": self.transactions.transact_write_items,
-            "TransactGetItems": sync(self.transactions.transact_get_items),
-        }
+        routes: dict[str, Handler] = {name: sync(fn) for name, fn in self.sync_routes().items()}
+        routes.update(
+            {
+                "CreateTable": self._create_table,
+                "DeleteTable": self._delete_table,
+                "UpdateTable": self._update_table,
+                "TagResource": t.tag_resource,
+                "UntagResource": t.untag_resource,
+                "UpdateTimeToLive": self._update_ttl,
+                "PutItem": i.put_item,
+                "DeleteItem": i.delete_item,
+                "UpdateItem": i.update_item,
+                "BatchWriteItem": self.batches.batch_write_item,
+                "TransactWriteItems": self.transactions.transact_write_items,
+            }
+        )
         return routes
 
     async def _create_table(self, req: dict[str, Any]) -> dict[str, Any]:

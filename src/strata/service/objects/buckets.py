@@ -20,16 +20,29 @@ from strata.service.objects.records import BucketRecord, CorsRule, bucket_key
 from strata.storage import keys, records, spaces
 from strata.storage.store import Store, WriteBatch
 
+_DECODED_MAX = 1024  # bucket records whose decoding is remembered
+
 
 class BucketService:
     def __init__(self, store: Store) -> None:
         self.store = store
+        # name -> (stored bytes, their record): every object request reads its bucket's
+        # record; the store is read each time, only decoding is skipped while the bytes
+        # are the same (records are frozen, so sharing one is safe).
+        self._decoded: dict[str, tuple[bytes, BucketRecord]] = {}
 
     def get(self, name: str) -> BucketRecord:
         raw = self.store.get(spaces.BUCKETS, bucket_key(name))
         if raw is None:
             raise NoSuchBucket(name)
-        return records.decode(raw, BucketRecord)
+        known = self._decoded.get(name)
+        if known is not None and known[0] == raw:
+            return known[1]
+        record = records.decode(raw, BucketRecord)
+        if len(self._decoded) >= _DECODED_MAX:
+            self._decoded.clear()
+        self._decoded[name] = (raw, record)
+        return record
 
     def list_all(self) -> list[BucketRecord]:
         return [records.decode(v, BucketRecord) for _, v in self.store.scan(spaces.BUCKETS, b"")]

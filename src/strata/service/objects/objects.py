@@ -15,6 +15,7 @@ Durable order of a write (PUT, copy):
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import os
 import secrets
@@ -87,8 +88,6 @@ class _InlineSink:
     """A small payload kept in memory (bounded by ``limits.inline_object_bytes_max``)."""
 
     def __init__(self, algorithms: Iterable[str]) -> None:
-        import hashlib
-
         self.data = bytearray()
         self._md5 = hashlib.md5()
         self._hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
@@ -123,8 +122,9 @@ class ObjectService:
 
     def current(self, bucket: str, key: str) -> ObjectVersion | None:
         """The newest version of ``key`` (possibly a delete marker), or None."""
-        for _, version in self.versions(bucket, key):
-            return version
+        prefix = key_prefix(bucket, key)
+        for _, value in self.store.scan(spaces.OBJECTS, prefix, keys.prefix_end(prefix)):
+            return records.decode(value, ObjectVersion)
         return None
 
     def find_version(self, bucket: str, key: str, version_id: str) -> ObjectVersion | None:

@@ -49,6 +49,7 @@ SSE_HEADER: Final = ("x-amz-server-side-encryption", "AES256")
 SSE_ALGORITHMS: Final = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 DELETE_OBJECTS_MAX: Final = 1000
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CHECKSUM_HEADERS: Final = tuple((a, f"x-amz-checksum-{a.lower()}") for a in DIGEST_BYTES)
 
 # ---- request parsing --------------------------------------------------------------------
 
@@ -66,8 +67,9 @@ def check_key(key: str) -> None:
 
 def system_headers(call: Call) -> dict[str, str]:
     headers: dict[str, str] = {}
+    request_headers = call.request.headers
     for name in SYSTEM_HEADERS:
-        value = call.header(name)
+        value = request_headers.get(name)
         if value is None:
             continue
         if name == "content-encoding":
@@ -82,10 +84,12 @@ def system_headers(call: Call) -> dict[str, str]:
 
 def user_metadata(call: Call) -> dict[str, str]:
     metadata = {
-        name[len("x-amz-meta-") :]: value
+        name[11:]: value  # len("x-amz-meta-")
         for name, value in call.request.headers.items()
-        if name.startswith("x-amz-meta-")
+        if name[:11] == "x-amz-meta-"
     }
+    if not metadata:
+        return metadata
     size = sum(len(k.encode()) + len(v.encode()) for k, v in metadata.items())
     if size > limits.metadata_bytes_max:
         raise ProtocolError(
@@ -149,7 +153,8 @@ def _unsupported_algorithm() -> ProtocolError:
 def payload_checks(call: Call) -> PayloadChecks:
     """The digests a PutObject payload must match (headers or an announced trailer)."""
     checks = PayloadChecks(content_md5=content_md5(call.request))
-    given = [a for a in DIGEST_BYTES if f"x-amz-checksum-{a.lower()}" in call.request.headers]
+    request_headers = call.request.headers
+    given = [a for a, name in _CHECKSUM_HEADERS if name in request_headers]
     if len(given) > 1:
         raise ProtocolError(
             "InvalidRequest",
@@ -240,26 +245,35 @@ def checksum_headers(version: ObjectVersion) -> list[tuple[str, str]]:
 def object_headers(
     call: Call, bucket: BucketRecord, version: ObjectVersion
 ) -> list[tuple[str, str]]:
-    stored = dict(version.headers)
-    stored.setdefault("content-type", DEFAULT_CONTENT_TYPE)
-    for param, name in RESPONSE_OVERRIDES.items():
-        override = call.query(param)
-        if override is not None:
-            stored[name] = override
+    query = call.request.query
+    if query and any(param in query for param in RESPONSE_OVERRIDES):
+        stored = dict(version.headers)
+        stored.setdefault("content-type", DEFAULT_CONTENT_TYPE)
+        for param, name in RESPONSE_OVERRIDES.items():
+            override = query.get(param)
+            if override is not None:
+                stored[name] = override
+        system = list(stored.items())
+    else:
+        system = list(version.headers.items())
+        if "content-type" not in version.headers:
+            system.append(("content-type", DEFAULT_CONTENT_TYPE))
     headers = [
         ("etag", f'"{version.etag}"'),
         ("last-modified", xml.http_date(version.last_modified_ms)),
         ("accept-ranges", "bytes"),
-        *stored.items(),
+        *system,
         SSE_HEADER,
-        *((f"x-amz-meta-{k}", v) for k, v in version.user_metadata.items()),
-        *version_header(bucket, version),
     ]
+    if version.user_metadata:
+        headers += [(f"x-amz-meta-{k}", v) for k, v in version.user_metadata.items()]
+    if bucket.versioning or version.version_id != NULL_VERSION:
+        headers.append(("x-amz-version-id", version.version_id))
     if version.storage_class != "STANDARD":
         headers.append(("x-amz-storage-class", version.storage_class))
     if version.tags:
         headers.append(("x-amz-tagging-count", str(len(version.tags))))
-    if version.part_sizes and call.query("partNumber") is not None:  # S3: only then
+    if version.part_sizes and "partNumber" in query:  # S3: only then
         headers.append(("x-amz-mp-parts-count", str(len(version.part_sizes))))
     return headers
 
@@ -323,13 +337,21 @@ def _parse_range(value: str, size: int) -> tuple[int, int] | None:
 
 async def get_object(s3: S3Context, call: Call) -> Response:
     method = call.request.method
-    bucket, version = s3.objects.get(call.bucket, call.key, version_id_param(call), method)
-    check_read(read_conditions(call), version.etag, version.last_modified_ms)
+    query, request_headers = call.request.query, call.request.headers
+    version_id = version_id_param(call) if query else None
+    bucket, version = s3.objects.get(call.bucket, call.key, version_id, method)
+    if (
+        "if-match" in request_headers
+        or "if-none-match" in request_headers
+        or "if-modified-since" in request_headers
+        or "if-unmodified-since" in request_headers
+    ):
+        check_read(read_conditions(call), version.etag, version.last_modified_ms)
     headers = object_headers(call, bucket, version)
     size = version.size_bytes
     start, length, status = 0, size, 200
-    range_header = call.header("range")
-    part_number = call.query("partNumber")
+    range_header = request_headers.get("range")
+    part_number = query.get("partNumber")
     if part_number is not None:
         if range_header is not None:
             raise ProtocolError(
@@ -361,7 +383,7 @@ async def get_object(s3: S3Context, call: Call) -> Response:
             start, length = parsed
             status = 206
             headers.append(("content-range", f"bytes {start}-{start + length - 1}/{size}"))
-    if status == 200 and (call.header("x-amz-checksum-mode") or "").upper() == "ENABLED":
+    if status == 200 and (request_headers.get("x-amz-checksum-mode") or "").upper() == "ENABLED":
         headers += checksum_headers(version)
     located = s3.objects.locate(version, start, length)
     if located.inline is not None:

@@ -132,8 +132,12 @@ def _well_formed(operation: str, req: dict[str, Any]) -> bool:
 
 def check_model(operation: str, req: dict[str, Any]) -> None:
     """AWS's model-level validation for the top-level members of ``req``."""
-    if _well_formed(operation, req):
-        return
+    if not _well_formed(operation, req):
+        check_model_fully(operation, req)
+
+
+def check_model_fully(operation: str, req: dict[str, Any]) -> None:
+    """``check_model`` without the quick test: every member checked, every error worded."""
     spec = _BY_NAME.get(operation)
     if spec is None:
         return
@@ -213,9 +217,7 @@ class DynamoDbApi:
         self.tables = TableOperations(store, region) if store is not None else None
         self.routes: dict[str, Handler] = self.tables.routes() if self.tables else {}
         # Operations that never wait are called directly, without a coroutine around them.
-        self.sync_routes: dict[str, SyncHandler] = (
-            self.tables.sync_routes() if self.tables else {}
-        )
+        self.sync_routes: dict[str, SyncHandler] = self.tables.sync_routes() if self.tables else {}
 
     async def handle(self, request: Request) -> Response:
         target = request.headers.get("x-amz-target", "")

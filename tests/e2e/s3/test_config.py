@@ -49,7 +49,11 @@ def test_list_buckets_pages(s3: Any, buckets: Any) -> None:
     )
     assert [b["Name"] for page in pages for b in page["Buckets"]] == names
     assert s3.list_buckets(Prefix=prefix, BucketRegion="us-east-1")["Buckets"]
-    assert s3.list_buckets(Prefix=prefix, BucketRegion="eu-west-1")["Buckets"] == []
+    # Another region's buckets are only listed by that region's endpoint.
+    with pytest.raises(ClientError) as caught:
+        s3.list_buckets(Prefix=prefix, BucketRegion="eu-west-1")
+    assert error_of(caught) == ("InvalidArgument", 400)
+    assert caught.value.response["Error"]["ArgumentName"] == "bucket-region"
 
 
 @pytest.mark.parametrize(

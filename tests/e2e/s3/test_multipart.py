@@ -647,3 +647,32 @@ def test_upload_file_and_download_file(s3: Any, bucket: str, tmp_path: Any) -> N
     target = tmp_path / "out.bin"
     s3.download_file(bucket, "file", str(target), Config=config)
     assert target.read_bytes() == data
+
+
+def test_replies_carry_sse_and_no_display_name(s3: Any, bucket: str) -> None:
+    created = s3.create_multipart_upload(Bucket=bucket, Key="k")
+    assert created["ServerSideEncryption"] == "AES256"
+    upload_id = created["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=b"x")
+    assert part["ServerSideEncryption"] == "AES256"
+    s3.put_object(Bucket=bucket, Key="src", Body=b"source")
+    copied = s3.upload_part_copy(
+        Bucket=bucket,
+        Key="k",
+        UploadId=upload_id,
+        PartNumber=2,
+        CopySource={"Bucket": bucket, "Key": "src"},
+    )
+    assert copied["ServerSideEncryption"] == "AES256"
+    parts = s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)
+    assert set(parts["Initiator"]) == {"ID"}
+    assert set(parts["Owner"]) == {"ID"}
+    uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert set(uploads[0]["Initiator"]) == {"ID"}
+    assert set(uploads[0]["Owner"]) == {"ID"}
+    done = complete(s3, bucket, "k", upload_id, [{"PartNumber": 1, "ETag": part["ETag"]}])
+    assert done["ServerSideEncryption"] == "AES256"
+
+
+def test_list_uploads_max_uploads_is_capped(s3: Any, bucket: str) -> None:
+    assert s3.list_multipart_uploads(Bucket=bucket, MaxUploads=5000)["MaxUploads"] == 1000

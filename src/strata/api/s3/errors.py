@@ -12,6 +12,7 @@ from typing import Final
 from xml.sax.saxutils import escape
 
 from strata.api.http import Request, Response
+from strata.api.s3.routes import MethodNotAllowedHere
 from strata.api.sigv4 import MissingAuthentication
 from strata.errors import (
     AccessDeniedSignature,
@@ -111,6 +112,8 @@ def error_headers(exc: StrataError) -> list[tuple[str, str]]:
     """Headers some S3 errors carry besides the document."""
     if isinstance(exc, NoSuchKey) and exc.delete_marker_version is not None:
         return [("x-amz-delete-marker", "true"), ("x-amz-version-id", exc.delete_marker_version)]
+    if isinstance(exc, MethodNotAllowedHere):
+        return [("allow", exc.allow)] if exc.allow else []
     if isinstance(exc, MethodNotAllowed):
         return [
             ("x-amz-delete-marker", "true"),

@@ -1,4 +1,10 @@
-"""The S3 protocol entry point: route, call the handler, add CORS headers, render errors."""
+"""The S3 protocol entry point: route, call the handler, add CORS headers, render errors.
+
+Checks every operation shares happen here, before the handler: a payload's length, and
+SSE-C headers, which S3 refuses over plain HTTP (and Strata does not implement behind
+TLS either). Object writes to a bucket whose ownership enables ACLs have their ACL
+headers checked here and their grants kept for the version written.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from strata.api.http import Request, Response
 from strata.api.s3.context import Call, S3Context
 from strata.api.s3.errors import render_error
 from strata.api.s3.handlers import HANDLERS
+from strata.api.s3.handlers.acl import object_write_acl, store_object_acl
 from strata.api.s3.handlers.cors import response_cors_headers
 from strata.api.s3.routes import resolve, split_target
 from strata.errors import ProtocolError, StrataError
@@ -17,6 +24,32 @@ from strata.service.objects.objects import ObjectService
 # Operations whose payload S3 will not take without a length: no Content-Length and no
 # chunked Transfer-Encoding is 411 MissingContentLength.
 LENGTH_REQUIRED: Final = frozenset({"PutObject", "UploadPart"})
+# Object writes whose ACL headers follow the bucket's Object Ownership, and those of them
+# whose grants are kept for the version they write (an upload's are not kept).
+ACL_WRITES: Final = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
+ACL_KEPT: Final = frozenset({"PutObject", "CopyObject"})
+SSE_C_PREFIXES: Final = (
+    "x-amz-server-side-encryption-customer-",
+    "x-amz-copy-source-server-side-encryption-customer-",
+)
+
+
+def check_sse_c(request: Request) -> None:
+    """SSE-C headers: refused over plain HTTP, as S3 refuses them; not implemented over TLS."""
+    if not any(name.startswith(SSE_C_PREFIXES) for name in request.headers):
+        return
+    if request.headers.get("x-forwarded-proto", "").lower() != "https":
+        raise ProtocolError(
+            "InvalidRequest",
+            "Requests specifying Server Side Encryption with Customer provided keys must be "
+            "made over a secure connection.",
+        )
+    raise ProtocolError(
+        "NotImplemented",
+        "A header you provided implies functionality that is not implemented",
+        501,
+        Header="x-amz-server-side-encryption-customer-algorithm",
+    )
 
 
 class S3Api:
@@ -37,6 +70,7 @@ class S3Api:
             raise ProtocolError(
                 "MissingContentLength", "You must provide the Content-Length HTTP header.", 411
             )
+        check_sse_c(request)
         handler = HANDLERS.get(route.operation)
         if handler is None:
             raise ProtocolError(
@@ -44,7 +78,13 @@ class S3Api:
                 "A header you provided implies functionality that is not implemented",
                 501,
             )
+        grants = None
+        if route.operation in ACL_WRITES:
+            grants = object_write_acl(self.context, request, route.bucket)
         response = await handler(self.context, Call(request, route.bucket, route.key))
+        if grants is not None and route.operation in ACL_KEPT and response.status == 200:
+            _, version = self.context.objects.get(route.bucket, route.key)
+            await store_object_acl(self.context, route.bucket, route.key, version.stamp, grants)
         if "origin" in request.headers and request.method != "OPTIONS":
             response.headers += response_cors_headers(self.context, route.bucket, request)
         return response

@@ -11,6 +11,15 @@ present. A rule without a subresource matches only when the query names no S3
 subresource at all, so ``GET /bucket?torrent`` is ``NotImplemented``, not a listing.
 To add an operation: append a ``Rule`` (more specific rules first) and register a
 handler under the operation's name in ``handlers/__init__.py``.
+
+Before the table, the refusals S3 gives whatever the bucket or key (measured against
+AWS): two selectors at once are ``InvalidArgument`` "Conflicting query string parameters:
+a, b" (sorted, ``ResourceType`` naming the first); a HEAD naming a selector is 405 with an
+``Allow`` of the methods that selector takes. At a key's path, a GET naming one of the
+bucket's configurations (``?versioning``, ``?cors``, ...) is the bucket's own operation,
+``?logging`` and ``?versions`` are refused, and the bucket's other selectors are ignored
+(the object is answered). At a bucket's path, ``?uploadId`` is "A key must be specified"
+once the bucket is found (operation ``KeyRequired``).
 """
 
 from __future__ import annotations
@@ -101,6 +110,14 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("DELETE", OBJECT, "uploadId", "AbortMultipartUpload"),
     Rule("GET", OBJECT, "uploadId", "ListParts"),
     Rule("GET", OBJECT, "attributes", "GetObjectAttributes"),
+    Rule("PUT", BUCKET, "ownershipControls", "PutBucketOwnershipControls"),
+    Rule("DELETE", BUCKET, "ownershipControls", "DeleteBucketOwnershipControls"),
+    Rule("PUT", BUCKET, "publicAccessBlock", "PutPublicAccessBlock"),
+    Rule("DELETE", BUCKET, "publicAccessBlock", "DeletePublicAccessBlock"),
+    Rule("GET", BUCKET, "uploadId", "KeyRequired"),
+    Rule("POST", BUCKET, "uploadId", "KeyRequired"),
+    Rule("PUT", BUCKET, "uploadId", "KeyRequired"),
+    Rule("DELETE", BUCKET, "uploadId", "KeyRequired"),
 )
 
 # Query parameters that name an S3 subresource (routed or not yet implemented).
@@ -114,6 +131,70 @@ SUBRESOURCES: Final = frozenset(
         "uploadId", "uploads", "website", "session", "metadataTable", "renameObject",
     }
 )  # fmt: skip
+
+
+# Parameters that are in SUBRESOURCES for routing but never conflict with a selector.
+_NOT_SELECTORS: Final = frozenset({"list-type"})
+SELECTORS: Final = SUBRESOURCES - _NOT_SELECTORS
+
+# The bucket's configurations a GET at a key's path answers as the bucket's operation.
+_BUCKET_GETS_AT_KEY: Final = frozenset(
+    {
+        "accelerate", "cors", "inventory", "lifecycle", "location", "notification", "policy",
+        "replication", "requestPayment", "versioning", "website",
+    }
+)  # fmt: skip
+_KEY_REFUSALS: Final = {
+    "logging": (
+        "NoLoggingStatusForKey",
+        "There is no such thing as the ?logging sub-resource for a key",
+    ),
+    "versions": (
+        "InvalidRequest",
+        "There is no such thing as the ?versions sub-resource for a key",
+    ),
+}
+# Selectors a GET at a key's path ignores (the bucket's own, with no meaning for a key).
+_IGNORED_AT_KEY: Final = frozenset(
+    {
+        "analytics", "encryption", "intelligent-tiering", "metrics", "object-lock",
+        "ownershipControls", "policyStatus", "publicAccessBlock", "uploads", "metadataTable",
+    }
+)  # fmt: skip
+# The Allow header S3 sends with the 405 for a HEAD naming a selector, where it differs
+# from the methods of the table's rules (measured).
+_ALLOW: Final = {(BUCKET, "uploads"): "POST, GET", (OBJECT, "uploadId"): "DELETE, POST, GET"}
+
+
+class MethodNotAllowedHere(ProtocolError):
+    """405 for a method the resource does not take; ``allow`` names the ones it does."""
+
+    def __init__(self, method: str, resource_type: str, allow: str) -> None:
+        super().__init__(
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            405,
+            Method=method,
+            ResourceType=resource_type,
+        )
+        self.allow = allow
+
+
+def _allow(target: str, selector: str) -> str:
+    known = _ALLOW.get((target, selector))
+    if known is not None:
+        return known
+    methods = sorted({r.method for r in ROUTES if r.target == target and r.subresource == selector})
+    return ", ".join(m for m in methods if m != "OPTIONS")
+
+
+def conflicting(selected: list[str]) -> ProtocolError:
+    return ProtocolError(
+        "InvalidArgument",
+        "Conflicting query string parameters: " + ", ".join(selected),
+        ArgumentName="ResourceType",
+        ArgumentValue=selected[0],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,14 +241,42 @@ def split_target(request: Request) -> tuple[str, str]:
 def resolve(request: Request) -> Route:
     bucket, key = split_target(request)
     target = SERVICE if not bucket else OBJECT if key else BUCKET
+    selected = sorted(SELECTORS.intersection(request.query))
+    if len(selected) > 1:
+        raise conflicting(selected)
+    if selected and target != SERVICE:
+        if request.method == "HEAD":
+            raise MethodNotAllowedHere("HEAD", selected[0].upper(), _allow(target, selected[0]))
+        if target == OBJECT and request.method == "GET":
+            selector = selected[0]
+            if selector in _BUCKET_GETS_AT_KEY:
+                return _resolve_at(request, BUCKET, selector, bucket, "")
+            if selector in _KEY_REFUSALS:
+                code, message = _KEY_REFUSALS[selector]
+                raise ProtocolError(code, message)
+            if selector in _IGNORED_AT_KEY:
+                return Route("GetObject", bucket, key)
     present = SUBRESOURCES.intersection(request.query)
+    return _resolve_at(request, target, None, bucket, key, present)
+
+
+def _resolve_at(
+    request: Request,
+    target: str,
+    selector: str | None,
+    bucket: str,
+    key: str,
+    present: set[str] | frozenset[str] = frozenset(),
+) -> Route:
+    if selector is not None:
+        present = {selector}
     for rule in ROUTES:
         if rule.method != request.method or rule.target != target:
             continue
         if rule.subresource is None:
             if present:
                 continue
-        elif rule.subresource not in request.query:
+        elif rule.subresource not in present:
             continue
         if rule.header is not None and rule.header not in request.headers:
             continue

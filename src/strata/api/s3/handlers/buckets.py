@@ -9,9 +9,10 @@ from typing import Final
 from strata.api.http import Response
 from strata.api.s3 import tokens, xml
 from strata.api.s3.context import Call, S3Context, owner_xml, read_small_body, xml_response
-from strata.api.s3.handlers.acl import check_create_bucket_acl
+from strata.api.s3.handlers.acl import OWNER_GRANT, access_service, check_create_bucket_acl
 from strata.api.s3.handlers.tagging import parse_tagging, render_tagging
 from strata.errors import ProtocolError
+from strata.service.objects.ownership import BucketAccess
 
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RESERVED_PREFIXES: Final = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -63,6 +64,20 @@ def _max_buckets(value: str) -> int:
     return number
 
 
+def _endpoint_region(s3: S3Context, call: Call) -> str:
+    """The region a request was signed for (its credential scope), else the server's."""
+    credential = call.query("X-Amz-Credential")
+    if credential is None:
+        authorization = call.header("authorization") or ""
+        _, found, rest = authorization.partition("Credential=")
+        credential = rest.split(",", 1)[0] if found else None
+    if credential:
+        scope = credential.strip().split("/")
+        if len(scope) == 5 and scope[2]:
+            return scope[2].lower()
+    return s3.region
+
+
 async def list_buckets(s3: S3Context, call: Call) -> Response:
     """ListBuckets; any of its four parameters (even empty) turns on paging and regions."""
     query = call.request.query
@@ -78,6 +93,14 @@ async def list_buckets(s3: S3Context, call: Call) -> Response:
                 ArgumentName="bucket-region",
             )
         region = region.lower()
+        if region != _endpoint_region(s3, call):
+            # S3 answers only for the region the request was sent (and signed) to.
+            raise ProtocolError(
+                "InvalidArgument",
+                "Requests with bucket-region specified must be made to the corresponding "
+                "regional endpoint",
+                ArgumentName="bucket-region",
+            )
     token = query.get("continuation-token")
     after = tokens.decode("ListBuckets", "", token) if token else ""
     prefix = query.get("prefix")
@@ -114,7 +137,7 @@ async def list_buckets(s3: S3Context, call: Call) -> Response:
 
 async def create_bucket(s3: S3Context, call: Call) -> Response:
     check_bucket_name(call.bucket)
-    check_create_bucket_acl(call.request)
+    ownership, grants = check_create_bucket_acl(call.request)
     region = s3.region
     body = await read_small_body(call.request)
     if body.strip():
@@ -129,6 +152,14 @@ async def create_bucket(s3: S3Context, call: Call) -> Response:
                 )
             region = constraint
     await s3.buckets.create(call.bucket, region)
+    # Written even when default: clears what a deleted bucket of this name may have left.
+    await access_service(s3).put(
+        call.bucket,
+        BucketAccess(
+            ownership=ownership or BucketAccess().ownership,
+            grants=grants if grants and any(g != OWNER_GRANT for g in grants) else None,
+        ),
+    )
     return Response(status=200, headers=[("location", f"/{call.bucket}")])
 
 
@@ -142,7 +173,14 @@ async def head_bucket(s3: S3Context, call: Call) -> Response:
 
 async def delete_bucket(s3: S3Context, call: Call) -> Response:
     await s3.buckets.delete(call.bucket)
+    await access_service(s3).forget(call.bucket)
     return Response(status=204)
+
+
+async def key_required(s3: S3Context, call: Call) -> Response:
+    """``?uploadId`` at a bucket's path: S3 asks for a key, once the bucket is found."""
+    s3.buckets.get(call.bucket)
+    raise ProtocolError("InvalidRequest", "A key must be specified")
 
 
 async def get_bucket_location(s3: S3Context, call: Call) -> Response:

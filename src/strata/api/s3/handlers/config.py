@@ -1,10 +1,12 @@
-"""Bucket configurations Strata does not let you change, answered as S3 answers a new bucket.
+"""Bucket configurations, most answered as S3 answers a new bucket nobody configured.
 
 Tools read these routinely (the AWS CLI, Terraform, rclone, SDK integration tests), so each
 GET gives exactly what S3 gives for a bucket nobody configured: a default document (default
 encryption SSE-S3, Block Public Access on, ACLs disabled, requester-pays off) or the
 "not configured" 404 with S3's code. Deleting a configuration the bucket does not have is
-the 204 S3 sends. Setting one stays ``NotImplemented``: nothing is stored here.
+the 204 S3 sends. Setting one stays ``NotImplemented``, except Object Ownership and Block
+Public Access, which are kept in the bucket's access record (``service/objects/ownership.py``)
+because ACL checks follow them.
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ from typing import Final
 
 from strata.api.http import Response
 from strata.api.s3 import xml
-from strata.api.s3.context import Call, S3Context, xml_response
+from strata.api.s3.context import Call, S3Context, read_small_body, xml_response
+from strata.api.s3.handlers.acl import OWNER_GRANT, access_service
 from strata.errors import ProtocolError
+from strata.service.objects.ownership import (
+    BUCKET_OWNER_ENFORCED,
+    OBJECT_OWNERSHIPS,
+    PUBLIC_ACCESS_BLOCK_FIELDS,
+)
 
 # Configurations a new bucket does not have: (S3 code, message), all 404 with BucketName.
 _ABSENT: Final = {
@@ -42,17 +50,6 @@ ENCRYPTION: Final = xml.document(
         xml.node("ApplyServerSideEncryptionByDefault", xml.el("SSEAlgorithm", "AES256")),
         xml.node("BlockedEncryptionTypes", xml.el("EncryptionType", "SSE-C")),
     ),
-)
-PUBLIC_ACCESS_BLOCK: Final = xml.document(
-    "PublicAccessBlockConfiguration",
-    xml.el("BlockPublicAcls", True),
-    xml.el("IgnorePublicAcls", True),
-    xml.el("BlockPublicPolicy", True),
-    xml.el("RestrictPublicBuckets", True),
-)
-OWNERSHIP_CONTROLS: Final = xml.document(
-    "OwnershipControls",
-    xml.node("Rule", xml.el("ObjectOwnership", "BucketOwnerEnforced")),
 )
 REQUEST_PAYMENT: Final = xml.document("RequestPaymentConfiguration", xml.el("Payer", "BucketOwner"))
 _EMPTY: Final = {
@@ -112,12 +109,85 @@ async def get_bucket_encryption(s3: S3Context, call: Call) -> Response:
 
 async def get_public_access_block(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)
-    return xml_response(PUBLIC_ACCESS_BLOCK)
+    settings = access_service(s3).get(call.bucket).public_access_block
+    if settings is None:
+        raise ProtocolError(
+            "NoSuchPublicAccessBlockConfiguration",
+            "The public access block configuration was not found",
+            404,
+            BucketName=call.bucket,
+        )
+    fields = [
+        xml.el(name, value)
+        for name, value in zip(PUBLIC_ACCESS_BLOCK_FIELDS, settings, strict=True)
+    ]
+    return xml_response(xml.document("PublicAccessBlockConfiguration", *fields))
+
+
+def _flag(value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.strip().lower() not in ("true", "false"):
+        raise xml.malformed()
+    return value.strip().lower() == "true"
+
+
+async def put_public_access_block(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    body = await read_small_body(call.request, checksum_required=True)
+    root = xml.parse(body, "PublicAccessBlockConfiguration")
+    flags = tuple(_flag(xml.text(root, name)) for name in PUBLIC_ACCESS_BLOCK_FIELDS)
+    assert len(flags) == 4
+    await access_service(s3).update(call.bucket, public_access_block=flags)
+    return Response(status=200)
+
+
+async def delete_public_access_block(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    await access_service(s3).update(call.bucket, public_access_block=None)
+    return Response(status=204)
 
 
 async def get_bucket_ownership_controls(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)
-    return xml_response(OWNERSHIP_CONTROLS)
+    ownership = access_service(s3).get(call.bucket).ownership
+    if ownership is None:
+        raise ProtocolError(
+            "OwnershipControlsNotFoundError",
+            "The bucket ownership controls were not found",
+            404,
+            BucketName=call.bucket,
+        )
+    rule = xml.node("Rule", xml.el("ObjectOwnership", ownership))
+    return xml_response(xml.document("OwnershipControls", rule))
+
+
+async def put_bucket_ownership_controls(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    body = await read_small_body(call.request, checksum_required=True)
+    root = xml.parse(body, "OwnershipControls")
+    rules = root.findall("Rule")
+    if len(rules) != 1:
+        raise xml.malformed()
+    ownership = xml.text(rules[0], "ObjectOwnership")
+    if ownership not in OBJECT_OWNERSHIPS:
+        raise xml.malformed()
+    service = access_service(s3)
+    grants = service.get(call.bucket).grants
+    # No await between this check and the write.
+    if ownership == BUCKET_OWNER_ENFORCED and grants and any(g != OWNER_GRANT for g in grants):
+        raise ProtocolError(
+            "InvalidBucketAclWithObjectOwnership",
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        )
+    await service.update(call.bucket, ownership=ownership)
+    return Response(status=200)
+
+
+async def delete_bucket_ownership_controls(s3: S3Context, call: Call) -> Response:
+    s3.buckets.get(call.bucket)
+    await access_service(s3).update(call.bucket, ownership=None)
+    return Response(status=204)
 
 
 async def get_bucket_request_payment(s3: S3Context, call: Call) -> Response:

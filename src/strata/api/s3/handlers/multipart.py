@@ -16,14 +16,14 @@ from strata import limits
 from strata.api.http import Response
 from strata.api.s3 import xml
 from strata.api.s3.context import (
-    OWNER_ID,
-    OWNER_NAME,
     Call,
     S3Context,
     content_md5,
+    owner_xml,
     xml_response,
 )
 from strata.api.s3.handlers.objects import (
+    SSE_HEADER,
     _copy_source,
     check_key,
     declared_size,
@@ -220,7 +220,8 @@ def _completion(call: Call) -> Completion:
 
 
 def _principal(tag: str) -> str:
-    return xml.node(tag, xml.el("ID", OWNER_ID), xml.el("DisplayName", OWNER_NAME))
+    """Initiator / Owner: the canonical ID alone (S3 stopped sending DisplayName in 2025)."""
+    return owner_xml(tag)
 
 
 def _upload_checksum_fields(upload: UploadRecord) -> list[str]:
@@ -254,7 +255,7 @@ async def create_multipart_upload(s3: S3Context, call: Call) -> Response:
     algorithm = _checksum_algorithm(call.header("x-amz-checksum-algorithm"))
     kind = _checksum_type(algorithm, call.header("x-amz-checksum-type"))
     upload = await service(s3).create(call.bucket, call.key, new, algorithm, kind)
-    headers: list[tuple[str, str]] = []
+    headers: list[tuple[str, str]] = [SSE_HEADER]
     if algorithm:
         headers += [("x-amz-checksum-algorithm", algorithm), ("x-amz-checksum-type", kind)]
     body = xml.document(
@@ -275,7 +276,7 @@ async def upload_part(s3: S3Context, call: Call) -> Response:
     upload, part = await service(s3).upload_part(
         call.bucket, call.key, upload_id, part_number, call.request.body, checks
     )
-    headers = [("etag", f'"{part.etag}"')]
+    headers = [("etag", f'"{part.etag}"'), SSE_HEADER]
     if upload.checksum_algorithm:
         headers.append((f"x-amz-checksum-{upload.checksum_algorithm.lower()}", b64(part.checksum)))
     return Response(status=200, headers=headers)
@@ -337,7 +338,7 @@ async def upload_part_copy(s3: S3Context, call: Call) -> Response:
     upload, part = await multipart.copy_part(
         call.bucket, call.key, upload_id, part_number, source, start, length
     )
-    headers: list[tuple[str, str]] = []
+    headers: list[tuple[str, str]] = [SSE_HEADER]
     if source_bucket.versioning or source.version_id != NULL_VERSION:
         headers.append(("x-amz-copy-source-version-id", source.version_id))
     fields = [
@@ -379,7 +380,7 @@ async def complete_multipart_upload(s3: S3Context, call: Call) -> Response:
         ]
     return xml_response(
         xml.document("CompleteMultipartUploadResult", *fields),
-        headers=version_header(bucket, version),
+        headers=[SSE_HEADER, *version_header(bucket, version)],
     )
 
 

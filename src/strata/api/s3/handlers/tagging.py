@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 from urllib.parse import parse_qsl
 
@@ -12,6 +13,8 @@ OBJECT_TAGS_MAX: Final = 10
 BUCKET_TAGS_MAX: Final = 50
 TAG_KEY_CHARS_MAX: Final = 128
 TAG_VALUE_CHARS_MAX: Final = 256
+# Letters, digits, white space and + - = . _ : / @ (S3's tag character set).
+_TAG_TEXT: Final = re.compile(r"[\w\s+\-=.:/@]*")
 
 
 def _invalid(message: str) -> ProtocolError:
@@ -28,9 +31,13 @@ def check_tags(tags: list[tuple[str, str]], *, bucket: bool) -> list[tuple[str, 
         if key in seen:
             raise _invalid("Cannot provide multiple Tags with the same key")
         seen.add(key)
-        if not key or len(key) > TAG_KEY_CHARS_MAX:
-            raise _invalid("The TagKey you have provided is invalid")
+        if len(key) > TAG_KEY_CHARS_MAX:
+            raise _invalid(f"The TagKey you have provided is too long, max {TAG_KEY_CHARS_MAX}")
         if len(value) > TAG_VALUE_CHARS_MAX:
+            raise _invalid(f"The TagValue you have provided is too long, max {TAG_VALUE_CHARS_MAX}")
+        if not key or not _TAG_TEXT.fullmatch(key):
+            raise _invalid("The TagKey you have provided is invalid")
+        if not _TAG_TEXT.fullmatch(value):
             raise _invalid("The TagValue you have provided is invalid")
         if key.startswith("aws:"):
             raise _invalid("Your TagKey cannot be prefixed with aws:")
@@ -53,8 +60,22 @@ def parse_tagging(body: bytes, *, bucket: bool) -> list[tuple[str, str]]:
 
 
 def parse_tagging_header(value: str) -> list[tuple[str, str]]:
-    """``x-amz-tagging: k1=v1&k2=v2`` (URL-encoded)."""
+    """``x-amz-tagging: k1=v1&k2=v2`` (URL-encoded).
+
+    S3 answers a repeated key here with ``InvalidArgument`` (the XML body's is ``InvalidTag``)
+    and too many tags with ``BadRequest``.
+    """
     tags = parse_qsl(value, keep_blank_values=True)
+    if len({key for key, _ in tags}) != len(tags):
+        raise ProtocolError(
+            "InvalidArgument",
+            "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query "
+            "parameters without tag name duplicates.",
+            ArgumentName="x-amz-tagging",
+            ArgumentValue=value,
+        )
+    if len(tags) > OBJECT_TAGS_MAX:
+        raise ProtocolError("BadRequest", f"Object tags cannot be greater than {OBJECT_TAGS_MAX}")
     return check_tags(tags, bucket=False)
 
 

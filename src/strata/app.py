@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from functools import partial
 
 from strata.api.asgi import StrataApp
 from strata.api.dynamodb.handler import DynamoDbApi
@@ -63,6 +64,15 @@ def ensure_root(config: Config, keys: KeyRing) -> tuple[KeyPair, bool]:
     return pair, True
 
 
+def _rocksdb_bytes(store: LocalStore, kind: str) -> float:
+    return float(store.engine.memory_bytes()[kind])
+
+
+def _resident_bytes() -> float:
+    with open("/proc/self/statm", "rb") as statm:
+        return float(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+
+
 def build(config: Config) -> Strata:
     data_dir = os.path.abspath(config.data_dir)
     os.makedirs(data_dir, exist_ok=True)
@@ -79,6 +89,9 @@ def build(config: Config) -> Strata:
     buckets = BucketService(store)
     metrics = Metrics()
     metrics.gauges["strata_wal_fsyncs_total"] = lambda: float(store.fsyncs)
+    for kind in ("memtables", "block_cache", "table_readers"):
+        metrics.gauges[f"strata_rocksdb_{kind}_bytes"] = partial(_rocksdb_bytes, store, kind)
+    metrics.gauges["process_resident_memory_bytes"] = _resident_bytes
     app = StrataApp(
         s3=S3Api(buckets, ObjectService(store, blobs, buckets), config.region),
         dynamodb=DynamoDbApi(store, region=config.region),

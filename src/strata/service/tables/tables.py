@@ -44,8 +44,9 @@ PROJECTED_ATTRIBUTES_MAX: Final = 100
 TAGS_MAX: Final = 50
 DROP_CHUNK_KEYS: Final = 2000
 BACKFILL_CHUNK_ITEMS: Final = 500
-STATS_TTL_S: Final = 10.0  # big tables: recount ItemCount at most this often
+STATS_TTL_S: Final = 10.0  # big tables: recount ItemCount at most this often (or rarer)
 EXACT_COUNT_ITEMS_MAX: Final = 20_000  # smaller tables: recounted whenever written
+STATS_CHUNK_ITEMS: Final = 2000  # big tables are counted in the background, this many at a time
 _DROPPED: Final = "tables.dropped"
 KEY_TYPES: Final = ("B", "N", "S")
 PROJECTION_TYPES: Final = ("ALL", "KEYS_ONLY", "INCLUDE")
@@ -75,8 +76,10 @@ class TableService:
         self.store = store
         self.region = region
         self.tables: dict[str, Table] = {}
+        # table id -> (recount big tables not before, item count, size, per index count+size)
         self._stats: dict[int, tuple[float, int, int, dict[str, tuple[int, int]]]] = {}
         self.changed: set[int] = set()  # ids of tables written since their last count
+        self._recounting: set[int] = set()  # ids of tables being counted in the background
         self._tasks: set[asyncio.Task[None]] = set()
         self.started = False
         self.last_sequence = 0  # of the last metadata write: ``store.durable`` it
@@ -131,31 +134,91 @@ class TableService:
     # -- statistics ----------------------------------------------------------------------
 
     def _table_stats(self, table: Table) -> tuple[int, int, dict[str, tuple[int, int]]]:
+        """ItemCount and sizes: exact for small tables; for big ones the last count, with a
+        recount in the background (AWS itself refreshes these figures every few hours).
+
+        A big table is never counted on the request path: 1M items take seconds, which
+        would stall every other request on the event loop."""
         now = time.monotonic()
         table_id = table.record.table_id
         cached = self._stats.get(table_id)
-        if cached is not None and (
-            table_id not in self.changed
-            or (cached[1] > EXACT_COUNT_ITEMS_MAX and now - cached[0] < STATS_TTL_S)
-        ):
+        if cached is not None and table_id not in self.changed:
+            return cached[1], cached[2], cached[3]
+        if cached is not None and cached[1] >= EXACT_COUNT_ITEMS_MAX:
+            if now >= cached[0]:
+                self._recount_later(table)
             return cached[1], cached[2], cached[3]
         self.changed.discard(table_id)
-        count = size = 0
-        end = keycodec.after_prefix(table.prefix)
-        # Sizes as AWS counts them (``item_size``), not as stored: decoding costs ~3 us/item.
-        for _, value in self.store.scan(spaces.ITEMS, table.prefix, end):
-            count += 1
-            size += item_size(decode_item(value))
+        count, size, cursor = self._count_chunk(
+            spaces.ITEMS, table.prefix, keycodec.after_prefix(table.prefix), EXACT_COUNT_ITEMS_MAX
+        )
+        if cursor is not None:  # too big to count here: a lower bound until the count is done
+            self.changed.add(table_id)
+            self._recount_later(table)
+            last_indexes = cached[3] if cached is not None else {}
+            self._stats[table_id] = (now, count, size, last_indexes)
+            return count, size, last_indexes
         per_index: dict[str, tuple[int, int]] = {}
         for index in table.indexes.values():
-            icount = isize = 0
-            iend = keycodec.after_prefix(index.prefix)
-            for _, value in self.store.scan(spaces.INDEXES, index.prefix, iend):
-                icount += 1
-                isize += item_size(decode_item(value))
+            # An index has at most one entry per item: bounded by the count above.
+            icount, isize, _ = self._count_chunk(
+                spaces.INDEXES, index.prefix, keycodec.after_prefix(index.prefix), None
+            )
             per_index[index.name] = (icount, isize)
-        self._stats[table.record.table_id] = (now, count, size, per_index)
+        self._stats[table_id] = (now, count, size, per_index)
         return count, size, per_index
+
+    def _count_chunk(
+        self, space: str, start: bytes, end: bytes, limit: int | None
+    ) -> tuple[int, int, bytes | None]:
+        """Count and size the entries in [start, end), at most ``limit`` of them: returns
+        (count, size, cursor), cursor being the last key counted when the limit stopped it."""
+        count = size = 0
+        # Sizes as AWS counts them (``item_size``), not as stored: decoding costs ~3 us/item.
+        for key, value in self.store.scan(space, start, end):
+            count += 1
+            size += item_size(decode_item(value))
+            if limit is not None and count >= limit:
+                return count, size, key
+        return count, size, None
+
+    def _recount_later(self, table: Table) -> None:
+        if table.record.table_id not in self._recounting:
+            self._recounting.add(table.record.table_id)
+            self._spawn(self._recount(table))
+
+    async def _recount(self, table: Table) -> None:
+        """Count a big table a chunk at a time, yielding to requests between chunks."""
+        table_id = table.record.table_id
+        try:
+            started = time.monotonic()
+            self.changed.discard(table_id)  # writes from now on mark it again
+            counts: list[tuple[int, int]] = []
+            prefixes = [(spaces.ITEMS, table.prefix)]
+            prefixes += [(spaces.INDEXES, index.prefix) for index in table.indexes.values()]
+            for space, prefix in prefixes:
+                count = size = 0
+                start, end = prefix, keycodec.after_prefix(prefix)
+                while True:
+                    await asyncio.sleep(0)
+                    n, chunk_size, cursor = self._count_chunk(space, start, end, STATS_CHUNK_ITEMS)
+                    count += n
+                    size += chunk_size
+                    if cursor is None:
+                        break
+                    start = keycodec.after(cursor)
+                counts.append((count, size))
+            current = self.tables.get(table.name)
+            if current is None or current.record.table_id != table_id:
+                return
+            finished = time.monotonic()
+            # Recount no sooner than STATS_TTL_S, nor than 10x the count's own duration, so
+            # counting a big table that is written all the time takes at most ~10% of a core.
+            not_before = finished + max(STATS_TTL_S, 10 * (finished - started))
+            per_index = {name: counts[i + 1] for i, name in enumerate(table.indexes)}
+            self._stats[table_id] = (not_before, counts[0][0], counts[0][1], per_index)
+        finally:
+            self._recounting.discard(table_id)
 
     def forget_stats(self, table: Table) -> None:
         self._stats.pop(table.record.table_id, None)

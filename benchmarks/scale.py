@@ -408,11 +408,10 @@ async def time_restart(server: Server, api: Api, items: int, objects: int) -> di
 # --- after restart: is anything slow? -------------------------------------------------------
 
 
-async def timed(
-    label: str, call: Callable[[], Awaitable[Any]], rows: list[tuple[str, float]]
-) -> Any:
+async def timed(label: str, call: Awaitable[Any], rows: list[tuple[str, float]]) -> Any:
+    """Await ``call`` (a coroutine, not yet started) and note how long it took."""
     started = time.perf_counter()
-    result = await call()
+    result = await call
     rows.append((label, (time.perf_counter() - started) * 1000))
     return result
 
@@ -425,7 +424,7 @@ async def probe(api: Api, items: int, objects: int) -> list[tuple[str, float]]:
         for attempt in (1, 2):
             reply = await timed(
                 f"DescribeTable #{attempt}",
-                lambda: api.dynamodb(client, "DescribeTable", {"TableName": TABLE}),
+                api.dynamodb(client, "DescribeTable", {"TableName": TABLE}),
                 rows,
             )
         print(f"  DescribeTable ItemCount {reply['Table'].get('ItemCount'):,} (loaded {items:,})")
@@ -433,13 +432,13 @@ async def probe(api: Api, items: int, objects: int) -> list[tuple[str, float]]:
             partition = rng.randrange(max(1, items // ITEMS_PER_PARTITION))
             reply = await timed(
                 f"Query partition (100 items) #{attempt}",
-                lambda p=partition: api.dynamodb(
+                api.dynamodb(
                     client,
                     "Query",
                     {
                         "TableName": TABLE,
                         "KeyConditionExpression": "pk = :p",
-                        "ExpressionAttributeValues": {":p": {"S": f"p{p:08d}"}},
+                        "ExpressionAttributeValues": {":p": {"S": f"p{partition:08d}"}},
                     },
                 ),
                 rows,
@@ -448,14 +447,14 @@ async def probe(api: Api, items: int, objects: int) -> list[tuple[str, float]]:
             group = rng.randrange(GROUPS)
             await timed(
                 f"Query GSI (Limit 100) #{attempt}",
-                lambda g=group: api.dynamodb(
+                api.dynamodb(
                     client,
                     "Query",
                     {
                         "TableName": TABLE,
                         "IndexName": INDEX,
                         "KeyConditionExpression": "gk = :g",
-                        "ExpressionAttributeValues": {":g": {"S": f"g{g:04d}"}},
+                        "ExpressionAttributeValues": {":g": {"S": f"g{group:04d}"}},
                         "Limit": 100,
                     },
                 ),
@@ -474,7 +473,7 @@ async def probe(api: Api, items: int, objects: int) -> list[tuple[str, float]]:
         for attempt in (1, 2, 3):
             await timed(
                 f"ListObjectsV2 first 1,000 #{attempt}",
-                lambda: listing.list_first_page(client),
+                listing.list_first_page(client),
                 rows,
             )
         started = time.perf_counter()

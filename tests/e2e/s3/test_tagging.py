@@ -68,3 +68,25 @@ def test_tagging_header_duplicates_and_count(s3: Any, bucket: str) -> None:
         s3.put_object(Bucket=bucket, Key="d", Body=b"x", Tagging=f"k={'v' * 257}")
     assert error_of(caught) == ("InvalidTag", 400)
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            {"AllowedOrigins": ["http://*.*.example.com"], "AllowedMethods": ["GET"]},
+            'AllowedOrigin "http://*.*.example.com" can not have more than one wildcard.',
+        ),
+        (
+            {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["x-*-*"]},
+            'AllowedHeader "x-*-*" can not have more than one wildcard.',
+        ),
+    ],
+)
+def test_cors_rule_with_two_wildcards(
+    s3: Any, bucket: str, rule: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})
+    assert error_of(caught) == ("InvalidRequest", 400)
+    assert caught.value.response["Error"]["Message"] == message

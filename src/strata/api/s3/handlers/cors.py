@@ -38,6 +38,14 @@ def parse_cors(body: bytes) -> list[CorsRule]:
                     "InvalidRequest",
                     f"Found unsupported HTTP method in CORS config. Unsupported method is {method}",
                 )
+        allowed_headers = [h.text or "" for h in node.findall("AllowedHeader")]
+        for kind, values in (("AllowedOrigin", origins), ("AllowedHeader", allowed_headers)):
+            for value in values:
+                if value.count("*") > 1:
+                    raise ProtocolError(
+                        "InvalidRequest",
+                        f'{kind} "{value}" can not have more than one wildcard.',
+                    )
         max_age = xml.text(node, "MaxAgeSeconds")
         try:
             max_age_s = int(max_age) if max_age is not None else None
@@ -47,7 +55,7 @@ def parse_cors(body: bytes) -> list[CorsRule]:
             CorsRule(
                 allowed_origins=origins,
                 allowed_methods=methods,
-                allowed_headers=[h.text or "" for h in node.findall("AllowedHeader")],
+                allowed_headers=allowed_headers,
                 expose_headers=[h.text or "" for h in node.findall("ExposeHeader")],
                 max_age_s=max_age_s,
                 id=xml.text(node, "ID"),

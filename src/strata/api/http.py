@@ -41,6 +41,12 @@ class Body:
         self._source: AsyncIterator[bytes] = self._from_asgi()
         self.trailers: dict[str, str] = {}
         self.consumed = False
+        self._kept: bytes | None = None
+
+    def keep(self, data: bytes) -> None:
+        """The whole body was read (to hash it): serve it again from memory, once."""
+        self._kept = data
+        self._source = _replay(data)
 
     async def _from_asgi(self) -> AsyncIterator[bytes]:
         while True:
@@ -63,6 +69,12 @@ class Body:
 
     async def read(self, max_bytes: int) -> bytes:
         """The whole payload; ``BodyTooLarge`` past ``max_bytes``."""
+        if self._kept is not None:
+            data, self._kept = self._kept, None
+            self.consumed = True
+            if len(data) > max_bytes:
+                raise BodyTooLarge()
+            return data
         parts: list[bytes] = []
         size = 0
         async for chunk in self:
@@ -80,6 +92,11 @@ class Body:
                     pass
             except Exception:
                 pass
+
+
+async def _replay(data: bytes) -> AsyncIterator[bytes]:
+    if data:
+        yield data
 
 
 @dataclass(slots=True)

@@ -68,6 +68,7 @@ class Credential:
 
 
 _key_cache: dict[tuple[str, str, str, str], bytes] = {}
+_mac_cache: dict[bytes, hmac.HMAC] = {}
 
 
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
@@ -81,6 +82,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
         key = hmac.digest(k, b"aws4_request", "sha256")
         if len(_key_cache) > 1024:
             _key_cache.clear()
+            _mac_cache.clear()
         _key_cache[cache_key] = key
     return key
 
@@ -133,7 +135,15 @@ def _string_to_sign(amz_date: str, credential: Credential, canonical_request: st
 
 
 def _signature(key: bytes, string_to_sign: str) -> str:
-    return hmac.digest(key, string_to_sign.encode("utf-8"), "sha256").hex()
+    """HMAC-SHA256 from a keyed template: copying it skips re-keying, and unlike the
+    one-shot ``hmac.digest`` it keeps the GIL, so signing does not hand the GIL to the
+    group-commit or HTTP threads on every request."""
+    template = _mac_cache.get(key)
+    if template is None:
+        template = _mac_cache[key] = hmac.new(key, digestmod=hashlib.sha256)
+    mac = template.copy()
+    mac.update(string_to_sign.encode("utf-8"))
+    return mac.hexdigest()
 
 
 def _parse_credential(value: str, error: type[StrataError]) -> Credential:
@@ -289,7 +299,7 @@ async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Cr
     if body_hashed_here:  # non-S3 header auth without the header: hash the (small) body
         body = await request.body.read(limits.dynamodb_body_bytes_max)
         payload_hash = hashlib.sha256(body).hexdigest()
-        request.body.wrap(lambda _source: _replay(body))
+        request.body.keep(body)
 
     key = signing_key(secret, credential.date, credential.region, credential.service)
     headers_part = _canonical_headers(request, parsed.signed_headers)
@@ -312,11 +322,6 @@ async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Cr
     if not body_hashed_here:  # a body we hashed ourselves is already covered by the signature
         _arm_payload_checks(request, payload_hash, key, parsed, credential)
     return credential
-
-
-async def _replay(body: bytes) -> AsyncIterator[bytes]:
-    if body:
-        yield body
 
 
 def _arm_payload_checks(

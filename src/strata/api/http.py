@@ -118,9 +118,10 @@ class Request:
         raw_headers = scope["headers"]
         if len(raw_headers) > limits.header_count_max:
             raise HeaderTooLarge()
-        # ASGI servers already lower-case header names; decode them all in one pass.
+        # ASGI servers lower-case header names (the spec requires it): decode in one pass,
+        # and merge repeated headers only when there are some.
         headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in raw_headers}
-        if len(headers) != len(raw_headers) or any(not n.islower() for n in headers):
+        if len(headers) != len(raw_headers):
             headers = _merge_headers(raw_headers)
         if sum(map(len, headers)) + sum(map(len, headers.values())) > limits.header_bytes_max:
             raise HeaderTooLarge()

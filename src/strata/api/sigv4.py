@@ -210,7 +210,34 @@ class _Parsed:
     presigned: bool
 
 
+# A client sends the same credential and signed-header list on every request; only the
+# signature changes. Parsed prefixes are kept (bounded) so the common case is one lookup.
+_scope_cache: dict[str, tuple[Credential, list[str]]] = {}
+
+
 def _parse_header_auth(request: Request, header: str) -> _Parsed:
+    prefix, marker, signature = header.rpartition(", Signature=")
+    cached = _scope_cache.get(prefix) if marker else None
+    if cached is not None:
+        credential, signed = cached
+    else:
+        credential, signed, signature = _parse_authorization(header)
+        if marker and len(_scope_cache) < 4096:
+            _scope_cache[prefix] = (credential, signed)
+    amz_date = request.headers.get("x-amz-date") or request.headers.get("date")
+    if not amz_date:
+        raise MissingSecurityHeader("AWS authentication requires a valid Date or x-amz-date header")
+    payload = request.headers.get("x-amz-content-sha256")
+    if payload is None:
+        if credential.service == "s3":
+            raise ProtocolError(
+                "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"
+            )
+        payload = ""  # computed from the body below
+    return _Parsed(credential, signed, signature, amz_date, payload, presigned=False)
+
+
+def _parse_authorization(header: str) -> tuple[Credential, list[str], str]:
     if not header.startswith(ALGORITHM + " "):
         raise AuthorizationHeaderMalformed(
             "The authorization mechanism you have provided is not supported. "
@@ -224,21 +251,9 @@ def _parse_header_auth(request: Request, header: str) -> _Parsed:
         fields[name] = value
     try:
         credential = _parse_credential(fields["Credential"], AuthorizationHeaderMalformed)
-        signed = fields["SignedHeaders"].split(";")
-        signature = fields["Signature"]
+        return credential, fields["SignedHeaders"].split(";"), fields["Signature"]
     except KeyError:
         raise AuthorizationHeaderMalformed()
-    amz_date = request.headers.get("x-amz-date") or request.headers.get("date")
-    if not amz_date:
-        raise MissingSecurityHeader("AWS authentication requires a valid Date or x-amz-date header")
-    payload = request.headers.get("x-amz-content-sha256")
-    if payload is None:
-        if credential.service == "s3":
-            raise ProtocolError(
-                "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"
-            )
-        payload = ""  # computed from the body below
-    return _Parsed(credential, signed, signature, amz_date, payload, presigned=False)
 
 
 def _parse_query_auth(request: Request) -> _Parsed:

@@ -27,28 +27,27 @@ write is then most of the figure).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import cProfile
 import json
-import pstats
 import random
-import statistics
 import string
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from strata.app import build
-from strata.config import load
+from benchmarks.asgi_harness import (
+    ACCESS_KEY,
+    HOST,
+    SECRET_KEY,
+    InProcessApp,
+    Signed,
+    cpu_per_request,
+    runner,
+    to_asgi,
+)
 
-ACCESS_KEY = "AKSATESTROOT00000000"
-SECRET_KEY = "test/secret/key/for/strata/bench/000000000"
 TABLE = "bench"
 ITEMS_PER_PARTITION = 100
 PARTITIONS = 10
@@ -57,9 +56,6 @@ FIELD_CHARS = 98
 POOL_SIZE = 200
 OPS = ("getitem", "putitem", "updateitem", "query", "batchwrite")
 WRITES = ("putitem", "updateitem", "batchwrite")
-
-Scope = dict[str, Any]
-Signed = tuple[Scope, bytes]
 
 
 def record_key(n: int) -> dict[str, dict[str, str]]:
@@ -70,21 +66,11 @@ def record_key(n: int) -> dict[str, dict[str, str]]:
     }
 
 
-class Harness:
+class Harness(InProcessApp):
     """A Strata app in a temporary directory and a way to call it as a DynamoDB client."""
 
     def __init__(self) -> None:
-        self.data_dir = tempfile.TemporaryDirectory(prefix="strata-inprocess-")
-        config = load(
-            overrides={
-                "data_dir": self.data_dir.name,
-                "root_access_key": ACCESS_KEY,
-                "root_secret_key": SECRET_KEY,
-            },
-            environ={},
-        )
-        self.strata = build(config)
-        self.app = self.strata.app
+        super().__init__("strata-inprocess-")
         self.credentials = Credentials(ACCESS_KEY, SECRET_KEY)
         rng = random.Random(1)
         alphabet = string.ascii_letters + string.digits
@@ -96,7 +82,7 @@ class Harness:
         body = json.dumps(document).encode()
         request = AWSRequest(
             "POST",
-            "http://127.0.0.1:4566/",
+            f"http://{HOST}/",
             data=body,
             headers={
                 "X-Amz-Target": f"DynamoDB_20120810.{operation}",
@@ -104,34 +90,7 @@ class Harness:
             },
         )
         SigV4Auth(self.credentials, "dynamodb", "us-east-1").add_auth(request)
-        headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
-        headers.append((b"host", b"127.0.0.1:4566"))
-        headers.append((b"content-length", str(len(body)).encode()))
-        scope = {
-            "type": "http",
-            "http_version": "1.1",
-            "method": "POST",
-            "path": "/",
-            "raw_path": b"/",
-            "query_string": b"",
-            "headers": headers,
-            "client": ("127.0.0.1", 1),
-        }
-        return scope, body
-
-    async def call(self, signed: Signed) -> tuple[int, bytes]:
-        scope, body = signed
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-        out: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            return messages.pop() if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            out.append(message)
-
-        await self.app(scope, receive, send)
-        return out[0]["status"], b"".join(m.get("body", b"") for m in out[1:])
+        return to_asgi(request, "/", "", body)
 
     async def must(self, operation: str, document: dict[str, Any]) -> bytes:
         status, body = await self.call(self.sign(operation, document))
@@ -223,63 +182,26 @@ class Harness:
         return [self.sign(operation, document) for operation, document in documents]
 
 
-async def _replay(harness: Harness, pool: list[Signed], count: int, concurrency: int) -> None:
-    """``count`` requests from ``pool``, by ``concurrency`` tasks each calling in a loop."""
-    call = harness.call
-    size = len(pool)
-
-    async def worker(first: int) -> None:
-        for i in range(first, count, concurrency):
-            status, body = await call(pool[i % size])
-            if status != 200:
-                raise SystemExit(f"request failed: {status} {body[:300]!r}")
-
-    if concurrency == 1:
-        await worker(0)
-    else:
-        await asyncio.gather(*(worker(first) for first in range(concurrency)))
-
-
 async def measure(
     op: str, count: int, reps: int, concurrency: int, profile: bool, sort: str, top: int
 ) -> dict[str, Any]:
     harness = Harness()
     try:
         await harness.prepare()
-        pool = harness.requests(op)
-        await _replay(harness, pool, min(count, 1000), concurrency)  # warm caches and code paths
-        per_request_us: list[float] = []
-        for _ in range(reps):
-            started = time.thread_time()
-            await _replay(harness, pool, count, concurrency)
-            per_request_us.append((time.thread_time() - started) / count * 1e6)
-        if profile:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            await _replay(harness, pool, count, concurrency)
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stdout)
-            stats.sort_stats(sort).print_stats(top)
-        return {
-            "op": op,
-            "requests": count,
-            "reps": reps,
-            "concurrency": concurrency,
-            "cpu_us_median": round(statistics.median(per_request_us), 1),
-            "cpu_us_min": round(min(per_request_us), 1),
-            "cpu_us_max": round(max(per_request_us), 1),
-        }
+        result = await cpu_per_request(
+            harness,
+            harness.requests(op),
+            count=count,
+            reps=reps,
+            concurrency=concurrency,
+            warmup=min(count, 1000),
+            profile=profile,
+            sort=sort,
+            top=top,
+        )
+        return {"op": op, **result}
     finally:
-        harness.strata.close()
-        harness.data_dir.cleanup()
-
-
-def _runner(loop: str) -> Callable[[Any], Any]:
-    if loop == "uvloop":
-        import uvloop
-
-        return uvloop.run  # type: ignore[no-any-return]
-    return asyncio.run
+        harness.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--json", action="store_true", help="one JSON line per op")
     args = parser.parse_args(argv)
-    run = _runner(args.loop)
+    run = runner(args.loop)
     for op in OPS if args.op == "all" else (args.op,):
         count = args.requests if op != "batchwrite" else max(1, args.requests // 10)
         concurrency = args.concurrency or (32 if op in WRITES else 1)

@@ -26,15 +26,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import json
 import os
-import pstats
-import statistics
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -42,18 +36,21 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from strata.app import build
-from strata.config import load
+from benchmarks.asgi_harness import (
+    ACCESS_KEY,
+    HOST,
+    SECRET_KEY,
+    InProcessApp,
+    Signed,
+    cpu_per_request,
+    expect_ok,
+    runner,
+    to_asgi,
+)
 
-ACCESS_KEY = "AKSATESTROOT00000000"
-SECRET_KEY = "test/secret/key/for/strata/bench/000000000"
 BUCKET = "bench"
-HOST = "127.0.0.1:4566"
 POOL_SIZE = 200
 OPS = ("get", "head", "put", "list")
-
-Scope = dict[str, Any]
-Signed = tuple[Scope, bytes]
 
 
 class _UnsignedPayload(S3SigV4Auth):
@@ -63,21 +60,11 @@ class _UnsignedPayload(S3SigV4Auth):
         return False
 
 
-class Harness:
+class Harness(InProcessApp):
     """A Strata app in a temporary directory and a way to call it as an S3 client."""
 
     def __init__(self, signed_payload: bool) -> None:
-        self.data_dir = tempfile.TemporaryDirectory(prefix="strata-s3-inprocess-")
-        config = load(
-            overrides={
-                "data_dir": self.data_dir.name,
-                "root_access_key": ACCESS_KEY,
-                "root_secret_key": SECRET_KEY,
-            },
-            environ={},
-        )
-        self.strata = build(config)
-        self.app = self.strata.app
+        super().__init__("strata-s3-inprocess-")
         self.credentials = Credentials(ACCESS_KEY, SECRET_KEY)
         self.auth = (S3SigV4Auth if signed_payload else _UnsignedPayload)(
             self.credentials, "s3", "us-east-1"
@@ -93,33 +80,7 @@ class Harness:
         headers = {"Content-Length": str(len(body))} if body or method == "PUT" else {}
         request = AWSRequest(method, url, data=body, headers=headers)
         self.auth.add_auth(request)
-        raw_headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
-        raw_headers.append((b"host", HOST.encode()))
-        scope = {
-            "type": "http",
-            "http_version": "1.1",
-            "method": method,
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query_string.encode(),
-            "headers": raw_headers,
-            "client": ("127.0.0.1", 1),
-        }
-        return scope, body
-
-    async def call(self, signed: Signed) -> tuple[int, bytes]:
-        scope, body = signed
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-        out: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            return messages.pop() if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            out.append(message)
-
-        await self.app(scope, receive, send)
-        return out[0]["status"], b"".join(m.get("body", b"") for m in out[1:])
+        return to_asgi(request, path, query_string, body)
 
     async def must(self, signed: Signed) -> bytes:
         status, body = await self.call(signed)
@@ -152,25 +113,10 @@ class Harness:
         raise ValueError(f"unknown op {op!r}")
 
 
-async def _replay(
-    harness: Harness, pool: list[Signed], count: int, concurrency: int, check: bool
-) -> None:
-    """``count`` requests from ``pool``, by ``concurrency`` tasks each calling in a loop."""
-    call = harness.call
-    size = len(pool)
-
-    async def worker(first: int) -> None:
-        for i in range(first, count, concurrency):
-            status, body = await call(pool[i % size])
-            if status != 200:
-                raise SystemExit(f"request failed: {status} {body[:300]!r}")
-            if check and body.count(b"<Key>") != 1000:
-                raise SystemExit(f"short listing: {body.count(b'<Key>')} keys")
-
-    if concurrency == 1:
-        await worker(0)
-    else:
-        await asyncio.gather(*(worker(first) for first in range(concurrency)))
+def _full_listing(status: int, body: bytes) -> None:
+    expect_ok(status, body)
+    if body.count(b"<Key>") != 1000:
+        raise SystemExit(f"short listing: {body.count(b'<Key>')} keys")
 
 
 async def measure(op: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -178,45 +124,23 @@ async def measure(op: str, args: argparse.Namespace) -> dict[str, Any]:
     count = args.requests if op != "list" else max(1, args.requests // 100)
     try:
         await harness.prepare(op, args.objects, args.size, args.list_size)
-        pool = harness.requests(op, args.objects, args.size)
-        concurrency = args.concurrency
-        await _replay(harness, pool, min(count, 500), concurrency, op == "list")  # warm up
-        per_request_us: list[float] = []
-        for _ in range(args.reps):
-            started = time.thread_time()
-            await _replay(harness, pool, count, concurrency, False)
-            per_request_us.append((time.thread_time() - started) / count * 1e6)
-        if args.profile:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            await _replay(harness, pool, count, concurrency, False)
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stdout)
-            stats.sort_stats(args.sort).print_stats(args.top)
-        median = statistics.median(per_request_us)
-        result = {
-            "op": op,
-            "requests": count,
-            "reps": args.reps,
-            "concurrency": concurrency,
-            "cpu_us_median": round(median, 1),
-            "cpu_us_min": round(min(per_request_us), 1),
-            "cpu_us_max": round(max(per_request_us), 1),
-        }
+        result = await cpu_per_request(
+            harness,
+            harness.requests(op, args.objects, args.size),
+            count=count,
+            reps=args.reps,
+            concurrency=args.concurrency,
+            warmup=min(count, 500),
+            warmup_check=_full_listing if op == "list" else expect_ok,
+            profile=args.profile,
+            sort=args.sort,
+            top=args.top,
+        )
         if op == "list":
-            result["pages_per_cpu_s"] = round(1e6 / median, 1)
-        return result
+            result["pages_per_cpu_s"] = round(1e6 / result["cpu_us_median"], 1)
+        return {"op": op, **result}
     finally:
-        harness.strata.close()
-        harness.data_dir.cleanup()
-
-
-def _runner(loop: str) -> Callable[[Any], Any]:
-    if loop == "uvloop":
-        import uvloop
-
-        return uvloop.run  # type: ignore[no-any-return]
-    return asyncio.run
+        harness.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--json", action="store_true", help="one JSON line per op")
     args = parser.parse_args(argv)
-    run = _runner(args.loop)
+    run = runner(args.loop)
     for op in OPS if args.op == "all" else (args.op,):
         result = run(measure(op, args))
         if args.json:

@@ -148,3 +148,44 @@ def test_unknown_grantee_in_a_bucket_taking_acls(s3: Any, writer_bucket: str) ->
     with pytest.raises(ClientError) as caught:
         s3.put_bucket_acl(Bucket=writer_bucket, GrantRead="emailAddress=a@example.com")
     assert error_of(caught) == ("UnresolvableGrantByEmailAddress", 400)
+
+
+def test_object_acl_is_written_with_the_version(s3: Any, writer_bucket: str) -> None:
+    s3.delete_public_access_block(Bucket=writer_bucket)
+    s3.put_object(Bucket=writer_bucket, Key="src", Body=b"x")
+    s3.copy_object(
+        Bucket=writer_bucket,
+        Key="copy",
+        CopySource={"Bucket": writer_bucket, "Key": "src"},
+        ACL="public-read",
+    )
+    assert (ALL_USERS, "READ") in grants_of(s3.get_object_acl(Bucket=writer_bucket, Key="copy"))
+    assert len(s3.get_object_acl(Bucket=writer_bucket, Key="src")["Grants"]) == 1
+    # An upload keeps its ACL through to the object it completes.
+    upload = s3.create_multipart_upload(Bucket=writer_bucket, Key="mp", ACL="public-read")
+    part = s3.upload_part(
+        Bucket=writer_bucket, Key="mp", UploadId=upload["UploadId"], PartNumber=1, Body=b"p"
+    )
+    s3.complete_multipart_upload(
+        Bucket=writer_bucket,
+        Key="mp",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    assert (ALL_USERS, "READ") in grants_of(s3.get_object_acl(Bucket=writer_bucket, Key="mp"))
+    # Grant headers alone: exactly those grants, as S3 keeps them.
+    s3.put_object(Bucket=writer_bucket, Key="g", Body=b"x", GrantRead=f"uri={ALL_USERS}")
+    assert grants_of(s3.get_object_acl(Bucket=writer_bucket, Key="g")) == {(ALL_USERS, "READ")}
+
+
+def test_object_acl_per_version(s3: Any, writer_bucket: str) -> None:
+    s3.delete_public_access_block(Bucket=writer_bucket)
+    s3.put_bucket_versioning(Bucket=writer_bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=writer_bucket, Key="k", Body=b"1", ACL="public-read")
+    s3.put_object(Bucket=writer_bucket, Key="k", Body=b"2")
+    assert len(s3.get_object_acl(Bucket=writer_bucket, Key="k")["Grants"]) == 1
+    old = s3.get_object_acl(Bucket=writer_bucket, Key="k", VersionId=first["VersionId"])
+    assert (ALL_USERS, "READ") in grants_of(old)
+    s3.put_object_acl(Bucket=writer_bucket, Key="k", VersionId=first["VersionId"], ACL="private")
+    old = s3.get_object_acl(Bucket=writer_bucket, Key="k", VersionId=first["VersionId"])
+    assert len(old["Grants"]) == 1

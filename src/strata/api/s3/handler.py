@@ -2,8 +2,7 @@
 
 Checks every operation shares happen here, before the handler: a payload's length, and
 SSE-C headers, which S3 refuses over plain HTTP (and Strata does not implement behind
-TLS either). Object writes to a bucket whose ownership enables ACLs have their ACL
-headers checked here and their grants kept for the version written.
+TLS either).
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from strata.api.http import Request, Response
 from strata.api.s3.context import Call, S3Context
 from strata.api.s3.errors import render_error
 from strata.api.s3.handlers import HANDLERS
-from strata.api.s3.handlers.acl import object_write_acl, store_object_acl
 from strata.api.s3.handlers.cors import response_cors_headers
 from strata.api.s3.routes import resolve, split_target
 from strata.errors import ProtocolError, StrataError
@@ -24,10 +22,6 @@ from strata.service.objects.objects import ObjectService
 # Operations whose payload S3 will not take without a length: no Content-Length and no
 # chunked Transfer-Encoding is 411 MissingContentLength.
 LENGTH_REQUIRED: Final = frozenset({"PutObject", "UploadPart"})
-# Object writes whose ACL headers follow the bucket's Object Ownership, and those of them
-# whose grants are kept for the version they write (an upload's are not kept).
-ACL_WRITES: Final = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
-ACL_KEPT: Final = frozenset({"PutObject", "CopyObject"})
 SSE_C_PREFIXES: Final = (
     "x-amz-server-side-encryption-customer-",
     "x-amz-copy-source-server-side-encryption-customer-",
@@ -78,13 +72,7 @@ class S3Api:
                 "A header you provided implies functionality that is not implemented",
                 501,
             )
-        grants = None
-        if route.operation in ACL_WRITES:
-            grants = object_write_acl(self.context, request, route.bucket)
         response = await handler(self.context, Call(request, route.bucket, route.key))
-        if grants is not None and route.operation in ACL_KEPT and response.status == 200:
-            _, version = self.context.objects.get(route.bucket, route.key)
-            await store_object_acl(self.context, route.bucket, route.key, version.stamp, grants)
         if "origin" in request.headers and request.method != "OPTIONS":
             response.headers += response_cors_headers(self.context, route.bucket, request)
         return response

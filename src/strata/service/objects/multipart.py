@@ -48,7 +48,7 @@ from strata.errors import BodyTooLarge, ProtocolError
 from strata.service.objects.errors import BadDigest, ObjectsError
 from strata.service.objects.integrity import DEFAULT_ALGORITHM, PayloadChecks
 from strata.service.objects.objects import NewObject, ObjectService, WriteCondition, _copy_ranges
-from strata.service.objects.records import BucketRecord, ObjectVersion, Segment
+from strata.service.objects.records import BucketRecord, Grant, ObjectVersion, Segment
 from strata.storage import keys, records, spaces
 from strata.storage.checksums import b64, combine_crc, new_hasher
 from strata.storage.store import WriteBatch
@@ -114,6 +114,7 @@ class UploadRecord(msgspec.Struct, frozen=True):
     storage_class: str = "STANDARD"
     checksum_algorithm: str = ""  # as the client named it at creation ("" = none)
     checksum_type: str = FULL_OBJECT
+    acl: list[Grant] = []  # grants beyond the owner's, for the completed object
 
     @property
     def stored_algorithm(self) -> str:
@@ -229,6 +230,7 @@ class MultipartService:
             storage_class=new.storage_class,
             checksum_algorithm=algorithm,
             checksum_type=checksum_type,
+            acl=new.acl,
         )
         batch = WriteBatch()
         batch.put(spaces.UPLOADS, upload_key(bucket, key, upload.upload_id), records.encode(upload))
@@ -445,6 +447,7 @@ class MultipartService:
             checksum_algorithm=algorithm,
             checksum=checksum,
             checksum_type=upload.checksum_type,
+            acl=upload.acl,
         )
         batch = WriteBatch()
         batch.delete(spaces.UPLOADS, upload_key(bucket, key, upload_id))

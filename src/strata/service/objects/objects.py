@@ -37,6 +37,7 @@ from strata.service.objects.integrity import PayloadChecks
 from strata.service.objects.records import (
     NULL_VERSION,
     BucketRecord,
+    Grant,
     ObjectVersion,
     Segment,
     key_prefix,
@@ -68,6 +69,7 @@ class NewObject:
     user_metadata: dict[str, str] = field(default_factory=dict)
     tags: list[tuple[str, str]] = field(default_factory=list)
     storage_class: str = "STANDARD"
+    acl: list[Grant] = field(default_factory=list)  # grants beyond the owner's
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +314,7 @@ class ObjectService:
             user_metadata=new.user_metadata,
             tags=new.tags,
             storage_class=new.storage_class,
+            acl=new.acl,
             inline=bytes(sink.data) if isinstance(sink, _InlineSink) else None,
             segments=segments,
             checksum_algorithm=checks.algorithm,
@@ -418,6 +421,7 @@ class ObjectService:
             user_metadata=new.user_metadata,
             tags=new.tags,
             storage_class=new.storage_class,
+            acl=new.acl,
             segments=segments,
         )
         batch = WriteBatch()
@@ -426,7 +430,7 @@ class ObjectService:
         self.release_blobs(freed)
         return bucket_record, version
 
-    # ---- tagging ------------------------------------------------------------------------
+    # ---- tagging and ACLs -----------------------------------------------------------------
 
     async def put_tags(
         self, bucket: str, key: str, version_id: str | None, tags: list[tuple[str, str]]
@@ -434,6 +438,22 @@ class ObjectService:
         _, version = self.get(bucket, key, version_id, "PUT")
         updated = msgspec.structs.replace(version, tags=tags)
         batch = WriteBatch()
+        batch.put(spaces.OBJECTS, object_key(bucket, key, version.stamp), records.encode(updated))
+        await self.store.commit(batch)
+        return updated
+
+    async def put_acl(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        grants: list[Grant],
+        batch: WriteBatch | None = None,
+    ) -> ObjectVersion:
+        """Replace a version's ACL (``batch`` may carry more changes to commit with it)."""
+        _, version = self.get(bucket, key, version_id, "PUT")
+        updated = msgspec.structs.replace(version, acl=grants)
+        batch = batch if batch is not None else WriteBatch()
         batch.put(spaces.OBJECTS, object_key(bucket, key, version.stamp), records.encode(updated))
         await self.store.commit(batch)
         return updated

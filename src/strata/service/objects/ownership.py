@@ -16,6 +16,7 @@ from typing import Final
 
 import msgspec
 
+from strata.service.objects.records import Grant
 from strata.storage import keys, records, spaces
 from strata.storage.store import Store, WriteBatch
 
@@ -30,14 +31,6 @@ PUBLIC_ACCESS_BLOCK_FIELDS: Final = (
     "RestrictPublicBuckets",
 )
 _PREFIX: Final = keys.pack("s3.bucket-access")
-
-
-class Grant(msgspec.Struct, frozen=True):
-    """One ACL grant: ``kind`` is CanonicalUser, Group or AmazonCustomerByEmail."""
-
-    kind: str
-    grantee: str  # canonical id, group URI or e-mail address
-    permission: str  # FULL_CONTROL, READ, WRITE, READ_ACP, WRITE_ACP
 
 
 class BucketAccess(msgspec.Struct, frozen=True):

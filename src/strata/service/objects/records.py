@@ -57,6 +57,14 @@ class CorsRule(msgspec.Struct, frozen=True):
     id: str | None = None
 
 
+class Grant(msgspec.Struct, frozen=True):
+    """One ACL grant: ``kind`` is CanonicalUser, Group or AmazonCustomerByEmail."""
+
+    kind: str
+    grantee: str  # canonical id, group URI or e-mail address
+    permission: str  # FULL_CONTROL, READ, WRITE, READ_ACP, WRITE_ACP
+
+
 class BucketRecord(msgspec.Struct, frozen=True):
     name: str
     created_ms: int
@@ -89,6 +97,9 @@ class ObjectVersion(msgspec.Struct, frozen=True):
     checksum_algorithm: str = ""  # "CRC32", ... ("" = none)
     checksum: bytes = b""  # raw digest (base64 on the wire)
     checksum_type: str = "FULL_OBJECT"  # or "COMPOSITE" (multipart "<digest>-N")
+    # ACL grants beyond the owner's FULL_CONTROL (empty: the owner alone), written in the
+    # same batch as the version. Records older than this field decode with it empty.
+    acl: list[Grant] = []
 
 
 class ListedVersion(msgspec.Struct, frozen=True):

@@ -12,7 +12,8 @@ or ``BucketOwnerPreferred``.
 ``ObjectWriter`` / ``BucketOwnerPreferred`` (or no ownership controls at all): ACLs are
 enabled. Canned ACLs, grant headers and ``AccessControlPolicy`` bodies are parsed into
 grants and kept (``service/objects/ownership.py``), the bucket's in its access record and
-an object version's under its stamp, and read back by GetBucketAcl / GetObjectAcl. A public
+an object version's in its record (written in the same batch as the version; an upload
+keeps its grants for the object it completes), and read back by GetBucketAcl / GetObjectAcl. A public
 grant (AllUsers, AuthenticatedUsers) is ``AccessDenied`` while Block Public Access's
 ``BlockPublicAcls`` is on, as it is on a new bucket.
 """
@@ -27,13 +28,13 @@ import msgspec
 from strata.api.http import Request, Response
 from strata.api.s3 import xml
 from strata.api.s3.context import OWNER_ID, Call, S3Context, owner_xml, read_small_body
-from strata.errors import ProtocolError, StrataError
+from strata.errors import ProtocolError
 from strata.service.objects.ownership import (
     OBJECT_OWNERSHIPS,
     BucketAccess,
     BucketAccessService,
-    Grant,
 )
+from strata.service.objects.records import Grant
 from strata.storage import keys, records, spaces
 from strata.storage.store import WriteBatch
 
@@ -188,34 +189,20 @@ def _check_grants(grants: list[Grant], access: BucketAccess) -> None:
         raise public_acl_denied()
 
 
-def requested_acl(request: Request) -> bool:
-    """Check the ACL headers of a write to an ACL-disabled bucket; True if any was sent."""
-    grants = header_grants(request)
-    if grants is None:
-        return False
-    _check_grants(grants, BucketAccess())
-    return True
+def object_acl(s3: S3Context, request: Request, bucket: str) -> list[Grant]:
+    """The grants an object write's ACL headers ask to keep (empty: the owner alone).
 
-
-def object_write_acl(s3: S3Context, request: Request, bucket: str) -> list[Grant] | None:
-    """The ACL headers of an object write, checked against the bucket's ownership.
-
-    When the bucket takes ACLs, the headers are checked here and removed from the request
-    (the object handlers only take owner-only ACLs); the grants are returned to be stored
-    for the new version.
+    Checked against the bucket's ownership: with ACLs disabled only owner-only ACLs pass;
+    with them enabled the grantees must exist and Block Public Access may refuse a public
+    grant. The grants go into the version's record, in the batch that writes it.
     """
     grants = header_grants(request)
     if grants is None:
-        return None
-    try:
-        access = access_service(s3).get(bucket)
-    except StrataError:
-        return None
-    if not access.acls_enabled:
-        return None  # the handler's own owner-only check answers
+        return []
+    access = access_service(s3).get(bucket)
     _check_grants(grants, access)
-    for name in ("x-amz-acl", *GRANT_HEADERS):
-        request.headers.pop(name, None)
+    if not access.acls_enabled or _owner_only(grants):
+        return []
     return grants
 
 
@@ -324,7 +311,8 @@ def _version_id(call: Call) -> str | None:
     return value
 
 
-def _object_acl_key(bucket: str, key: str, stamp: int) -> bytes:
+def _legacy_acl_key(bucket: str, key: str, stamp: int) -> bytes:
+    """Where grants were kept before versions carried them (read, then cleared)."""
     return _OBJECT_ACL_PREFIX + keys.pack(bucket, key, stamp)
 
 
@@ -332,35 +320,28 @@ class _StoredGrants(msgspec.Struct, frozen=True):
     grants: list[Grant]
 
 
-async def store_object_acl(
-    s3: S3Context, bucket: str, key: str, stamp: int, grants: list[Grant] | None
-) -> None:
-    """Keep ``grants`` for the version with ``stamp`` (owner-only: nothing kept)."""
-    batch = WriteBatch()
-    if grants is None or _owner_only(grants):
-        batch.delete(spaces.META, _object_acl_key(bucket, key, stamp))
-    else:
-        batch.put(
-            spaces.META, _object_acl_key(bucket, key, stamp), records.encode(_StoredGrants(grants))
-        )
-    await s3.buckets.store.commit(batch)
-
-
 async def get_object_acl(s3: S3Context, call: Call) -> Response:
     _, version = s3.objects.get(call.bucket, call.key, _version_id(call))
     grants: list[Grant] | None = None
     if access_service(s3).get(call.bucket).acls_enabled:
-        raw = s3.buckets.store.get(
-            spaces.META, _object_acl_key(call.bucket, call.key, version.stamp)
-        )
-        if raw is not None:
-            grants = records.decode(raw, _StoredGrants).grants
+        if version.acl:
+            grants = version.acl
+        else:
+            raw = s3.buckets.store.get(
+                spaces.META, _legacy_acl_key(call.bucket, call.key, version.stamp)
+            )
+            if raw is not None:
+                grants = records.decode(raw, _StoredGrants).grants
     return _acl_response(grants)
 
 
 async def put_object_acl(s3: S3Context, call: Call) -> Response:
     _, version = s3.objects.get(call.bucket, call.key, _version_id(call), "PUT")
     grants = await _requested_grants(call)
+    # No await from this check to the commit: ownership cannot change in between.
     _check_grants(grants, access_service(s3).get(call.bucket))
-    await store_object_acl(s3, call.bucket, call.key, version.stamp, grants)
+    batch = WriteBatch()
+    batch.delete(spaces.META, _legacy_acl_key(call.bucket, call.key, version.stamp))
+    kept = [] if _owner_only(grants) else grants
+    await s3.objects.put_acl(call.bucket, call.key, version.version_id, kept, batch)
     return Response(status=200)

@@ -251,7 +251,7 @@ def _object_checksum(version: ObjectVersion, suffix: bool) -> str:
 
 async def create_multipart_upload(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
-    new = new_object(call)
+    new = new_object(s3, call)
     algorithm = _checksum_algorithm(call.header("x-amz-checksum-algorithm"))
     kind = _checksum_type(algorithm, call.header("x-amz-checksum-type"))
     upload = await service(s3).create(call.bucket, call.key, new, algorithm, kind)

@@ -11,7 +11,7 @@ from strata.api.http import FileRange, Response
 from strata.api.s3 import xml
 from strata.api.s3.context import Call, S3Context, content_md5, read_small_body, xml_response
 from strata.api.s3.errors import s3_code
-from strata.api.s3.handlers.acl import requested_acl
+from strata.api.s3.handlers.acl import object_acl
 from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, render_tagging
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.conditions import ReadConditions, check_read
@@ -130,8 +130,7 @@ def check_encryption(call: Call) -> None:
     )
 
 
-def new_object(call: Call) -> NewObject:
-    requested_acl(call.request)  # owner-only ACLs pass; anything else is refused
+def new_object(s3: S3Context, call: Call) -> NewObject:
     check_encryption(call)
     tagging = call.header("x-amz-tagging")
     return NewObject(
@@ -139,6 +138,7 @@ def new_object(call: Call) -> NewObject:
         user_metadata=user_metadata(call),
         tags=parse_tagging_header(tagging) if tagging else [],
         storage_class=storage_class(call),
+        acl=object_acl(s3, call.request, call.bucket),
     )
 
 
@@ -283,7 +283,7 @@ def object_headers(
 
 async def put_object(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
-    new = new_object(call)
+    new = new_object(s3, call)
     checks = payload_checks(call)
     size = declared_size(call)
     condition = None
@@ -501,7 +501,7 @@ def _directive(call: Call, name: str) -> str:
 async def copy_object(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
     src_bucket, src_key, src_version_id = _copy_source(call)
-    requested_acl(call.request)
+    acl = object_acl(s3, call.request, call.bucket)
     check_encryption(call)
     metadata_directive = _directive(call, "metadata")
     tagging_directive = _directive(call, "tagging")
@@ -552,7 +552,7 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
         source,
         call.bucket,
         call.key,
-        new=NewObject(headers, metadata, tags, target_class),
+        new=NewObject(headers, metadata, tags, target_class, acl),
     )
     response_headers = [SSE_HEADER, *version_header(bucket, version)]
     if source_bucket.versioning or source.version_id != NULL_VERSION:

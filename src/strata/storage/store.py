@@ -126,7 +126,8 @@ class GroupCommit:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
+            if not self._stopping:
+                self._wake.wait()
             self._wake.clear()
             with self._waiters_lock:
                 loops = {future.get_loop() for _, future in self._waiters}
@@ -145,6 +146,8 @@ class GroupCommit:
                     loop.call_soon_threadsafe(self._release, loop, target, error)
                 except RuntimeError:  # that loop is closed: nobody is left to tell
                     pass
+            if self._stopping:
+                return  # the last sync is done; close() synced once more before stopping
 
     def _release(
         self, loop: asyncio.AbstractEventLoop, target: int, error: BaseException | None

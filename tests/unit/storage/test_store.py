@@ -118,3 +118,19 @@ def test_delete_range_removes_exactly_the_range(tmp_path: Path) -> None:
     store.commit_blocking(drop)
     assert [k for k, _ in store.scan(spaces.ITEMS, b"")] == [pack("t", n) for n in "ade"]
     store.close()
+
+
+def test_close_returns_promptly_and_keeps_writes(tmp_path: Path) -> None:
+    store = LocalStore(str(tmp_path / "db"), ManualClock())
+
+    async def write() -> None:
+        batch = WriteBatch()
+        batch.put(spaces.ITEMS, pack("t", "k"), b"v")
+        await store.commit(batch)
+
+    asyncio.run(write())
+    store.close()
+    assert not store._group._thread.is_alive()
+    reopened = LocalStore(str(tmp_path / "db"), ManualClock())
+    assert reopened.get(spaces.ITEMS, pack("t", "k")) == b"v"
+    reopened.close()

@@ -87,10 +87,18 @@ def test_delete_objects(s3: Any, bucket: str) -> None:
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["c"]
     quiet = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "c"}], "Quiet": True})
     assert "Deleted" not in quiet
+    # A bucket never versioned has no version but "null": any other id is NoSuchVersion.
     errors = s3.delete_objects(
         Bucket=bucket, Delete={"Objects": [{"Key": "c", "VersionId": "bogus"}]}
     )
-    assert errors["Errors"][0]["Code"] == "InvalidArgument"
+    assert errors["Errors"][0]["Code"] == "NoSuchVersion"
+    assert errors["Errors"][0]["VersionId"] == "bogus"
+    assert "Deleted" not in errors
+    s3.put_object(Bucket=bucket, Key="n", Body=b"x")
+    result = s3.delete_objects(
+        Bucket=bucket, Delete={"Objects": [{"Key": "n", "VersionId": "null"}]}
+    )
+    assert result["Deleted"] == [{"Key": "n", "VersionId": "null"}]
 
 
 def test_delete_objects_versioned(s3: Any, bucket: str) -> None:

@@ -11,9 +11,9 @@ or ``BucketOwnerPreferred``.
 
 ``ObjectWriter`` / ``BucketOwnerPreferred`` (or no ownership controls at all): ACLs are
 enabled. Canned ACLs, grant headers and ``AccessControlPolicy`` bodies are parsed into
-grants and kept (``service/objects/ownership.py``), the bucket's in its access record and
-an object version's in its record (written in the same batch as the version; an upload
-keeps its grants for the object it completes), and read back by GetBucketAcl / GetObjectAcl. A public
+grants and kept (``service/objects/ownership.py``): the bucket's in its access record, an
+object version's in its record (written in the same batch as the version; an upload keeps
+its grants for the object it completes); GetBucketAcl / GetObjectAcl read them. A public
 grant (AllUsers, AuthenticatedUsers) is ``AccessDenied`` while Block Public Access's
 ``BlockPublicAcls`` is on, as it is on a new bucket.
 """

@@ -14,23 +14,28 @@ from strata.errors import ProtocolError
 from strata.service.objects import listing
 from strata.service.objects.records import ListedVersion
 
+PAGE_KEYS_MAX: Final = 1000
+_INT_MAX: Final = 2**31 - 1
 
-def _max_keys(call: Call) -> int:
+
+def _max_keys(call: Call) -> tuple[int, int]:
+    """(keys a page holds, the ``MaxKeys`` S3 echoes): a page stops at 1,000 keys, but
+    the value is echoed as sent, as S3 does (``max-keys=5000`` answers ``5000``)."""
     value = call.query("max-keys")
     if value is None:
-        return 1000
+        return PAGE_KEYS_MAX, PAGE_KEYS_MAX
     try:
         number = int(value)
     except ValueError:
         number = -1
-    if number < 0:
+    if not 0 <= number <= _INT_MAX:
         raise ProtocolError(
             "InvalidArgument",
             "Provided max-keys not an integer or within integer range",
             ArgumentName="max-keys",
             ArgumentValue=value,
         )
-    return min(number, 1000)
+    return min(number, PAGE_KEYS_MAX), number
 
 
 def _encoder(call: Call) -> tuple[bool, str | None]:
@@ -113,7 +118,7 @@ async def list_objects(s3: S3Context, call: Call) -> Response:
     prefix = call.query("prefix") or ""
     delimiter = call.query("delimiter") or ""
     marker = call.query("marker") or ""
-    max_keys = _max_keys(call)
+    max_keys, echoed = _max_keys(call)
     page = listing.list_objects(
         s3.buckets.store,
         call.bucket,
@@ -129,7 +134,7 @@ async def list_objects(s3: S3Context, call: Call) -> Response:
         xml.el("Prefix", _enc(prefix, url)),
         xml.el("Marker", _enc(marker, url)),
         xml.el("NextMarker", _enc(next_marker, url)),
-        xml.el("MaxKeys", max_keys),
+        xml.el("MaxKeys", echoed),
         xml.el("Delimiter", _enc(delimiter, url) if delimiter else None),
         xml.el("IsTruncated", page.truncated),
         xml.el("EncodingType", encoding),
@@ -165,7 +170,7 @@ async def list_objects_v2(s3: S3Context, call: Call) -> Response:
         if token
         else start_after
     )
-    max_keys = _max_keys(call)
+    max_keys, echoed = _max_keys(call)
     fetch_owner = (call.query("fetch-owner") or "").lower() == "true"
     page = listing.list_objects(
         s3.buckets.store,
@@ -186,7 +191,7 @@ async def list_objects_v2(s3: S3Context, call: Call) -> Response:
         xml.el("NextContinuationToken", next_token),
         xml.el("StartAfter", _enc(start_after, url)),
         xml.el("KeyCount", len(page.objects) + len(page.prefixes)),
-        xml.el("MaxKeys", max_keys),
+        xml.el("MaxKeys", echoed),
         xml.el("Delimiter", _enc(delimiter, url) if delimiter else None),
         xml.el("IsTruncated", page.truncated),
         xml.el("EncodingType", encoding),
@@ -203,7 +208,7 @@ async def list_object_versions(s3: S3Context, call: Call) -> Response:
     delimiter = call.query("delimiter") or ""
     key_marker = call.query("key-marker") or ""
     version_marker = call.query("version-id-marker") or ""
-    max_keys = _max_keys(call)
+    max_keys, echoed = _max_keys(call)
     page = listing.list_versions(
         s3.buckets.store,
         call.bucket,
@@ -246,7 +251,7 @@ async def list_object_versions(s3: S3Context, call: Call) -> Response:
         xml.el("KeyMarker", _enc(key_marker, url)),
         xml.el("VersionIdMarker", version_marker),
         *next_fields,
-        xml.el("MaxKeys", max_keys),
+        xml.el("MaxKeys", echoed),
         xml.el("Delimiter", _enc(delimiter, url) if delimiter else None),
         xml.el("IsTruncated", page.truncated),
         xml.el("EncodingType", encoding),

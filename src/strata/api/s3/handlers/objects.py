@@ -15,7 +15,12 @@ from strata.api.s3.handlers.acl import object_acl
 from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, render_tagging
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.conditions import ReadConditions, check_read
-from strata.service.objects.errors import InvalidPartNumber, InvalidRange, MethodNotAllowed
+from strata.service.objects.errors import (
+    InvalidPartNumber,
+    InvalidRange,
+    MethodNotAllowed,
+    NoSuchVersion,
+)
 from strata.service.objects.integrity import DIGEST_BYTES, PayloadChecks, decode_digest
 from strata.service.objects.objects import NewObject, WriteCondition
 from strata.service.objects.records import NULL_VERSION, BucketRecord, ObjectVersion
@@ -242,6 +247,24 @@ def checksum_headers(version: ObjectVersion) -> list[tuple[str, str]]:
     ]
 
 
+def part_checksum_headers(version: ObjectVersion, number: int) -> list[tuple[str, str]]:
+    """The checksum S3 gives a ``partNumber`` read: that part's, when the upload kept one
+    per part; the object's when the object is its own single part; else none."""
+    if not version.checksum_algorithm:
+        return []
+    if not version.part_sizes:
+        return checksum_headers(version)
+    if not version.part_checksums:
+        return []
+    return [
+        (
+            f"x-amz-checksum-{version.checksum_algorithm.lower()}",
+            b64(version.part_checksums[number - 1]),
+        ),
+        ("x-amz-checksum-type", version.checksum_type),
+    ]
+
+
 def object_headers(
     call: Call, bucket: BucketRecord, version: ObjectVersion
 ) -> list[tuple[str, str]]:
@@ -321,7 +344,9 @@ def _parse_range(value: str, size: int) -> tuple[int, int] | None:
         return None
     if not first:
         suffix = int(last)
-        if suffix == 0 or size == 0:
+        if size == 0:
+            return None  # S3 answers a suffix range of an empty object with all of it: 200
+        if suffix == 0:
             raise InvalidRange(value, size)
         start = max(0, size - suffix)
         return start, size - start
@@ -374,16 +399,24 @@ async def get_object(s3: S3Context, call: Call) -> Response:
                 PartNumberRequested=str(number), ActualPartCount=str(len(sizes))
             )
         start, length = sum(sizes[: number - 1]), sizes[number - 1]
-        status = 206  # as S3 answers, even for part 1 of a plain object
         if length:
+            # A part is a range: 206 with Content-Range, even for part 1 of a plain object.
+            # A 0-byte object has nothing to range over: 200, as S3 answers.
+            status = 206
             headers.append(("content-range", f"bytes {start}-{start + length - 1}/{size}"))
+        if (request_headers.get("x-amz-checksum-mode") or "").upper() == "ENABLED":
+            headers += part_checksum_headers(version, number)
     elif range_header is not None:
         parsed = _parse_range(range_header, size)
         if parsed is not None:
             start, length = parsed
             status = 206
             headers.append(("content-range", f"bytes {start}-{start + length - 1}/{size}"))
-    if status == 200 and (request_headers.get("x-amz-checksum-mode") or "").upper() == "ENABLED":
+    if (
+        status == 200
+        and part_number is None
+        and (request_headers.get("x-amz-checksum-mode") or "").upper() == "ENABLED"
+    ):
         headers += checksum_headers(version)
     located = s3.objects.locate(version, start, length)
     if located.inline is not None:
@@ -408,7 +441,7 @@ async def delete_object(s3: S3Context, call: Call) -> Response:
 
 
 async def delete_objects(s3: S3Context, call: Call) -> Response:
-    s3.buckets.get(call.bucket)
+    bucket_record = s3.buckets.get(call.bucket)
     body = await read_small_body(
         call.request, limits.delete_objects_body_bytes_max, checksum_required=True
     )
@@ -428,6 +461,9 @@ async def delete_objects(s3: S3Context, call: Call) -> Response:
             check_key(key)
             if version_id == "":
                 raise ProtocolError("InvalidArgument", "Invalid version id specified")
+            if version_id not in (None, NULL_VERSION) and not bucket_record.versioning:
+                # A bucket never versioned has no version but "null": S3 says so per key.
+                raise NoSuchVersion(key, version_id)
             _, outcome = await s3.objects.delete(call.bucket, key, version_id)
         except StrataError as exc:
             code = s3_code(exc)

@@ -101,6 +101,20 @@ def test_delete_missing_table(dynamodb: Any, unique_name: str) -> None:
                 ],
                 "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
             },
+            # more key elements than definitions: AWS's own words, before the duplicate name
+            "Invalid KeySchema: Some index key attribute have no definition",
+        ),
+        (
+            {
+                "KeySchema": [
+                    {"AttributeName": "id", "KeyType": "HASH"},
+                    {"AttributeName": "id", "KeyType": "RANGE"},
+                ],
+                "AttributeDefinitions": [
+                    {"AttributeName": "id", "AttributeType": "S"},
+                    {"AttributeName": "other", "AttributeType": "S"},
+                ],
+            },
             "Both the Hash Key and the Range Key element in the KeySchema have the same name",
         ),
     ],

@@ -21,7 +21,7 @@ from strata.api.dynamodb.model import MEMBERS, Member
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
-from strata.service.tables.errors import SerializationError
+from strata.service.tables.errors import SerializationError, ValidationError
 from strata.service.tables.service import SyncHandler, TableOperations
 from strata.storage.store import Store
 
@@ -55,6 +55,10 @@ _BY_NAME: Final = {
     for operation, members in MEMBERS.items()
 }
 
+
+# Operations whose service checks nested members too: it words every model error of the
+# request in one message, top-level ones included (the model check only refuses bad types).
+_NESTED_CHECKS: Final = frozenset({"CreateTable"})
 
 Accept = Callable[[Any], bool]
 
@@ -142,14 +146,26 @@ def check_model_fully(operation: str, req: dict[str, Any]) -> None:
     if spec is None:
         return
     by_name, required_members = spec
+    # AWS checks the table name before anything else, with messages of its own.
+    if "TableName" in by_name:
+        table_name = req.get("TableName")
+        if table_name is None:
+            raise ValidationError(
+                "The parameter 'TableName' is required but was not present in the request"
+            )
+        if (
+            isinstance(table_name, str)
+            and not 3 <= len(table_name) <= 255
+            and not table_name.startswith("arn:")
+        ):
+            raise ValidationError(
+                "TableName must be at least 3 characters long and at most 255 characters long"
+            )
     checks: Constraints | None = None
     for member in required_members:
         if req.get(member[0]) is None:
             checks = checks or Constraints()
-            if member[0] == "TableName":
-                checks.table_name(None)
-            else:
-                checks.not_null(None, member[1])
+            checks.not_null(None, member[1])
     for key, value in req.items():
         found = by_name.get(key)
         if found is None or value is None:
@@ -161,7 +177,7 @@ def check_model_fully(operation: str, req: dict[str, Any]) -> None:
         ):
             raise SerializationError(_type_message(kind, value))
         if name == "TableName":
-            if len(value) < 3 or len(value) > 255 or not TABLE_NAME_RE.fullmatch(value):
+            if not TABLE_NAME_RE.fullmatch(value) and not value.startswith("arn:"):
                 checks = checks or Constraints()
                 checks.table_name(value)
         elif name == "IndexName":
@@ -183,7 +199,7 @@ def check_model_fully(operation: str, req: dict[str, Any]) -> None:
                 text = ", ".join(f"{shape}@{zlib.crc32(repr(v).encode()):x}" for v in value)
                 shown = f"'[{text}]'"
             checks.length(value, path, low, high, shown)
-    if checks is not None:
+    if checks is not None and operation not in _NESTED_CHECKS:
         checks.raise_if_any()
 
 

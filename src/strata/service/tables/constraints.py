@@ -14,6 +14,7 @@ from strata.service.tables.errors import ValidationError
 
 TABLE_NAME_RE: Final = re.compile(r"[a-zA-Z0-9_.-]+")
 TABLE_NAME_PATTERN: Final = "[a-zA-Z0-9_.-]+"
+ERRORS_LISTED_MAX: Final = 10
 
 
 def render(value: Any) -> str:
@@ -22,7 +23,7 @@ def render(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "[" + ", ".join(render_inner(v) for v in value) + "]"
+        return "'[" + ", ".join(render_inner(v) for v in value) + "]'"
     return f"'{value}'"
 
 
@@ -109,9 +110,10 @@ class Constraints:
     def raise_if_any(self) -> None:
         if not self.errors:
             return
-        count = len(self.errors)
+        # AWS stops looking after ERRORS_LISTED_MAX errors, and counts only those it lists.
+        count = min(len(self.errors), ERRORS_LISTED_MAX)
         head = f"{count} validation error{'s' if count > 1 else ''} detected: "
-        raise ValidationError(head + "; ".join(self.errors[:10]))
+        raise ValidationError(head + "; ".join(self.errors[:ERRORS_LISTED_MAX]))
 
 
 def table_name_from(value: str) -> str:

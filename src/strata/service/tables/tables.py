@@ -14,12 +14,13 @@ import asyncio
 import logging
 import time
 import uuid
+import zlib
 from typing import Any, Final
 
 from strata.service.tables import item_collections, keycodec
 from strata.service.tables.codec import decode_item
 from strata.service.tables.constraints import Constraints, table_name_from
-from strata.service.tables.errors import ValidationError
+from strata.service.tables.errors import SerializationError, ValidationError
 from strata.service.tables.indexes import index_entries
 from strata.service.tables.schema import (
     IndexRecord,
@@ -49,7 +50,9 @@ EXACT_COUNT_ITEMS_MAX: Final = 20_000  # smaller tables: recounted whenever writ
 STATS_CHUNK_ITEMS: Final = 2000  # big tables are counted in the background, this many at a time
 _DROPPED: Final = "tables.dropped"
 KEY_TYPES: Final = ("B", "N", "S")
-PROJECTION_TYPES: Final = ("ALL", "KEYS_ONLY", "INCLUDE")
+PROJECTION_TYPES: Final = ("ALL", "INCLUDE", "KEYS_ONLY")  # in the order AWS lists them
+KEY_KINDS: Final = ("HASH", "RANGE")
+THROUGHPUT_UNITS_MAX: Final = 1_000_000_000_000
 BILLING_MODES: Final = ("PROVISIONED", "PAY_PER_REQUEST")
 STREAM_VIEW_TYPES: Final = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 TABLE_CLASSES: Final = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
@@ -244,7 +247,7 @@ class TableService:
             "TableSizeBytes": size,
             "ItemCount": count,
             "TableArn": table.arn,
-            "TableId": str(uuid.UUID(int=r.table_id * 0x1000193 % (1 << 128))),
+            "TableId": str(uuid.UUID(int=r.table_id * 0x1000193 % (1 << 128), version=4)),
         }
         if r.last_increase_s:
             doc["ProvisionedThroughput"]["LastIncreaseDateTime"] = r.last_increase_s
@@ -255,6 +258,8 @@ class TableService:
             if r.billing_mode == "PAY_PER_REQUEST":
                 summary["LastUpdateToPayPerRequestDateTime"] = r.billing_changed_s or r.created_s
             doc["BillingModeSummary"] = summary
+        if r.billing_mode == "PAY_PER_REQUEST":
+            doc["TableThroughputModeSummary"] = {"TableThroughputMode": "PAY_PER_REQUEST"}
         lsis = []
         gsis = []
         for ir in r.indexes:
@@ -301,44 +306,42 @@ class TableService:
     # -- CreateTable ---------------------------------------------------------------------
 
     def create_table(self, req: dict[str, Any]) -> dict[str, Any]:
+        # 1. Model constraints, every one the request breaks in one message (AWS's order:
+        #    definitions, name, billing, throughput, key schema, indexes).
         checks = Constraints()
         name = req.get("TableName")
-        checks.table_name(name)
         attrs_in: Any = req.get("AttributeDefinitions")
-        key_schema_in: Any = req.get("KeySchema")
         if checks.not_null(attrs_in, "attributeDefinitions"):
-            for i, a in enumerate(attrs_in):
-                checks.enum(
-                    a.get("AttributeType"),
-                    f"attributeDefinitions.{i + 1}.member.attributeType",
-                    KEY_TYPES,
-                )
-        if checks.not_null(key_schema_in, "keySchema"):
-            checks.length(key_schema_in, "keySchema", 1, 2)
+            for i, a in enumerate(_structures(attrs_in)):
+                base = f"attributeDefinitions.{i + 1}.member"
+                checks.not_null(a.get("AttributeName"), f"{base}.attributeName")
+                if checks.not_null(a.get("AttributeType"), f"{base}.attributeType"):
+                    checks.enum(a["AttributeType"], f"{base}.attributeType", KEY_TYPES)
+        checks.table_name(name)
         billing = req.get("BillingMode")
         checks.enum(billing, "billingMode", BILLING_MODES)
-        checks.enum(req.get("TableClass"), "tableClass", TABLE_CLASSES)
         throughput = req.get("ProvisionedThroughput")
         _check_throughput(checks, throughput, "provisionedThroughput")
+        key_schema_in: Any = req.get("KeySchema")
+        if checks.not_null(key_schema_in, "keySchema"):
+            _check_key_schema(checks, key_schema_in, "keySchema")
+        checks.enum(req.get("TableClass"), "tableClass", TABLE_CLASSES)
         lsis_in = req.get("LocalSecondaryIndexes")
         gsis_in = req.get("GlobalSecondaryIndexes")
         for kind, listed in (
             ("localSecondaryIndexes", lsis_in),
             ("globalSecondaryIndexes", gsis_in),
         ):
-            for i, ix in enumerate(listed or []):
+            for i, ix in enumerate(_structures(listed or [])):
                 base = f"{kind}.{i + 1}.member"
-                checks.index_name(ix.get("IndexName"), f"{base}.indexName")
+                if checks.not_null(ix.get("IndexName"), f"{base}.indexName"):
+                    checks.index_name(ix["IndexName"], f"{base}.indexName")
                 ks = ix.get("KeySchema")
                 if checks.not_null(ks, f"{base}.keySchema"):
-                    checks.length(ks, f"{base}.keySchema", 1, 2)
+                    _check_key_schema(checks, ks, f"{base}.keySchema")
                 proj = ix.get("Projection")
                 if checks.not_null(proj, f"{base}.projection"):
-                    checks.enum(
-                        proj.get("ProjectionType"),
-                        f"{base}.projection.projectionType",
-                        PROJECTION_TYPES,
-                    )
+                    _check_projection(checks, proj, f"{base}.projection")
                 if kind == "globalSecondaryIndexes":
                     _check_throughput(
                         checks, ix.get("ProvisionedThroughput"), f"{base}.provisionedThroughput"
@@ -346,15 +349,7 @@ class TableService:
         checks.raise_if_any()
         assert isinstance(name, str)
 
-        definitions: dict[str, str] = {}
-        for a in attrs_in:
-            aname = a.get("AttributeName")
-            if aname in definitions:
-                raise ValidationError("Cannot have two attributes with the same name")
-            definitions[aname] = a["AttributeType"]
-        hash_, range_ = _parse_key_schema(key_schema_in, definitions)
-        used = {hash_.name} | ({range_.name} if range_ else set())
-
+        # 2. Billing and throughput come before the key schema's semantics.
         billing = billing or "PROVISIONED"
         read_units = write_units = 0
         if billing == "PAY_PER_REQUEST":
@@ -369,10 +364,26 @@ class TableService:
                     INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified "
                     "when BillingMode is PROVISIONED"
                 )
-            read_units = int(throughput["ReadCapacityUnits"])
-            write_units = int(throughput["WriteCapacityUnits"])
+            read_units, write_units = _throughput_units(throughput)
 
-        now = self.store.clock.now_s()
+        # 3. The table's key schema against the attribute definitions.
+        definitions: dict[str, str] = {}
+        for a in attrs_in:
+            definitions.setdefault(a["AttributeName"], a["AttributeType"])
+        key_names = [e["AttributeName"] for e in key_schema_in]
+        if len(key_names) > len(attrs_in):
+            raise ValidationError("Invalid KeySchema: Some index key attribute have no definition")
+        if len(definitions) != len(attrs_in):
+            raise ValidationError("Cannot have two attributes with the same name")
+        hash_, range_ = _parse_key_schema(key_schema_in, definitions)
+        used = {hash_.name} | ({range_.name} if range_ else set())
+        if lsis_in is None and gsis_in is None and set(definitions) != used:
+            raise ValidationError(
+                INVALID + "Number of attributes in KeySchema does not exactly match number of "
+                "attributes defined in AttributeDefinitions"
+            )
+
+        # 4. Indexes, local then global, each checked in full before the next.
         index_records: list[IndexRecord] = []
         seen: set[str] = set()
         if lsis_in is not None:
@@ -383,44 +394,35 @@ class TableService:
                     INVALID + "Table KeySchema does not have a range key, which is required "
                     "when specifying a LocalSecondaryIndex"
                 )
+            for ix in lsis_in:
+                record = self._index_record(ix, definitions, False, billing, seen, hash_)
+                assert record.range is not None
+                used.add(record.range.name)
+                index_records.append(record)
             if len(lsis_in) > LSI_COUNT_MAX:
                 raise ValidationError(
                     INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit of 5"
                 )
-            for ix in lsis_in:
-                record = self._index_record(ix, definitions, False, billing, seen)
-                if record.hash.name != hash_.name:
-                    raise ValidationError(
-                        INVALID + "Index KeySchema does not have the same leading hash key as "
-                        f"table KeySchema for index: {record.name}. index hash key: "
-                        f"{record.hash.name}, table hash key: {hash_.name}"
-                    )
-                if record.range is None:
-                    raise ValidationError(
-                        INVALID + "Index KeySchema does not have a range key for index: "
-                        f"{record.name}"
-                    )
-                used.add(record.range.name)
-                index_records.append(record)
         if gsis_in is not None:
             if not gsis_in:
                 raise ValidationError(INVALID + "List of GlobalSecondaryIndexes is empty")
-            if len(gsis_in) > GSI_COUNT_MAX:
-                raise ValidationError(
-                    INVALID + "GlobalSecondaryIndex count exceeds the per-table limit of 20"
-                )
             for ix in gsis_in:
-                record = self._index_record(ix, definitions, True, billing, seen)
+                record = self._index_record(ix, definitions, True, billing, seen, hash_)
                 used.add(record.hash.name)
                 if record.range is not None:
                     used.add(record.range.name)
                 index_records.append(record)
+            if len(gsis_in) > GSI_COUNT_MAX:
+                raise ValidationError(
+                    INVALID + "GlobalSecondaryIndex count exceeds the per-table limit of 20"
+                )
         if set(definitions) != used:
             raise ValidationError(
                 INVALID + "Number of attributes in KeySchema does not exactly match number of "
                 "attributes defined in AttributeDefinitions"
             )
         _check_projected_count(index_records)
+        now = self.store.clock.now_s()
 
         stream_enabled, view_type = _parse_stream(req.get("StreamSpecification"))
         sse = _parse_sse(req.get("SSESpecification"), self.region)
@@ -458,23 +460,34 @@ class TableService:
         is_global: bool,
         billing: str,
         seen: set[str],
+        table_hash: KeyElement | None = None,
     ) -> IndexRecord:
+        """Check one index as AWS does, in AWS's order, and build its record."""
         name = ix["IndexName"]
-        if name in seen:
-            raise ValidationError(INVALID + f"Duplicate index name: {name}")
-        seen.add(name)
         hash_, range_ = _parse_key_schema(ix["KeySchema"], definitions)
+        if not is_global:
+            if range_ is None:
+                raise ValidationError(
+                    INVALID + f"Index KeySchema does not have a range key for index: {name}"
+                )
+            if table_hash is not None and hash_.name != table_hash.name:
+                raise ValidationError(
+                    INVALID + "Index KeySchema does not have the same leading hash key as "
+                    f"table KeySchema for index: {name}. index hash key: {hash_.name}, table "
+                    f"hash key: {table_hash.name}"
+                )
         projection = ix["Projection"]
-        ptype = projection.get("ProjectionType") or "ALL"
+        ptype = projection.get("ProjectionType")
+        if ptype is None:
+            raise ValidationError(INVALID + "Unknown ProjectionType: null")
         non_key = projection.get("NonKeyAttributes")
         if non_key is not None and ptype != "INCLUDE":
             raise ValidationError(
                 INVALID + f"ProjectionType is {ptype}, but NonKeyAttributes is specified"
             )
-        if ptype == "INCLUDE" and not non_key:
-            raise ValidationError(
-                INVALID + "ProjectionType is INCLUDE, but NonKeyAttributes is not specified"
-            )
+        if name in seen:
+            raise ValidationError(INVALID + f"Duplicate index name: {name}")
+        seen.add(name)
         if non_key and len(set(non_key)) != len(non_key):
             raise ValidationError(
                 INVALID + f"Duplicate attribute in NonKeyAttributes for index {name}"
@@ -490,11 +503,10 @@ class TableService:
                     )
             elif throughput is None:
                 raise ValidationError(
-                    INVALID + f"ProvisionedThroughput must be specified for index: {name}"
+                    INVALID + f"ProvisionedThroughput is not specified for index: {name}"
                 )
             else:
-                read_units = int(throughput["ReadCapacityUnits"])
-                write_units = int(throughput["WriteCapacityUnits"])
+                read_units, write_units = _throughput_units(throughput)
         return IndexRecord(
             name=name,
             index_id=self.store.hlc.now(),
@@ -900,6 +912,10 @@ def _parse_key_schema(
             f"Keys: [{', '.join(str(n) for n in names)}], "
             f"AttributeDefinitions: [{', '.join(definitions)}]"
         )
+    if len(names) == 2 and names[0] == names[1]:
+        raise ValidationError(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
     if schema[0].get("KeyType") != "HASH":
         raise ValidationError(
             "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
@@ -911,11 +927,48 @@ def _parse_key_schema(
         raise ValidationError(
             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
         )
-    if names[0] == names[1]:
-        raise ValidationError(
-            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
-        )
     return hash_, KeyElement(names[1], definitions[names[1]])
+
+
+def _structures(value: Any) -> list[dict[str, Any]]:
+    """The members of a list of structures (a member of another type cannot be decoded)."""
+    for member in value:
+        if not isinstance(member, dict):
+            raise SerializationError("Unexpected field type")
+    return list(value)
+
+
+def _check_key_schema(checks: Constraints, schema: Any, path: str) -> None:
+    # AWS prints a list of structures with Java's toString: Class@hash.
+    shown = (
+        "'["
+        + ", ".join(
+            f"com.amazonaws.dynamodb.v20120810.KeySchemaElement@{zlib.crc32(repr(e).encode()):x}"
+            for e in schema
+        )
+        + "]'"
+    )
+    checks.length(schema, path, 1, 2, shown if schema else None)
+    for i, element in enumerate(_structures(schema)):
+        base = f"{path}.{i + 1}.member"
+        checks.not_null(element.get("AttributeName"), f"{base}.attributeName")
+        if checks.not_null(element.get("KeyType"), f"{base}.keyType"):
+            checks.enum(element["KeyType"], f"{base}.keyType", KEY_KINDS)
+
+
+def _check_projection(checks: Constraints, projection: Any, path: str) -> None:
+    if not isinstance(projection, dict):
+        raise SerializationError("Unexpected field type")
+    checks.enum(projection.get("ProjectionType"), f"{path}.projectionType", PROJECTION_TYPES)
+    checks.length(projection.get("NonKeyAttributes"), f"{path}.nonKeyAttributes", 1, 20)
+
+
+def _throughput_units(throughput: dict[str, Any]) -> tuple[int, int]:
+    read, write = int(throughput["ReadCapacityUnits"]), int(throughput["WriteCapacityUnits"])
+    for value, name in ((read, "ReadCapacityUnits"), (write, "WriteCapacityUnits")):
+        if value > THROUGHPUT_UNITS_MAX:
+            raise ValidationError(f"Given value {value} for {name} is out of bounds")
+    return read, write
 
 
 def _check_projected_count(indexes: list[IndexRecord]) -> None:

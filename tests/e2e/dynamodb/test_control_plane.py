@@ -1,0 +1,422 @@
+"""CreateTable / UpdateTable / DeleteTable / ListTables validation, in AWS's words and order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import client
+from tests.e2e.dynamodb.conftest import error_of
+from tests.server import RunningServer
+
+INVALID = "One or more parameter values were invalid: "
+PT = {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
+
+
+def attrs(*names: str) -> list[dict[str, str]]:
+    return [{"AttributeName": n, "AttributeType": "S"} for n in names]
+
+
+def key(hash_: str, range_: str | None = None, kinds: tuple[str, str] = ("HASH", "RANGE")) -> Any:
+    schema = [{"AttributeName": hash_, "KeyType": kinds[0]}]
+    if range_ is not None:
+        schema.append({"AttributeName": range_, "KeyType": kinds[1]})
+    return schema
+
+
+def index(name: str, schema: Any, projection: Any = None, **extra: Any) -> dict[str, Any]:
+    return {"IndexName": name, "KeySchema": schema, "Projection": projection or {}, **extra}
+
+
+def null(path: str) -> str:
+    return f"Value null at '{path}' failed to satisfy constraint: Member must not be null"
+
+
+@pytest.fixture(scope="module")
+def raw(server: RunningServer) -> Any:
+    """A client that sends what it is given: the server must do all the checking."""
+    return client(server, "dynamodb", parameter_validation=False)
+
+
+def refusal(call: Any, **kwargs: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    return error_of(caught)
+
+
+def listed(message: str) -> tuple[str, list[str]]:
+    """Split "N validation errors detected: a; b" into its head and its errors."""
+    head, _, rest = message.partition(": ")
+    return head, rest.split("; ")
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({}, "The parameter 'TableName' is required but was not present in the request"),
+        (
+            {"TableName": "ab"},
+            "TableName must be at least 3 characters long and at most 255 characters long",
+        ),
+        (
+            {"TableName": "a" * 256},
+            "TableName must be at least 3 characters long and at most 255 characters long",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": [],
+                "KeySchema": key("a"),
+                "ProvisionedThroughput": {
+                    "ReadCapacityUnits": 10**12 + 1,
+                    "WriteCapacityUnits": 10**12 + 1,
+                },
+            },
+            "Given value 1000000000001 for ReadCapacityUnits is out of bounds",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": [],
+                "KeySchema": key("a"),
+                "ProvisionedThroughput": {
+                    "ReadCapacityUnits": 10**12,
+                    "WriteCapacityUnits": 10**12 + 1,
+                },
+            },
+            "Given value 1000000000001 for WriteCapacityUnits is out of bounds",
+        ),
+        (
+            {"TableName": "abc", "AttributeDefinitions": [], "KeySchema": key("a")},
+            INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
+            "BillingMode is PROVISIONED",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": [],
+                "KeySchema": key("a", "a", ("HASH", "HASH")),
+                "ProvisionedThroughput": PT,
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+            INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+            "BillingMode is PAY_PER_REQUEST",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": [],
+                "KeySchema": key("a"),
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+            "Invalid KeySchema: Some index key attribute have no definition",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("b"),
+                "KeySchema": key("a", "b"),
+                "ProvisionedThroughput": PT,
+            },
+            "Invalid KeySchema: Some index key attribute have no definition",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("b"),
+                "KeySchema": key("a"),
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "Some index key attributes are not defined in AttributeDefinitions. "
+            "Keys: [a], AttributeDefinitions: [b]",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "a", ("HASH", "HASH")),
+                "ProvisionedThroughput": PT,
+            },
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b", ("HASH", "HASH")),
+                "ProvisionedThroughput": PT,
+            },
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b", ("RANGE", "HASH")),
+                "ProvisionedThroughput": PT,
+            },
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a"),
+                "LocalSecondaryIndexes": [index("abc", key("c", kinds=("RANGE", "RANGE")))],
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "Table KeySchema does not have a range key, which is required when "
+            "specifying a LocalSecondaryIndex",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "LocalSecondaryIndexes": [index("abc", key("b"))],
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "Index KeySchema does not have a range key for index: abc",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "LocalSecondaryIndexes": [index("abc", key("b", "a"))],
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "Index KeySchema does not have the same leading hash key as table "
+            "KeySchema for index: abc. index hash key: b, table hash key: a",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "LocalSecondaryIndexes": [index("abc", key("a", "a"))],
+                "ProvisionedThroughput": PT,
+            },
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "LocalSecondaryIndexes": [index("abc", key("a", "b"))],
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "Unknown ProjectionType: null",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "GlobalSecondaryIndexes": [index("abc", key("b"), ProvisionedThroughput=PT)],
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "Unknown ProjectionType: null",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "LocalSecondaryIndexes": [
+                    index(
+                        "abc",
+                        key("a", "b"),
+                        {"ProjectionType": "KEYS_ONLY", "NonKeyAttributes": ["a"]},
+                    )
+                ],
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "ProjectionType is KEYS_ONLY, but NonKeyAttributes is specified",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "LocalSecondaryIndexes": [
+                    index(f"ab{c}", key("a", "b"), {"ProjectionType": "ALL"}) for c in "cdefgh"
+                ],
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit of 5",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "LocalSecondaryIndexes": [index("abc", key("a", "b"), {"ProjectionType": "ALL"})],
+                "GlobalSecondaryIndexes": [
+                    index("abc", key("a", "b"), {"ProjectionType": "ALL"}, ProvisionedThroughput=PT)
+                ],
+                "ProvisionedThroughput": PT,
+            },
+            INVALID + "Duplicate index name: abc",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a"),
+                "BillingMode": "PAY_PER_REQUEST",
+                "GlobalSecondaryIndexes": [
+                    index("abc", key("a", "b"), {"ProjectionType": "ALL"}),
+                    index(
+                        "abd", key("a", "b"), {"ProjectionType": "ALL"}, ProvisionedThroughput=PT
+                    ),
+                ],
+            },
+            INVALID + "ProvisionedThroughput should not be specified for index: abd when "
+            "BillingMode is PAY_PER_REQUEST",
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a"),
+                "ProvisionedThroughput": PT,
+                "GlobalSecondaryIndexes": [index("abc", key("b"), {"ProjectionType": "ALL"})],
+            },
+            INVALID + "ProvisionedThroughput is not specified for index: abc",
+        ),
+    ],
+)
+def test_create_table_semantic_errors(raw: Any, request_: dict[str, Any], message: str) -> None:
+    assert refusal(raw.create_table, **request_) == ("ValidationException", message)
+
+
+@pytest.mark.parametrize(
+    ("request_", "errors"),
+    [
+        (
+            {"TableName": "abc;"},
+            [
+                null("attributeDefinitions"),
+                "Value 'abc;' at 'tableName' failed to satisfy constraint: Member must satisfy "
+                "regular expression pattern: [a-zA-Z0-9_.-]+",
+                null("keySchema"),
+            ],
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": [],
+                "KeySchema": [],
+                "BillingMode": "A",
+                "ProvisionedThroughput": {"ReadCapacityUnits": -1, "WriteCapacityUnits": -1},
+            },
+            [
+                "Value 'A' at 'billingMode' failed to satisfy constraint: Member must satisfy "
+                "enum value set: [PROVISIONED, PAY_PER_REQUEST]",
+                "Value '-1' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy "
+                "constraint: Member must have value greater than or equal to 1",
+                "Value '-1' at 'provisionedThroughput.readCapacityUnits' failed to satisfy "
+                "constraint: Member must have value greater than or equal to 1",
+                "Value '[]' at 'keySchema' failed to satisfy constraint: Member must have length "
+                "greater than or equal to 1",
+            ],
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": [{}],
+                "KeySchema": key("a"),
+                "ProvisionedThroughput": PT,
+            },
+            [
+                null("attributeDefinitions.1.member.attributeName"),
+                null("attributeDefinitions.1.member.attributeType"),
+            ],
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": [],
+                "KeySchema": [{"KeyType": "HASH"}, {"AttributeName": "a"}],
+                "ProvisionedThroughput": PT,
+            },
+            [null("keySchema.1.member.attributeName"), null("keySchema.2.member.keyType")],
+        ),
+        (
+            # AWS lists at most ten errors and counts only those
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "LocalSecondaryIndexes": [{}] * 9,
+                "ProvisionedThroughput": PT,
+            },
+            [
+                null(f"localSecondaryIndexes.{i}.member.{m}")
+                for i in (1, 2, 3)
+                for m in ("indexName", "keySchema", "projection")
+            ]
+            + [null("localSecondaryIndexes.4.member.indexName")],
+        ),
+        (
+            {
+                "TableName": "abc",
+                "AttributeDefinitions": attrs("a", "b"),
+                "KeySchema": key("a", "b"),
+                "GlobalSecondaryIndexes": [
+                    index(
+                        "abc",
+                        key("a", "b"),
+                        {"ProjectionType": "abc", "NonKeyAttributes": []},
+                        ProvisionedThroughput={"ReadCapacityUnits": 0},
+                    )
+                ],
+                "ProvisionedThroughput": PT,
+            },
+            [
+                "Value 'abc' at 'globalSecondaryIndexes.1.member.projection.projectionType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: [ALL, INCLUDE, "
+                "KEYS_ONLY]",
+                "Value '[]' at 'globalSecondaryIndexes.1.member.projection.nonKeyAttributes' "
+                "failed to satisfy constraint: Member must have length greater than or equal to 1",
+                "Value '0' at 'globalSecondaryIndexes.1.member.provisionedThroughput."
+                "readCapacityUnits' failed to satisfy constraint: Member must have value greater "
+                "than or equal to 1",
+                null("globalSecondaryIndexes.1.member.provisionedThroughput.writeCapacityUnits"),
+            ],
+        ),
+    ],
+)
+def test_create_table_model_errors(raw: Any, request_: dict[str, Any], errors: list[str]) -> None:
+    code, message = refusal(raw.create_table, **request_)
+    assert code == "ValidationException"
+    head, found = listed(message)
+    count = len(errors)
+    assert head == f"{count} validation error{'s' if count > 1 else ''} detected"
+    assert sorted(found) == sorted(errors)
+
+
+def test_create_table_descriptions(dynamodb: Any, unique_name: str) -> None:
+    created = dynamodb.create_table(
+        TableName=unique_name,
+        AttributeDefinitions=attrs("a"),
+        KeySchema=key("a"),
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]
+    assert created["TableStatus"] == "CREATING"
+    assert created["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert created["ProvisionedThroughput"] == {
+        "NumberOfDecreasesToday": 0,
+        "ReadCapacityUnits": 0,
+        "WriteCapacityUnits": 0,
+    }
+    table_id = created["TableId"]
+    assert len(table_id) == 36
+    assert table_id[14] == "4"  # a version 4 UUID, as AWS gives
+    assert table_id[19] in "89ab"
+    assert created["DeletionProtectionEnabled"] is False
+    dynamodb.delete_table(TableName=unique_name)

@@ -420,3 +420,156 @@ def test_create_table_descriptions(dynamodb: Any, unique_name: str) -> None:
     assert table_id[19] in "89ab"
     assert created["DeletionProtectionEnabled"] is False
     dynamodb.delete_table(TableName=unique_name)
+
+
+@pytest.fixture
+def provisioned(dynamodb: Any, unique_name: str) -> Any:
+    dynamodb.create_table(
+        TableName=unique_name,
+        AttributeDefinitions=attrs("a"),
+        KeySchema=key("a"),
+        ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 5},
+    )
+    yield unique_name
+    dynamodb.delete_table(TableName=unique_name)
+
+
+ACTION_BLOCKED = (
+    "This operation cannot be performed with given input values. Please contact DynamoDB "
+    "service team for more info: Action Blocked: IndexUpdate"
+)
+
+
+@pytest.mark.parametrize(
+    ("request_", "code", "message"),
+    [
+        (
+            {"GlobalSecondaryIndexUpdates": []},
+            "ValidationException",
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+            "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+        ),
+        (
+            {"GlobalSecondaryIndexUpdates": [{}]},
+            "ValidationException",
+            INVALID
+            + "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+            "GlobalSecondaryIndexUpdate.Delete must not be null",
+        ),
+        (
+            {"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "abc"}}] * 2},
+            "ValidationException",
+            INVALID + "Only one global secondary index update per index is allowed simultaneously. "
+            "Index: abc",
+        ),
+        (
+            {
+                "ProvisionedThroughput": {
+                    "ReadCapacityUnits": 10**12,
+                    "WriteCapacityUnits": 10**12 + 1,
+                }
+            },
+            "ValidationException",
+            "Given value 1000000000001 for WriteCapacityUnits is out of bounds",
+        ),
+        (
+            {"ProvisionedThroughput": PT},
+            "ResourceNotFoundException",
+            "Requested resource not found: Table: {missing} not found",
+        ),
+    ],
+)
+def test_update_table_checks_before_the_table(
+    raw: Any, unique_name: str, request_: dict[str, Any], code: str, message: str
+) -> None:
+    missing = f"{unique_name}-missing"
+    assert refusal(raw.update_table, TableName=missing, **request_) == (
+        code,
+        message.format(missing=missing),
+    )
+
+
+def test_update_table_model_errors(raw: Any, provisioned: str) -> None:
+    code, message = refusal(
+        raw.update_table,
+        TableName=provisioned,
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "a", "ProvisionedThroughput": {}}},
+            {
+                "Update": {
+                    "IndexName": "abc;",
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 0},
+                }
+            },
+        ],
+    )
+    head, found = listed(message)
+    assert (code, head) == ("ValidationException", "5 validation errors detected")
+    update = "globalSecondaryIndexUpdates.{}.member.update"
+    assert sorted(found) == sorted(
+        [
+            f"Value 'a' at '{update.format(1)}.indexName' failed to satisfy constraint: Member "
+            "must have length greater than or equal to 3",
+            null(f"{update.format(1)}.provisionedThroughput.writeCapacityUnits"),
+            null(f"{update.format(1)}.provisionedThroughput.readCapacityUnits"),
+            f"Value 'abc;' at '{update.format(2)}.indexName' failed to satisfy constraint: Member "
+            "must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            f"Value '0' at '{update.format(2)}.provisionedThroughput.writeCapacityUnits' failed to "
+            "satisfy constraint: Member must have value greater than or equal to 1",
+        ]
+    )
+
+
+def test_update_table_against_the_table(dynamodb: Any, raw: Any, provisioned: str) -> None:
+    update = {"Update": {"IndexName": "abc", "ProvisionedThroughput": PT}}
+    assert refusal(
+        raw.update_table, TableName=provisioned, GlobalSecondaryIndexUpdates=[update]
+    ) == ("ValidationException", ACTION_BLOCKED)
+    deletes = [{"Delete": {"IndexName": f"ab{c}"}} for c in "cdefgh"]
+    assert refusal(
+        raw.update_table, TableName=provisioned, GlobalSecondaryIndexUpdates=deletes
+    ) == (
+        "LimitExceededException",
+        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously "
+        "per table",
+    )
+    assert refusal(
+        raw.update_table,
+        TableName=provisioned,
+        BillingMode="PAY_PER_REQUEST",
+        ProvisionedThroughput=PT,
+    )[1] == (
+        INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+        "BillingMode is PAY_PER_REQUEST"
+    )
+
+
+def test_update_table_throughput_lifecycle(dynamodb: Any, provisioned: str) -> None:
+    """The answer shows the change under way (UPDATING, the old figures); then it is done."""
+    answer = dynamodb.update_table(
+        TableName=provisioned,
+        ProvisionedThroughput={"ReadCapacityUnits": 30, "WriteCapacityUnits": 15},
+    )["TableDescription"]
+    assert answer["TableStatus"] == "UPDATING"
+    shown = answer["ProvisionedThroughput"]
+    assert (shown["ReadCapacityUnits"], shown["WriteCapacityUnits"]) == (10, 5)
+    dynamodb.get_waiter("table_exists").wait(
+        TableName=provisioned, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50}
+    )
+    done = dynamodb.describe_table(TableName=provisioned)["Table"]
+    assert done["TableStatus"] == "ACTIVE"
+    assert done["ProvisionedThroughput"]["ReadCapacityUnits"] == 30
+    assert done["ProvisionedThroughput"]["LastIncreaseDateTime"] > shown["LastIncreaseDateTime"]
+    decrease = dynamodb.update_table(TableName=provisioned, ProvisionedThroughput=PT)
+    shown = decrease["TableDescription"]["ProvisionedThroughput"]
+    assert (shown["ReadCapacityUnits"], shown["NumberOfDecreasesToday"]) == (30, 0)
+    done = dynamodb.describe_table(TableName=provisioned)["Table"]["ProvisionedThroughput"]
+    assert (done["ReadCapacityUnits"], done["NumberOfDecreasesToday"]) == (1, 1)
+    switched = dynamodb.update_table(TableName=provisioned, BillingMode="PAY_PER_REQUEST")
+    assert switched["TableDescription"]["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    with pytest.raises(ClientError) as caught:
+        dynamodb.update_table(TableName=provisioned, BillingMode="PROVISIONED")
+    assert error_of(caught) == (
+        "ValidationException",
+        INVALID + "ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
+    )

@@ -58,7 +58,7 @@ _BY_NAME: Final = {
 
 # Operations whose service checks nested members too: it words every model error of the
 # request in one message, top-level ones included (the model check only refuses bad types).
-_NESTED_CHECKS: Final = frozenset({"CreateTable"})
+_NESTED_CHECKS: Final = frozenset({"CreateTable", "UpdateTable"})
 
 Accept = Callable[[Any], bool]
 

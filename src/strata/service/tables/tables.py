@@ -53,6 +53,18 @@ KEY_TYPES: Final = ("B", "N", "S")
 PROJECTION_TYPES: Final = ("ALL", "INCLUDE", "KEYS_ONLY")  # in the order AWS lists them
 KEY_KINDS: Final = ("HASH", "RANGE")
 THROUGHPUT_UNITS_MAX: Final = 1_000_000_000_000
+GSI_UPDATES_MAX: Final = 5  # index actions in one UpdateTable (one create or delete at a time)
+# UpdateTable members that ask for a change (DeletionProtectionEnabled may be false).
+_UPDATE_MEMBERS: Final = (
+    "ProvisionedThroughput",
+    "BillingMode",
+    "StreamSpecification",
+    "SSESpecification",
+    "ReplicaUpdates",
+    "TableClass",
+    "OnDemandThroughput",
+    "WarmThroughput",
+)
 BILLING_MODES: Final = ("PROVISIONED", "PAY_PER_REQUEST")
 STREAM_VIEW_TYPES: Final = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 TABLE_CLASSES: Final = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
@@ -589,17 +601,79 @@ class TableService:
     # -- UpdateTable ---------------------------------------------------------------------
 
     async def update_table(self, req: dict[str, Any]) -> dict[str, Any]:
+        # 1. Model constraints, nested members included, in one message.
         checks = Constraints()
         checks.table_name(req.get("TableName"))
         checks.enum(req.get("BillingMode"), "billingMode", BILLING_MODES)
         checks.enum(req.get("TableClass"), "tableClass", TABLE_CLASSES)
         _check_throughput(checks, req.get("ProvisionedThroughput"), "provisionedThroughput")
+        updates: list[dict[str, Any]] | None = req.get("GlobalSecondaryIndexUpdates")
+        for number, u in enumerate(_structures(updates or []), 1):
+            base = f"globalSecondaryIndexUpdates.{number}.member"
+            _check_index_update(checks, u, base)
         checks.raise_if_any()
-        table = self.get(req["TableName"])
+
+        # 2. What needs no table: something to change, one action per index, bounds.
+        throughput = req.get("ProvisionedThroughput")
+        if throughput is not None:
+            _throughput_units(throughput)
+        if not any(req.get(m) for m in _UPDATE_MEMBERS) and not (
+            req.get("DeletionProtectionEnabled") is not None or updates
+        ):
+            raise ValidationError(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+                "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
+            )
+        named: set[str] = set()
+        for u in updates or []:
+            actions = [u[k] for k in ("Update", "Create", "Delete") if u.get(k) is not None]
+            if not actions:
+                raise ValidationError(
+                    INVALID + "One of GlobalSecondaryIndexUpdate.Update, "
+                    "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must "
+                    "not be null"
+                )
+        for u in updates or []:
+            for action in (u.get("Update"), u.get("Create"), u.get("Delete")):
+                if action is None:
+                    continue
+                if action["IndexName"] in named:
+                    raise ValidationError(
+                        INVALID + "Only one global secondary index update per index is allowed "
+                        f"simultaneously. Index: {action['IndexName']}"
+                    )
+                named.add(action["IndexName"])
+
+        # 3. Against the table as it stands.
+        table = self.tables.get(req["TableName"]) or self.tables.get(
+            table_name_from(req["TableName"])
+        )
+        if table is None:
+            raise ResourceNotFound(
+                f"Requested resource not found: Table: {req['TableName']} not found"
+            )
         r = table.record
         changes: dict[str, Any] = {}
         now = round(self.store.clock.now_s(), 3)
-        updates = req.get("GlobalSecondaryIndexUpdates")
+        if updates is not None and len(updates) > GSI_UPDATES_MAX:
+            raise LimitExceeded(
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                "simultaneously per table"
+            )
+        for u in updates or []:
+            update = u.get("Update")
+            if update is None:
+                continue
+            found = [i for i in r.indexes if i.name == update["IndexName"] and i.is_global]
+            try:
+                _throughput_units(update["ProvisionedThroughput"])
+            except ValidationError:
+                found = []
+            if not found:
+                raise ValidationError(
+                    "This operation cannot be performed with given input values. Please contact "
+                    "DynamoDB service team for more info: Action Blocked: IndexUpdate"
+                )
         definitions = {a.name: a.kind for a in r.attributes}
         for a in req.get("AttributeDefinitions") or []:
             known = definitions.get(a["AttributeName"])
@@ -609,18 +683,32 @@ class TableService:
                 )
             definitions[a["AttributeName"]] = a["AttributeType"]
         billing = req.get("BillingMode")
-        throughput = req.get("ProvisionedThroughput")
         if billing is not None and billing != r.billing_mode:
             changes["billing_mode"] = billing
             changes["billing_changed_s"] = now
             if billing == "PAY_PER_REQUEST":
                 changes["read_units"] = 0
                 changes["write_units"] = 0
+                if r.read_units or r.write_units:
+                    changes["last_decrease_s"] = now
             elif throughput is None:
                 raise ValidationError(
                     INVALID + "ProvisionedThroughput must be specified when BillingMode is "
                     "PROVISIONED"
                 )
+            else:
+                given = {
+                    (u.get("Update") or {}).get("IndexName")
+                    for u in updates or []
+                    if (u.get("Update") or {}).get("ProvisionedThroughput") is not None
+                }
+                missing = [i.name for i in r.indexes if i.is_global and i.name not in given]
+                if missing:
+                    raise ValidationError(
+                        INVALID
+                        + "ProvisionedThroughput must be specified for index: "
+                        + ",".join(missing)
+                    )
         effective_billing = billing or r.billing_mode
         if throughput is not None:
             if effective_billing == "PAY_PER_REQUEST":
@@ -628,8 +716,7 @@ class TableService:
                     INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified "
                     "when BillingMode is PAY_PER_REQUEST"
                 )
-            new_read = int(throughput["ReadCapacityUnits"])
-            new_write = int(throughput["WriteCapacityUnits"])
+            new_read, new_write = _throughput_units(throughput)
             if (new_read, new_write) == (r.read_units, r.write_units) and billing is None:
                 raise ValidationError(
                     "The provisioned throughput for the table will not change. The requested "
@@ -742,6 +829,23 @@ class TableService:
             )
         if changes.get("indexes") is not None:
             _check_projected_count(list(changes["indexes"]))
+        if changes.get("billing_mode") == "PAY_PER_REQUEST":
+            changes["indexes"] = tuple(
+                _with(i, read_units=0, write_units=0) if i.is_global else i
+                for i in changes.get("indexes", r.indexes)
+            )
+        # The answer shows the table as AWS does while the change is applied: UPDATING, with
+        # the throughput it had. The change itself completes at once (a millisecond later).
+        throughput_changed = (changes.get("read_units"), changes.get("write_units")) != (
+            None,
+            None,
+        ) and (changes["read_units"], changes["write_units"]) != (r.read_units, r.write_units)
+        answer_record = None
+        if throughput_changed and "billing_mode" not in changes:
+            shown = {k: v for k, v in changes.items() if k.startswith("last_")}
+            answer_record = _with_table(r, **shown)
+            for stamp in shown:
+                changes[stamp] = round(now + 0.001, 3)
         new_record = _with_table(r, **changes)
         batch = WriteBatch()
         for owner in dropped:
@@ -752,8 +856,10 @@ class TableService:
             self._spawn(self._drop_keys(owner))
         for iname in created:
             self._spawn(self._backfill(table.name, iname))
-        status = "UPDATING" if (created or dropped) else None
-        return self.describe(table, status)
+        if answer_record is not None:
+            return self.describe(self._compile(answer_record), "UPDATING")
+        updating = created or dropped or "billing_mode" in changes
+        return self.describe(table, "UPDATING" if updating else None)
 
     async def _backfill(self, table_name: str, index_name: str) -> None:
         """Index the existing items of a new GSI, a chunk at a time, then mark it ACTIVE.
@@ -954,6 +1060,33 @@ def _check_key_schema(checks: Constraints, schema: Any, path: str) -> None:
         checks.not_null(element.get("AttributeName"), f"{base}.attributeName")
         if checks.not_null(element.get("KeyType"), f"{base}.keyType"):
             checks.enum(element["KeyType"], f"{base}.keyType", KEY_KINDS)
+
+
+def _check_index_update(checks: Constraints, update: dict[str, Any], base: str) -> None:
+    """Model constraints of one GlobalSecondaryIndexUpdate (Update, Create or Delete)."""
+    for action_name, path in (("Update", "update"), ("Create", "create"), ("Delete", "delete")):
+        action = update.get(action_name)
+        if action is None:
+            continue
+        if not isinstance(action, dict):
+            raise SerializationError("Unexpected field type")
+        at = f"{base}.{path}"
+        if checks.not_null(action.get("IndexName"), f"{at}.indexName"):
+            checks.index_name(action["IndexName"], f"{at}.indexName")
+        if action_name == "Create":
+            if checks.not_null(action.get("KeySchema"), f"{at}.keySchema"):
+                _check_key_schema(checks, action["KeySchema"], f"{at}.keySchema")
+            if checks.not_null(action.get("Projection"), f"{at}.projection"):
+                _check_projection(checks, action["Projection"], f"{at}.projection")
+            _check_throughput(
+                checks, action.get("ProvisionedThroughput"), f"{at}.provisionedThroughput"
+            )
+        elif action_name == "Update" and checks.not_null(
+            action.get("ProvisionedThroughput"), f"{at}.provisionedThroughput"
+        ):
+            _check_throughput(
+                checks, action["ProvisionedThroughput"], f"{at}.provisionedThroughput"
+            )
 
 
 def _check_projection(checks: Constraints, projection: Any, path: str) -> None:

@@ -118,3 +118,119 @@ def test_delete_objects_version_ids_in_a_versioned_bucket(s3: Any, bucket: str) 
     )
     assert result["Errors"][0]["Code"] == "InvalidArgument"
     assert result["Errors"][0]["Message"] == "Invalid version id specified"
+
+
+# ---- storage classes and archived objects ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "storage_class",
+    ["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "REDUCED_REDUNDANCY"],
+)
+def test_storage_classes_are_kept(s3: Any, bucket: str, storage_class: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", StorageClass=storage_class)
+    assert s3.head_object(Bucket=bucket, Key="k")["StorageClass"] == storage_class
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+    listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    assert listed[0]["StorageClass"] == storage_class
+
+
+@pytest.mark.parametrize("storage_class", ["BOGUS", "standard", "OUTPOSTS", "EXPRESS_ONEZONE"])
+def test_invalid_storage_class(s3: Any, bucket: str, storage_class: str) -> None:
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", StorageClass=storage_class)
+    assert error_of(caught) == ("InvalidStorageClass", 400)
+    assert caught.value.response["Error"]["StorageClassRequested"] == storage_class
+    with pytest.raises(ClientError) as caught:
+        s3.create_multipart_upload(Bucket=bucket, Key="k", StorageClass=storage_class)
+    assert error_of(caught) == ("InvalidStorageClass", 400)
+
+
+@pytest.mark.parametrize("storage_class", ["GLACIER", "DEEP_ARCHIVE"])
+def test_archived_object_needs_a_restore(s3: Any, bucket: str, storage_class: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"cold", StorageClass=storage_class)
+    head = s3.head_object(Bucket=bucket, Key="k")  # HEAD answers; no restore yet
+    assert head["StorageClass"] == storage_class
+    assert "Restore" not in head
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert error_of(caught) == ("InvalidObjectState", 403)
+    assert caught.value.response["Error"]["StorageClass"] == storage_class
+    with pytest.raises(ClientError) as caught:
+        s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "k"})
+    assert error_of(caught) == ("InvalidObjectState", 403)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    with pytest.raises(ClientError) as caught:
+        s3.upload_part_copy(
+            Bucket=bucket,
+            Key="mp",
+            UploadId=upload,
+            PartNumber=1,
+            CopySource={"Bucket": bucket, "Key": "k"},
+        )
+    assert error_of(caught) == ("InvalidObjectState", 403)
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload)
+    reply = s3.restore_object(Bucket=bucket, Key="k", RestoreRequest={"Days": 2})
+    assert reply["ResponseMetadata"]["HTTPStatusCode"] == 202
+    head = s3.head_object(Bucket=bucket, Key="k")
+    assert head["Restore"].startswith('ongoing-request="false", expiry-date="')
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"cold"
+    s3.copy_object(
+        Bucket=bucket,
+        Key="copy",
+        CopySource={"Bucket": bucket, "Key": "k"},
+        StorageClass="STANDARD",
+    )
+    assert "Restore" not in s3.head_object(Bucket=bucket, Key="copy")
+    # Restoring again while the copy is readable: 200.
+    reply = s3.restore_object(Bucket=bucket, Key="k", RestoreRequest={"Days": 3})
+    assert reply["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_restore_of_an_object_not_archived(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", StorageClass="GLACIER_IR")
+    with pytest.raises(ClientError) as caught:
+        s3.restore_object(Bucket=bucket, Key="k", RestoreRequest={"Days": 1})
+    assert error_of(caught) == ("InvalidObjectState", 403)
+    with pytest.raises(ClientError) as caught:
+        s3.restore_object(Bucket=bucket, Key="missing", RestoreRequest={"Days": 1})
+    assert error_of(caught) == ("NoSuchKey", 404)
+
+
+# ---- buckets ---------------------------------------------------------------------------
+
+
+def test_location_constraint_must_match_a_regional_endpoint(server: Any, unique_name: str) -> None:
+    eu = boto3_client_for(server, "eu-west-1")
+    with pytest.raises(ClientError) as caught:
+        eu.create_bucket(
+            Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+        )
+    assert error_of(caught) == ("IllegalLocationConstraintException", 400)
+    with pytest.raises(ClientError) as caught:
+        eu.create_bucket(Bucket=unique_name)
+    assert error_of(caught) == ("IllegalLocationConstraintException", 400)
+    assert "unspecified" in caught.value.response["Error"]["Message"]
+    eu.create_bucket(
+        Bucket=unique_name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    try:
+        head = eu.head_bucket(Bucket=unique_name)
+        assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "eu-west-1"
+        assert eu.get_bucket_location(Bucket=unique_name)["LocationConstraint"] == "eu-west-1"
+    finally:
+        eu.delete_bucket(Bucket=unique_name)
+
+
+def boto3_client_for(server: Any, region: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name=region,
+        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+    )

@@ -110,6 +110,7 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("DELETE", OBJECT, "uploadId", "AbortMultipartUpload"),
     Rule("GET", OBJECT, "uploadId", "ListParts"),
     Rule("GET", OBJECT, "attributes", "GetObjectAttributes"),
+    Rule("POST", OBJECT, "restore", "RestoreObject"),
     Rule("PUT", BUCKET, "ownershipControls", "PutBucketOwnershipControls"),
     Rule("DELETE", BUCKET, "ownershipControls", "DeleteBucketOwnershipControls"),
     Rule("PUT", BUCKET, "publicAccessBlock", "PutPublicAccessBlock"),

@@ -35,6 +35,7 @@ from strata.service.objects.errors import (
 )
 from strata.service.objects.integrity import PayloadChecks
 from strata.service.objects.records import (
+    ARCHIVE_CLASSES,
     NULL_VERSION,
     BucketRecord,
     Grant,
@@ -423,6 +424,7 @@ class ObjectService:
             storage_class=new.storage_class,
             acl=new.acl,
             segments=segments,
+            restore_expiry_ms=None,
         )
         batch = WriteBatch()
         freed = self.stage_version(batch, bucket_record, key, version)
@@ -441,6 +443,38 @@ class ObjectService:
         batch.put(spaces.OBJECTS, object_key(bucket, key, version.stamp), records.encode(updated))
         await self.store.commit(batch)
         return updated
+
+    async def restore(
+        self, bucket: str, key: str, version_id: str | None, days: int
+    ) -> tuple[ObjectVersion, bool]:
+        """Make an archived version readable for ``days`` days; True if it already was.
+
+        Restoring is immediate here: the bytes never left the disk. S3 counts the days from
+        the restore's completion, rounded up to the next midnight UTC.
+        """
+        _, version = self.get(bucket, key, version_id, "POST")
+        if version.storage_class not in ARCHIVE_CLASSES:
+            raise ProtocolError(
+                "InvalidObjectState",
+                "Restore is not allowed for the object's current storage class",
+                403,
+            )
+        now_ms = int(self.store.clock.now_s() * 1000)
+        already = version.restore_expiry_ms is not None and version.restore_expiry_ms > now_ms
+        day_ms = 86_400_000
+        expiry_ms = (now_ms // day_ms + 1 + days) * day_ms
+        updated = msgspec.structs.replace(version, restore_expiry_ms=expiry_ms)
+        batch = WriteBatch()
+        batch.put(spaces.OBJECTS, object_key(bucket, key, version.stamp), records.encode(updated))
+        await self.store.commit(batch)
+        return updated, already
+
+    def readable(self, version: ObjectVersion) -> bool:
+        """Whether a version's bytes can be read: not archived, or restored and unexpired."""
+        if version.storage_class not in ARCHIVE_CLASSES:
+            return True
+        expiry_ms = version.restore_expiry_ms
+        return expiry_ms is not None and expiry_ms > self.store.clock.now_s() * 1000
 
     async def put_acl(
         self,

@@ -37,6 +37,8 @@ from strata.storage import keys
 
 STAMP_MAX = (1 << 64) - 1
 NULL_VERSION = "null"
+# Storage classes whose bytes S3 serves only from a restored copy (RestoreObject).
+ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 
 
 class Segment(msgspec.Struct, frozen=True):
@@ -100,6 +102,8 @@ class ObjectVersion(msgspec.Struct, frozen=True):
     # ACL grants beyond the owner's FULL_CONTROL (empty: the owner alone), written in the
     # same batch as the version. Records older than this field decode with it empty.
     acl: list[Grant] = []
+    # GLACIER / DEEP_ARCHIVE: until when a RestoreObject copy is readable (None: none).
+    restore_expiry_ms: int | None = None
 
 
 class ListedVersion(msgspec.Struct, frozen=True):

@@ -64,6 +64,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     "DeleteObject": objects.delete_object,
     "DeleteObjects": objects.delete_objects,
     "CopyObject": objects.copy_object,
+    "RestoreObject": objects.restore_object,
     "GetObjectTagging": objects.get_object_tagging,
     "PutObjectTagging": objects.put_object_tagging,
     "DeleteObjectTagging": objects.delete_object_tagging,

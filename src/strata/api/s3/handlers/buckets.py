@@ -138,7 +138,9 @@ async def list_buckets(s3: S3Context, call: Call) -> Response:
 async def create_bucket(s3: S3Context, call: Call) -> Response:
     check_bucket_name(call.bucket)
     ownership, grants = check_create_bucket_acl(call.request)
+    endpoint = _endpoint_region(s3, call)
     region = s3.region
+    constraint: str | None = None
     body = await read_small_body(call.request)
     if body.strip():
         root = xml.parse(body, "CreateBucketConfiguration")
@@ -151,6 +153,14 @@ async def create_bucket(s3: S3Context, call: Call) -> Response:
                     LocationConstraint=constraint,
                 )
             region = constraint
+    if endpoint != "us-east-1" and constraint != endpoint:
+        # A request signed for us-east-1 (S3's global endpoint) creates a bucket anywhere;
+        # one signed for another region creates it there only, and must say so.
+        raise ProtocolError(
+            "IllegalLocationConstraintException",
+            f"The {constraint or 'unspecified'} location constraint is incompatible for the "
+            "region specific endpoint this request was sent to.",
+        )
     await s3.buckets.create(call.bucket, region)
     # Written even when default: clears what a deleted bucket of this name may have left.
     await access_service(s3).put(

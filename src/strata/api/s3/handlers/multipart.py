@@ -25,6 +25,7 @@ from strata.api.s3.context import (
 from strata.api.s3.handlers.objects import (
     SSE_HEADER,
     _copy_source,
+    archived_copy_source,
     check_key,
     declared_size,
     new_object,
@@ -328,6 +329,8 @@ async def upload_part_copy(s3: S3Context, call: Call) -> Response:
         source.last_modified_ms,
         copy_source=True,
     )
+    if not s3.objects.readable(source):
+        raise archived_copy_source()
     start, length = _copy_range(call, source.size_bytes)
     if length > limits.part_bytes_max:
         raise ProtocolError(

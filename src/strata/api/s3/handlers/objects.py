@@ -23,7 +23,12 @@ from strata.service.objects.errors import (
 )
 from strata.service.objects.integrity import DIGEST_BYTES, PayloadChecks, decode_digest
 from strata.service.objects.objects import NewObject, WriteCondition
-from strata.service.objects.records import NULL_VERSION, BucketRecord, ObjectVersion
+from strata.service.objects.records import (
+    ARCHIVE_CLASSES,
+    NULL_VERSION,
+    BucketRecord,
+    ObjectVersion,
+)
 from strata.storage.checksums import b64
 
 SYSTEM_HEADERS: Final = (
@@ -34,10 +39,12 @@ SYSTEM_HEADERS: Final = (
     "cache-control",
     "expires",
 )
+# The classes a general purpose bucket takes. OUTPOSTS (S3 on Outposts) and
+# EXPRESS_ONEZONE (directory buckets only) are InvalidStorageClass here, as on S3.
 STORAGE_CLASSES: Final = frozenset(
     {
         "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-        "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE",
+        "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "SNOW",
     }
 )  # fmt: skip
 RESPONSE_OVERRIDES: Final = {
@@ -111,7 +118,11 @@ def storage_class(call: Call, default: str = "STANDARD") -> str:
     if value is None:
         return default
     if value not in STORAGE_CLASSES:
-        raise ProtocolError("InvalidStorageClass", "The storage class you specified is not valid")
+        raise ProtocolError(
+            "InvalidStorageClass",
+            "The storage class you specified is not valid",
+            StorageClassRequested=value,
+        )
     return value
 
 
@@ -298,7 +309,29 @@ def object_headers(
         headers.append(("x-amz-tagging-count", str(len(version.tags))))
     if version.part_sizes and "partNumber" in query:  # S3: only then
         headers.append(("x-amz-mp-parts-count", str(len(version.part_sizes))))
+    if version.restore_expiry_ms is not None:
+        expiry = xml.http_date(version.restore_expiry_ms)
+        headers.append(("x-amz-restore", f'ongoing-request="false", expiry-date="{expiry}"'))
     return headers
+
+
+def archived_state(version: ObjectVersion) -> ProtocolError:
+    """GET of an archived version that is not restored (HEAD is allowed)."""
+    return ProtocolError(
+        "InvalidObjectState",
+        "The operation is not valid for the object's storage class",
+        403,
+        StorageClass=version.storage_class,
+    )
+
+
+def archived_copy_source() -> ProtocolError:
+    return ProtocolError(
+        "InvalidObjectState",
+        "The source object of the COPY operation is not in the active tier and is only "
+        "stored in Amazon Glacier.",
+        403,
+    )
 
 
 # ---- handlers ---------------------------------------------------------------------------
@@ -365,6 +398,12 @@ async def get_object(s3: S3Context, call: Call) -> Response:
     query, request_headers = call.request.query, call.request.headers
     version_id = version_id_param(call) if query else None
     bucket, version = s3.objects.get(call.bucket, call.key, version_id, method)
+    if (
+        version.storage_class in ARCHIVE_CLASSES
+        and method == "GET"
+        and not s3.objects.readable(version)
+    ):
+        raise archived_state(version)
     if (
         "if-match" in request_headers
         or "if-none-match" in request_headers
@@ -555,6 +594,8 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
         source.last_modified_ms,
         copy_source=True,
     )
+    if not s3.objects.readable(source):
+        raise archived_copy_source()
     if source.size_bytes > limits.object_bytes_max:
         raise ProtocolError(
             "InvalidRequest",
@@ -620,3 +661,34 @@ async def delete_object_tagging(s3: S3Context, call: Call) -> Response:
     bucket = s3.buckets.get(call.bucket)
     version = await s3.objects.put_tags(call.bucket, call.key, version_id_param(call), [])
     return Response(status=204, headers=version_header(bucket, version))
+
+
+RESTORE_DAYS_MAX: Final = 2_147_483_647
+
+
+async def restore_object(s3: S3Context, call: Call) -> Response:
+    """RestoreObject: an archived version becomes readable for ``Days`` days.
+
+    Restoring completes at once (the bytes are on local disk): 202 when the copy is new,
+    200 when one was already readable (its expiry then moves), as S3 answers.
+    """
+    version_id = version_id_param(call)
+    body = await read_small_body(call.request)
+    root = xml.parse(body, "RestoreRequest")
+    days_text = xml.text(root, "Days")
+    if days_text is None:
+        raise xml.malformed()
+    try:
+        days = int(days_text.strip())
+    except ValueError:
+        raise xml.malformed()
+    if not 1 <= days <= RESTORE_DAYS_MAX:
+        raise ProtocolError(
+            "InvalidArgument",
+            "Restoration days should be at least 1.",
+            ArgumentName="Days",
+            ArgumentValue=days_text.strip(),
+        )
+    bucket = s3.buckets.get(call.bucket)
+    version, already = await s3.objects.restore(call.bucket, call.key, version_id, days)
+    return Response(status=200 if already else 202, headers=version_header(bucket, version))

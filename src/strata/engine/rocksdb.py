@@ -31,13 +31,17 @@ RangeOp = tuple[str, bytes, bytes]
 
 # Memory: one budget for the whole database. The block cache holds data, index and filter
 # blocks, and the memtables of every space are charged to the same cache through one write
-# buffer manager, so RocksDB stays near ``memory_bytes`` however many spaces are written.
-MEMORY_BYTES = 128 * 1024 * 1024
-MEMTABLES_BYTES = 64 * 1024 * 1024  # of which memtables, over every space together
-WRITE_BUFFER_BYTES = 32 * 1024 * 1024  # one space's memtable, before it is switched
+# buffer manager, so RocksDB stays near its budget however many spaces are written.
+# Measured (benchmarks/scale.py): resident memory is about 1.6x the cache's own account
+# (allocator rounding and per-block overhead), so 64 MiB here is ~100 MB of RSS at most.
+# Data blocks evicted from the cache are still in the OS page cache: a miss costs a copy
+# and an LZ4 decompression, not a disk read.
+MEMORY_BYTES = 64 * 1024 * 1024
+MEMTABLES_BYTES = 32 * 1024 * 1024  # of which memtables, over every space together
+WRITE_BUFFER_BYTES = 16 * 1024 * 1024  # one space's memtable, before it is switched
 # The WAL is replayed at open. Past this total, the spaces that keep the oldest WAL file
 # alive are flushed, so a crash never leaves more than this to replay (restart time).
-WAL_BYTES_MAX = 128 * 1024 * 1024
+WAL_BYTES_MAX = 64 * 1024 * 1024
 
 
 def _options(block_cache: Cache, memtables: WriteBufferManager) -> Options:

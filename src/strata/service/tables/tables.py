@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from strata.service.tables import item_collections, keycodec
 from strata.service.tables.codec import decode_item
-from strata.service.tables.constraints import Constraints, table_name_from
+from strata.service.tables.constraints import TABLE_NAME_RE, Constraints, table_name_from
 from strata.service.tables.errors import SerializationError, ValidationError
 from strata.service.tables.indexes import index_entries
 from strata.service.tables.schema import (
@@ -47,7 +47,7 @@ DROP_CHUNK_KEYS: Final = 2000
 BACKFILL_CHUNK_ITEMS: Final = 500
 STATS_TTL_S: Final = 10.0  # big tables: recount ItemCount at most this often (or rarer)
 EXACT_COUNT_ITEMS_MAX: Final = 20_000  # smaller tables: recounted whenever written
-STATS_CHUNK_ITEMS: Final = 2000  # big tables are counted in the background, this many at a time
+STATS_CHUNK_ITEMS: Final = 500  # big tables are counted in the background, this many at a time
 _DROPPED: Final = "tables.dropped"
 KEY_TYPES: Final = ("B", "N", "S")
 PROJECTION_TYPES: Final = ("ALL", "INCLUDE", "KEYS_ONLY")  # in the order AWS lists them
@@ -214,9 +214,14 @@ class TableService:
             for space, prefix in prefixes:
                 count = size = 0
                 start, end = prefix, keycodec.after_prefix(prefix)
+                pause_s = 0.0
                 while True:
-                    await asyncio.sleep(0)
+                    # Sleep three times as long as the last chunk took: the count takes at
+                    # most a quarter of the event loop, and a request waits one chunk at most.
+                    await asyncio.sleep(pause_s)
+                    chunk_started = time.monotonic()
                     n, chunk_size, cursor = self._count_chunk(space, start, end, STATS_CHUNK_ITEMS)
+                    pause_s = 3 * (time.monotonic() - chunk_started)
                     count += n
                     size += chunk_size
                     if cursor is None:
@@ -228,7 +233,7 @@ class TableService:
                 return
             finished = time.monotonic()
             # Recount no sooner than STATS_TTL_S, nor than 10x the count's own duration, so
-            # counting a big table that is written all the time takes at most ~10% of a core.
+            # counting a big table that is written all the time takes a few % of a core.
             not_before = finished + max(STATS_TTL_S, 10 * (finished - started))
             per_index = {name: counts[i + 1] for i, name in enumerate(table.indexes)}
             self._stats[table_id] = (not_before, counts[0][0], counts[0][1], per_index)
@@ -904,24 +909,38 @@ class TableService:
 
     # -- tags ----------------------------------------------------------------------------
 
-    def _by_arn(self, arn: Any) -> Table:
+    def _by_arn(self, arn: Any, empty: str | None = None, listed: Any = None) -> Table:
+        """The table an ARN names, checked in AWS's order: a well-formed table ARN, then
+        (``empty``) a non-empty list of tags or tag keys, then the table itself."""
+        if arn is None:
+            raise ValidationError("Invalid TableArn")
         checks = Constraints()
-        if checks.not_null(arn, "resourceArn"):
-            checks.length(arn, "resourceArn", 1, 1283)
+        checks.length(arn, "resourceArn", 1, 1283)
         checks.raise_if_any()
-        if not isinstance(arn, str) or not arn.startswith("arn:aws:dynamodb:"):
+        name = ""
+        if isinstance(arn, str) and arn.startswith("arn:aws:dynamodb:"):
+            parts = arn.split(":", 5)
+            resource = parts[5] if len(parts) == 6 else ""
+            if resource.startswith("table/"):
+                name = resource[len("table/") :].split("/", 1)[0]
+        if not 3 <= len(name) <= 255 or not TABLE_NAME_RE.fullmatch(name):
             raise ValidationError(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
-        name = arn.split(":table/", 1)[-1].split("/", 1)[0]
+        if empty is not None and not listed:
+            raise ValidationError(empty)
         table = self.tables.get(name)
         if table is None:
             raise ResourceNotFound(f"Requested resource not found: ResourcArn: {arn} not found")
         return table
 
     async def tag_resource(self, req: dict[str, Any]) -> dict[str, Any]:
+        if req.get("ResourceArn") is None:
+            raise ValidationError("Invalid TableArn")
         checks = Constraints()
         checks.not_null(req.get("Tags"), "tags")
         checks.raise_if_any()
-        table = self._by_arn(req.get("ResourceArn"))
+        table = self._by_arn(
+            req.get("ResourceArn"), "Atleast one Tag needs to be provided as Input.", req["Tags"]
+        )
         tags = dict(table.record.tags)
         tags.update(_parse_tags(req["Tags"]))
         if len(tags) > TAGS_MAX:
@@ -931,10 +950,19 @@ class TableService:
         return {}
 
     async def untag_resource(self, req: dict[str, Any]) -> dict[str, Any]:
+        if req.get("ResourceArn") is None:
+            raise ValidationError("Invalid TableArn")
         checks = Constraints()
         checks.not_null(req.get("TagKeys"), "tagKeys")
         checks.raise_if_any()
-        table = self._by_arn(req.get("ResourceArn"))
+        try:
+            table = self._by_arn(
+                req.get("ResourceArn"),
+                "Atleast one Tag Key needs to be provided as Input.",
+                req["TagKeys"],
+            )
+        except ResourceNotFound:
+            raise ResourceNotFound("Requested resource not found") from None
         tags = {k: v for k, v in table.record.tags.items() if k not in set(req["TagKeys"])}
         self._save(_with_table(table.record, tags=tags))
         await self.store.durable(self.last_sequence)
@@ -946,8 +974,15 @@ class TableService:
 
     # -- TTL -----------------------------------------------------------------------------
 
+    def _named(self, name: str) -> Table:
+        """The table called ``name``; ResourceNotFound in the control plane's words."""
+        table = self.tables.get(name) or self.tables.get(table_name_from(name))
+        if table is None:
+            raise ResourceNotFound(f"Requested resource not found: Table: {name} not found")
+        return table
+
     def describe_ttl(self, name: str) -> dict[str, Any]:
-        table = self.get(name)
+        table = self._named(name)
         r = table.record
         doc: dict[str, Any] = {"TimeToLiveStatus": "ENABLED" if r.ttl_enabled else "DISABLED"}
         if r.ttl_enabled and r.ttl_attribute:
@@ -961,10 +996,12 @@ class TableService:
         if checks.not_null(spec, "timeToLiveSpecification"):
             name = spec.get("AttributeName")
             if checks.not_null(name, "timeToLiveSpecification.attributeName"):
-                checks.length(name, "timeToLiveSpecification.attributeName", 1, 255)
+                checks.length(name, "timeToLiveSpecification.attributeName", 0, 255)
             checks.not_null(spec.get("Enabled"), "timeToLiveSpecification.enabled")
         checks.raise_if_any()
-        table = self.get(req["TableName"])
+        if not spec["AttributeName"]:
+            raise ValidationError("TimeToLiveSpecification.AttributeName must be non empty")
+        table = self._named(req["TableName"])
         enabled = bool(spec["Enabled"])
         r = table.record
         if enabled and r.ttl_enabled:
@@ -976,8 +1013,10 @@ class TableService:
                 r, ttl_enabled=enabled, ttl_attribute=spec["AttributeName"] if enabled else None
             )
         )
+        if not enabled:  # AWS names no attribute when it turns TTL off
+            return {"TimeToLiveSpecification": {"Enabled": False}}
         return {
-            "TimeToLiveSpecification": {"AttributeName": spec["AttributeName"], "Enabled": enabled}
+            "TimeToLiveSpecification": {"AttributeName": spec["AttributeName"], "Enabled": True}
         }
 
 

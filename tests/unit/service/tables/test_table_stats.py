@@ -41,8 +41,10 @@ async def scenario(ops: TableOperations, items: int) -> list[dict[str, Any]]:
         ]
         await routes["BatchWriteItem"]({"RequestItems": {"tbl": batch}})
     described = [(await routes["DescribeTable"]({"TableName": "tbl"}))["Table"]]
-    for _ in range(200):  # let a background count run
-        await asyncio.sleep(0)
+    for _ in range(1000):  # let a background count run (it pauses between chunks)
+        if not ops.tables._recounting:
+            break
+        await asyncio.sleep(0.005)
     described.append((await routes["DescribeTable"]({"TableName": "tbl"}))["Table"])
     return described
 

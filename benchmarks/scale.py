@@ -12,9 +12,14 @@ Steps, against a fresh ``strata server`` in a temporary data directory:
   3. read the server's VmRSS and VmHWM from /proc/<pid>/status;
   4. stop it with SIGTERM (timed), start it again, and time from exec to the first
      successful ``/_strata/health``, GetItem (consistent) and GetObject of known keys;
+     ``--restarts`` times (median reported: the box is shared and single runs are noisy);
   5. read RSS again, time a few ListObjectsV2 / Query / DescribeTable / GetItem calls,
-     read RSS and VmHWM once more; stop the server and delete the data directory
-     (unless ``--keep``).
+     wait until DescribeTable's background count of the table is exact (it reads every
+     item, so the block cache is full), read RSS and VmHWM once more; stop the server and
+     delete the data directory (unless ``--keep``).
+
+Also in the output: RocksDB's own account of its memory (memtables, block cache, which
+the memtables are charged to) from ``/_strata/metrics``.
 
 The client is ``strata.bench``'s (bare asyncio HTTP/1.1 + its own SigV4 signer), so the
 generator costs little of the two cores it shares with the server.
@@ -30,6 +35,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -485,6 +491,24 @@ async def probe(api: Api, items: int, objects: int) -> list[tuple[str, float]]:
     return rows
 
 
+async def wait_for_count(api: Api, items: int, timeout_s: float = 300.0) -> float:
+    """Poll DescribeTable until ItemCount is exact (the background count of a big table
+    reads every item and index entry: the block cache fills); returns the seconds taken."""
+    client = api.client()
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout_s:
+            reply = await api.dynamodb(client, "DescribeTable", {"TableName": TABLE})
+            if reply["Table"]["ItemCount"] == items:
+                elapsed = time.monotonic() - started
+                print(f"  DescribeTable ItemCount exact after {elapsed:.1f} s more")
+                return elapsed
+            await asyncio.sleep(1.0)
+    finally:
+        client.close()
+    raise RuntimeError(f"ItemCount not {items} after {timeout_s:.0f} s")
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -535,6 +559,20 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         )
         ready = await time_restart(server, api, args.items, args.objects)
         report |= {"restart_" + k: v for k, v in ready.items()}
+        more: list[float] = []
+        for _ in range(args.restarts - 1):  # the box is shared: take the median of several
+            server.stop()
+            again = await time_restart(server, api, args.items, args.objects)
+            more.append(max(again["getitem_s"], again["getobject_s"]))
+        first_ready = max(ready["getitem_s"], ready["getobject_s"])
+        report["restart_ready_s_all"] = [first_ready, *more]
+        report["restart_ready_s_median"] = statistics.median([first_ready, *more])
+        if more:
+            print(
+                "  restarts, exec to GetItem+GetObject: "
+                + ", ".join(f"{t:.2f}" for t in report["restart_ready_s_all"])
+                + f" s; median {report['restart_ready_s_median']:.2f} s"
+            )
         rss, hwm = show_memory("after restart", server.pid, await rocksdb_memory_mb(api))
         report |= {"restart_rss_mb": rss}
         print(
@@ -549,6 +587,10 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         rocks = await rocksdb_memory_mb(api)
         rss, hwm = show_memory("after the probes", server.pid, rocks)
         report |= {"probed_rss_mb": rss, "restart_hwm_mb": hwm, "probed_rocksdb_mb": rocks}
+        counted = await wait_for_count(api, args.items)
+        rocks = await rocksdb_memory_mb(api)
+        rss, hwm = show_memory("after the background ItemCount", server.pid, rocks)
+        report |= {"counted_s": counted, "counted_rss_mb": rss, "counted_hwm_mb": hwm}
         report["stop2_s"] = server.stop()
     finally:
         server.stop()
@@ -561,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--object-size", type=parse_size, default=1024, help="default 1KiB")
     parser.add_argument("--concurrency", type=int, default=16, help="connections per loader")
+    parser.add_argument("--restarts", type=int, default=3, help="restarts to time (median)")
     parser.add_argument("--work-dir", help="where to put the data directory (default: a tmp dir)")
     parser.add_argument(
         "--env", action="append", default=[], help="NAME=VALUE for the server (repeatable)"
@@ -580,16 +623,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    rss_ok = max(report["loaded_rss_mb"], report["probed_rss_mb"]) < RSS_LIMIT_MB
-    restart = max(report["restart_getitem_s"], report["restart_getobject_s"])
+    peak = max(report["loaded_hwm_mb"], report["counted_hwm_mb"])
+    rss_ok = peak < RSS_LIMIT_MB
+    restart = report["restart_ready_s_median"]
     restart_ok = restart < RESTART_LIMIT_S
     print(
-        f"RSS after load {report['loaded_rss_mb']:.1f} MB, after restart and probes "
-        f"{report['probed_rss_mb']:.1f} MB: {'OK' if rss_ok else 'OVER'} "
+        f"peak RSS (VmHWM) while loading {report['loaded_hwm_mb']:.1f} MB, after restart "
+        f"{report['counted_hwm_mb']:.1f} MB: {'OK' if rss_ok else 'OVER'} "
         f"(limit {RSS_LIMIT_MB:.0f} MB)"
     )
     print(
-        f"restart to first GetItem+GetObject {restart:.2f} s: "
+        f"restart to first GetItem+GetObject, median {restart:.2f} s: "
         f"{'OK' if restart_ok else 'OVER'} (limit {RESTART_LIMIT_S:.0f} s)"
     )
     if args.json:

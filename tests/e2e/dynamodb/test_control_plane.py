@@ -573,3 +573,79 @@ def test_update_table_throughput_lifecycle(dynamodb: Any, provisioned: str) -> N
         "ValidationException",
         INVALID + "ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
     )
+
+
+def test_time_to_live_messages(dynamodb: Any, raw: Any, provisioned: str, unique_name: str) -> None:
+    spec = {"AttributeName": "exp", "Enabled": True}
+    missing = f"{unique_name}-missing"
+    assert refusal(raw.update_time_to_live, TableName=missing, TimeToLiveSpecification=spec) == (
+        "ResourceNotFoundException",
+        f"Requested resource not found: Table: {missing} not found",
+    )
+    assert refusal(raw.describe_time_to_live, TableName=missing)[0] == "ResourceNotFoundException"
+    empty = {"AttributeName": "", "Enabled": True}
+    assert refusal(
+        raw.update_time_to_live, TableName=provisioned, TimeToLiveSpecification=empty
+    ) == (
+        "ValidationException",
+        "TimeToLiveSpecification.AttributeName must be non empty",
+    )
+    code, message = refusal(
+        raw.update_time_to_live, TableName=provisioned, TimeToLiveSpecification={}
+    )
+    assert code == "ValidationException"
+    assert sorted(listed(message)[1]) == [
+        null("timeToLiveSpecification.attributeName"),
+        null("timeToLiveSpecification.enabled"),
+    ]
+    on = dynamodb.update_time_to_live(TableName=provisioned, TimeToLiveSpecification=spec)
+    assert on["TimeToLiveSpecification"] == spec
+    off = dynamodb.update_time_to_live(
+        TableName=provisioned, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": False}
+    )
+    assert off["TimeToLiveSpecification"] == {"Enabled": False}
+    described = dynamodb.describe_time_to_live(TableName=provisioned)["TimeToLiveDescription"]
+    assert described == {"TimeToLiveStatus": "DISABLED"}
+
+
+def test_tag_messages(dynamodb: Any, raw: Any, provisioned: str, unique_name: str) -> None:
+    arn = dynamodb.describe_table(TableName=provisioned)["Table"]["TableArn"]
+    missing = arn.replace(provisioned, f"{unique_name}-missing")
+    short = arn.replace(provisioned, "ab")
+    assert refusal(raw.list_tags_of_resource) == ("ValidationException", "Invalid TableArn")
+    assert refusal(raw.tag_resource, Tags=[]) == ("ValidationException", "Invalid TableArn")
+    assert refusal(raw.tag_resource, ResourceArn="a:b:c:d:e:f/g") == (
+        "ValidationException",
+        "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member "
+        "must not be null",
+    )
+    for bad in ("a:b:c:d:e:f/g", short):
+        assert refusal(raw.tag_resource, ResourceArn=bad, Tags=[]) == (
+            "ValidationException",
+            f"Invalid TableArn: Invalid ResourceArn provided as input {bad}",
+        )
+    assert refusal(raw.tag_resource, ResourceArn=missing, Tags=[]) == (
+        "ValidationException",
+        "Atleast one Tag needs to be provided as Input.",
+    )
+    assert refusal(raw.untag_resource, ResourceArn=missing, TagKeys=[]) == (
+        "ValidationException",
+        "Atleast one Tag Key needs to be provided as Input.",
+    )
+    assert refusal(raw.tag_resource, ResourceArn=missing, Tags=[{"Key": "a", "Value": "b"}]) == (
+        "ResourceNotFoundException",
+        f"Requested resource not found: ResourcArn: {missing} not found",
+    )
+    assert refusal(raw.list_tags_of_resource, ResourceArn=missing)[1] == (
+        f"Requested resource not found: ResourcArn: {missing} not found"
+    )
+    assert refusal(raw.untag_resource, ResourceArn=missing, TagKeys=["a"]) == (
+        "ResourceNotFoundException",
+        "Requested resource not found",
+    )
+    fifty = [{"Key": f"k{i}", "Value": "v"} for i in range(50)]
+    dynamodb.tag_resource(ResourceArn=arn, Tags=fifty)
+    assert refusal(dynamodb.tag_resource, ResourceArn=arn, Tags=[{"Key": "x", "Value": "v"}]) == (
+        "LimitExceededException",
+        "The number of tags exceeds the limit of 50",
+    )

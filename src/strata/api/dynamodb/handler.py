@@ -161,6 +161,8 @@ def check_model_fully(operation: str, req: dict[str, Any]) -> None:
             raise ValidationError(
                 "TableName must be at least 3 characters long and at most 255 characters long"
             )
+    if "ResourceArn" in by_name and req.get("ResourceArn") is None:
+        raise ValidationError("Invalid TableArn")
     checks: Constraints | None = None
     for member in required_members:
         if req.get(member[0]) is None:

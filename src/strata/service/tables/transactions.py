@@ -183,10 +183,16 @@ class TransactionService:
                 new = action.item
             elif action.kind == "Update":
                 assert action.update is not None
-                new = action.update.apply(old if old is not None else action.key_item).item
-                check_item_size(new)
-                if table.indexes:
-                    check_index_keys(table, new)
+                try:
+                    new = action.update.apply(old if old is not None else action.key_item).item
+                    check_item_size(new)
+                    if table.indexes:
+                        check_index_keys(table, new)
+                except ValidationError as exc:
+                    # An error that depends on the stored item cancels the transaction.
+                    reasons = [{"Code": "None"} for _ in actions]
+                    reasons[position] = {"Code": "ValidationError", "Message": exc.message}
+                    raise TransactionCanceled(reasons) from None
             elif action.kind == "Delete":
                 if old is not None:
                     batch.delete(spaces.ITEMS, action.key)

@@ -23,6 +23,7 @@ from strata.service.objects.objects import ObjectService
 from strata.storage import spaces
 from strata.storage.blobs import BlobStore
 from strata.storage.clock import SystemClock
+from strata.storage.keys import prefix_end
 from strata.storage.store import LocalStore
 
 log = logging.getLogger("strata")
@@ -64,6 +65,13 @@ def ensure_root(config: Config, keys: KeyRing) -> tuple[KeyPair, bool]:
     return pair, True
 
 
+def _referenced_blobs(store: LocalStore, prefix: str) -> set[str]:
+    """Blob ids beginning with ``prefix`` that a BLOB_REFS entry keeps (keys are the ids)."""
+    start = prefix.encode()
+    end = prefix_end(start)
+    return {key.decode() for key, _ in store.scan(spaces.BLOB_REFS, start, end)}
+
+
 def _rocksdb_bytes(store: LocalStore, kind: str) -> float:
     return float(store.engine.memory_bytes()[kind])
 
@@ -79,9 +87,7 @@ def build(config: Config) -> Strata:
     clock = SystemClock(config.clock_offset_s)
     store = LocalStore(os.path.join(data_dir, "db"), clock)
     blobs = BlobStore(os.path.join(data_dir, "blobs"))
-    removed = blobs.collect_garbage(
-        lambda blob_id: store.get(spaces.BLOB_REFS, blob_id.encode()) is not None
-    )
+    removed = blobs.collect_garbage(partial(_referenced_blobs, store))
     if removed:
         log.info("removed %d unreferenced or partial blob files", removed)
     keys = KeyRing(data_dir)
@@ -92,9 +98,11 @@ def build(config: Config) -> Strata:
     for kind in ("memtables", "block_cache", "table_readers"):
         metrics.gauges[f"strata_rocksdb_{kind}_bytes"] = partial(_rocksdb_bytes, store, kind)
     metrics.gauges["process_resident_memory_bytes"] = _resident_bytes
+    dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s)
+    assert dynamodb.tables is not None
     app = StrataApp(
         s3=S3Api(buckets, ObjectService(store, blobs, buckets), config.region),
-        dynamodb=DynamoDbApi(store, region=config.region),
+        dynamodb=dynamodb,
         streams=StreamsApi(),
         keys=keys,
         clock=clock,
@@ -102,5 +110,9 @@ def build(config: Config) -> Strata:
         auth_enabled=config.auth,
     )
     strata = Strata(config, app, store, blobs, keys, root, generated)
+    # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops
+    # before the store closes.
+    app.startup_hooks.append(dynamodb.tables.start)
+    app.shutdown_hooks.append(dynamodb.tables.stop)
     app.shutdown_hooks.append(strata.close)
     return strata

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -30,6 +30,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     access_log: bool = False  # one log line per request (costs throughput)
     server: Literal["uvicorn", "granian"] = "granian"  # measured: docs/benchmarks.md
     clock_offset_s: float = 0.0  # shifts the server's clock: lets tests jump in time
+    # DynamoDB TTL: seconds between sweeps that delete expired items.
+    ttl_sweep_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 5.0
 
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}

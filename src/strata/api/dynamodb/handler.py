@@ -22,6 +22,7 @@ from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
 from strata.service.tables.errors import SerializationError, ValidationError
+from strata.service.tables.expiry import SWEEP_INTERVAL_S
 from strata.service.tables.service import SyncHandler, TableOperations
 from strata.storage.store import Store
 
@@ -231,8 +232,17 @@ class DynamoDbApi:
     name = "dynamodb"
     request_id_header = "x-amzn-RequestId"
 
-    def __init__(self, store: Store | None = None, region: str = "us-east-1") -> None:
-        self.tables = TableOperations(store, region) if store is not None else None
+    def __init__(
+        self,
+        store: Store | None = None,
+        region: str = "us-east-1",
+        ttl_sweep_interval_s: float = SWEEP_INTERVAL_S,
+    ) -> None:
+        self.tables = (
+            TableOperations(store, region, ttl_sweep_interval_s=ttl_sweep_interval_s)
+            if store is not None
+            else None
+        )
         self.routes: dict[str, Handler] = self.tables.routes() if self.tables else {}
         # Operations that never wait are called directly, without a coroutine around them.
         self.sync_routes: dict[str, SyncHandler] = self.tables.sync_routes() if self.tables else {}

@@ -127,6 +127,25 @@ def write_capacity(
             consumed.add_index(name, index.is_global, writes * capacity.write_units(size, tx))
 
 
+def stage_delete(
+    table: Table,
+    batch: WriteBatch,
+    key: bytes,
+    old: Item,
+    tracker: item_collections.Tracker,
+) -> tuple[dict[str, int], int | None]:
+    """Add deleting the stored item ``old`` (at ``key``) to ``batch``: the item, its index
+    entries and its item collection's size. DeleteItem and TTL expiry both delete this way.
+
+    Returns the entry writes per index (capacity) and the collection's size after it.
+    """
+    batch.delete(spaces.ITEMS, key)
+    if not table.indexes:
+        return {}, None
+    touched = write_entries(table, batch, key, old, None, None)
+    return touched, tracker.record(table, batch, old, None)
+
+
 class ItemService:
     def __init__(self, tables: TableService) -> None:
         self.tables = tables
@@ -224,12 +243,9 @@ class ItemService:
         touched: dict[str, int] = {}
         collection: int | None = None
         tracker = item_collections.Tracker(store)
-        if old_raw is not None:
+        if old is not None:
             batch = WriteBatch()
-            batch.delete(spaces.ITEMS, key)
-            if table.indexes:
-                touched = write_entries(table, batch, key, old, None, None)
-                collection = tracker.record(table, batch, old, None)
+            touched, collection = stage_delete(table, batch, key, old, tracker)
             sequence = store.apply(batch)
             self.tables.changed.add(table.record.table_id)
             await store.durable(sequence)

@@ -1,7 +1,8 @@
 """``TableOperations``: the table service's public surface, one method per operation.
 
 The protocol layer looks operations up by their AWS name in ``routes()``; each takes the
-decoded request document and returns the response document.
+decoded request document and returns the response document. ``start`` and ``stop`` run
+the background work (drops, backfills, TTL expiry) with the server's lifespan.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from strata.service.tables.batch import BatchService
+from strata.service.tables.expiry import SWEEP_INTERVAL_S, TtlSweeper
 from strata.service.tables.items import ItemService
 from strata.service.tables.query import QueryService
 from strata.service.tables.tables import TableService
@@ -23,7 +25,13 @@ ENDPOINT_CACHE_MINUTES: Final = 1440
 
 
 class TableOperations:
-    def __init__(self, store: Store, region: str = "us-east-1", host: str = "localhost") -> None:
+    def __init__(
+        self,
+        store: Store,
+        region: str = "us-east-1",
+        host: str = "localhost",
+        ttl_sweep_interval_s: float = SWEEP_INTERVAL_S,
+    ) -> None:
         self.store = store
         self.region = region
         self.host = host
@@ -32,6 +40,16 @@ class TableOperations:
         self.queries = QueryService(self.tables)
         self.batches = BatchService(self.tables)
         self.transactions = TransactionService(self.tables)
+        self.expiry = TtlSweeper(self.tables, ttl_sweep_interval_s)
+
+    async def start(self) -> None:
+        """Start background work (server start-up): resume drops and backfills, sweep TTL."""
+        self.tables.start()
+        self.expiry.start()
+
+    async def stop(self) -> None:
+        """Stop the TTL sweeper (server shutdown, before the store closes)."""
+        await self.expiry.stop()
 
     def sync_routes(self) -> dict[str, SyncHandler]:
         """The operations that never wait (reads and metadata): plain functions."""

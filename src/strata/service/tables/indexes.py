@@ -38,7 +38,7 @@ def entry_key(index: Index, base_key: bytes, item: Item) -> bytes | None:
     raw = hv.get(index.hash.kind)
     if raw is None:
         return None
-    key = keycodec.partition_prefix(index.prefix, index.hash.kind, raw)
+    key = keycodec.partition_prefix(index.prefix, index.hasher, index.hash.kind, raw)
     if index.range is not None:
         rv = item.get(index.range.name)
         if rv is None:

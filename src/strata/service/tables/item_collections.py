@@ -34,7 +34,9 @@ def has_collections(table: Table) -> bool:
 def collection_key(table: Table, item: Item) -> bytes:
     """META key of the collection ``item`` belongs to (its table and partition value)."""
     h = table.hash
-    return PREFIX + keycodec.partition_prefix(table.prefix, h.kind, item[h.name][h.kind])
+    return PREFIX + keycodec.partition_prefix(
+        table.prefix, table.hasher, h.kind, item[h.name][h.kind]
+    )
 
 
 def owner_range(owner_prefix: bytes) -> tuple[bytes, bytes]:

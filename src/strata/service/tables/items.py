@@ -73,7 +73,7 @@ def key_bytes(table: Table, item: Item, schema_message: bool = False) -> bytes:
         raise ValidationError(empty_key_message(h.name, h.kind))
     r = table.range
     if r is None:
-        return keycodec.item_key(table.prefix, h.kind, hraw, None, None)
+        return keycodec.item_key(table.prefix, table.hasher, h.kind, hraw, None, None)
     rv = item.get(r.name)
     if rv is None:
         raise ValidationError(
@@ -88,7 +88,7 @@ def key_bytes(table: Table, item: Item, schema_message: bool = False) -> bytes:
         )
     if rraw == "":
         raise ValidationError(empty_key_message(r.name, r.kind))
-    return keycodec.item_key(table.prefix, h.kind, hraw, r.kind, rraw)
+    return keycodec.item_key(table.prefix, table.hasher, h.kind, hraw, r.kind, rraw)
 
 
 def key_of_item(table: Table, item: Item) -> Item:

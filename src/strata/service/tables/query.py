@@ -247,7 +247,7 @@ class QueryService:
                 f" value. Key: {hash_el.name}"
             )
         owner = index.prefix if index else table.prefix
-        partition = keycodec.partition_prefix(owner, hash_el.kind, hash_raw)
+        partition = keycodec.partition_prefix(owner, table.hasher, hash_el.kind, hash_raw)
         start, end = _sort_range(partition, range_el, term)
         forward = req.get("ScanIndexForward", True)
         exclusive = self._start_key(table, index, req.get("ExclusiveStartKey"))

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from strata.service.tables.keycodec import KEY_HASH_LEGACY, Hasher, hasher_for
 from strata.storage import keys
 
 
@@ -61,6 +62,9 @@ class TableRecord(msgspec.Struct, frozen=True, kw_only=True):
     read_decreases: int = 0
     last_decrease_s: float = 0.0
     last_increase_s: float = 0.0
+    # The partition hash in this table's keys (``keycodec``): AWS's for tables created
+    # since it was adopted; records written before then have none and keep CRC-32.
+    key_hash: str = KEY_HASH_LEGACY
 
 
 @dataclass(slots=True)
@@ -71,6 +75,7 @@ class Index:
     hash: KeyElement
     range: KeyElement | None
     prefix: bytes  # escaped index id: every entry key starts with it
+    hasher: Hasher  # the table's partition hash
     key_names: tuple[str, ...]  # index keys then table keys, without duplicates
     projected: frozenset[str] | None  # None: ALL attributes
 
@@ -88,6 +93,7 @@ class Table:
     hash: KeyElement
     range: KeyElement | None
     prefix: bytes  # escaped table id: every item key starts with it
+    hasher: Hasher  # partition hash (``TableRecord.key_hash``)
     key_names: tuple[str, ...]
     indexes: dict[str, Index]
     arn: str
@@ -105,6 +111,7 @@ def id_prefix(owner_id: int) -> bytes:
 
 def compile_table(record: TableRecord, arn: str) -> Table:
     key_names = (record.hash.name,) + ((record.range.name,) if record.range else ())
+    hasher = hasher_for(record.key_hash)
     indexes: dict[str, Index] = {}
     for ir in record.indexes:
         names = [ir.hash.name] + ([ir.range.name] if ir.range else [])
@@ -122,6 +129,7 @@ def compile_table(record: TableRecord, arn: str) -> Table:
             hash=ir.hash,
             range=ir.range,
             prefix=id_prefix(ir.index_id),
+            hasher=hasher,
             key_names=tuple(names),
             projected=projected,
         )
@@ -131,6 +139,7 @@ def compile_table(record: TableRecord, arn: str) -> Table:
         hash=record.hash,
         range=record.range,
         prefix=id_prefix(record.table_id),
+        hasher=hasher,
         key_names=key_names,
         indexes=indexes,
         arn=arn,

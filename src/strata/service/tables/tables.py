@@ -466,6 +466,7 @@ class TableService:
             table_class=req.get("TableClass") or "STANDARD",
             deletion_protection=bool(req.get("DeletionProtectionEnabled", False)),
             tags=tags,
+            key_hash=keycodec.KEY_HASH_AWS,
         )
         table = self._save(table_record)
         return self.describe(table, "CREATING")

@@ -101,7 +101,12 @@ def build(config: Config) -> Strata:
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s)
     assert dynamodb.tables is not None
     app = StrataApp(
-        s3=S3Api(buckets, ObjectService(store, blobs, buckets), config.region),
+        s3=S3Api(
+            buckets,
+            ObjectService(store, blobs, buckets),
+            config.region,
+            keys=keys if config.auth else None,
+        ),
         dynamodb=dynamodb,
         streams=StreamsApi(),
         keys=keys,

@@ -18,6 +18,7 @@ complete_body_bytes_max: Final = 4 * 1024 * 1024  # CompleteMultipartUpload: 100
 key_bytes_max: Final = 1024
 metadata_bytes_max: Final = 2 * 1024
 inline_object_bytes_max: Final = 64 * 1024  # objects at most this big live inside RocksDB
+post_fields_bytes_max: Final = 20 * 1024  # POST Object: the form fields before the file
 
 # Auth
 clock_skew_s_max: Final = 15 * 60

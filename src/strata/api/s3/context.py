@@ -11,6 +11,7 @@ from typing import Final
 
 from strata import limits
 from strata.api.http import Request, Response
+from strata.api.sigv4 import SecretLookup
 from strata.errors import BodyTooLarge, ProtocolError
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.errors import BadDigest
@@ -28,6 +29,7 @@ class S3Context:
     buckets: BucketService
     objects: ObjectService
     region: str = "us-east-1"
+    keys: SecretLookup | None = None  # POST Object verifies its policy's signature (None: auth off)
 
 
 @dataclass(slots=True)

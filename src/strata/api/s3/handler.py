@@ -15,6 +15,7 @@ from strata.api.s3.errors import render_error
 from strata.api.s3.handlers import HANDLERS
 from strata.api.s3.handlers.cors import response_cors_headers
 from strata.api.s3.routes import resolve, split_target
+from strata.api.sigv4 import SecretLookup
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
@@ -50,8 +51,14 @@ class S3Api:
     name = "s3"
     request_id_header = "x-amz-request-id"
 
-    def __init__(self, buckets: BucketService, objects: ObjectService, region: str) -> None:
-        self.context = S3Context(buckets, objects, region)
+    def __init__(
+        self,
+        buckets: BucketService,
+        objects: ObjectService,
+        region: str,
+        keys: SecretLookup | None = None,
+    ) -> None:
+        self.context = S3Context(buckets, objects, region, keys)
 
     async def handle(self, request: Request) -> Response:
         route = resolve(request)

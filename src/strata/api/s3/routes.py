@@ -60,6 +60,7 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("GET", BUCKET, "versions", "ListObjectVersions"),
     Rule("GET", BUCKET, "list-type", "ListObjectsV2"),
     Rule("POST", BUCKET, "delete", "DeleteObjects"),
+    Rule("POST", BUCKET, None, "PostObject"),  # browser form upload (form.py)
     Rule("GET", BUCKET, None, "ListObjects"),
     Rule("PUT", BUCKET, None, "CreateBucket"),
     Rule("HEAD", BUCKET, None, "HeadBucket"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from strata.api.s3.context import Handler
-from strata.api.s3.handlers import acl, buckets, config, cors, listing, multipart, objects
+from strata.api.s3.handlers import acl, buckets, config, cors, listing, multipart, objects, post
 
 HANDLERS: Final[dict[str, Handler]] = {
     "ListBuckets": buckets.list_buckets,
@@ -63,6 +63,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     "HeadObject": objects.head_object,
     "DeleteObject": objects.delete_object,
     "DeleteObjects": objects.delete_objects,
+    "PostObject": post.post_object,
     "CopyObject": objects.copy_object,
     "RestoreObject": objects.restore_object,
     "GetObjectTagging": objects.get_object_tagging,

@@ -395,3 +395,43 @@ def test_post_to_missing_bucket(server: RunningServer, unique_name: str) -> None
     reply = _post(post, b"x")
     assert reply.status_code == 404
     assert "<Code>NoSuchBucket</Code>" in reply.text
+
+
+def test_post_streamed_virtual_host_fields_after_file(
+    server: RunningServer, s3: Any, bucket: str
+) -> None:
+    """A form sent chunked (no Content-Length) to ``<bucket>.localhost``, in small pieces,
+    with a field after the file (ignored, as S3 ignores it)."""
+    signer = client(server, "s3", signature_version="s3v4", s3={"addressing_style": "path"})
+    post = signer.generate_presigned_post(bucket, "streamed")
+    boundary = "strataBoundary7MA4YWxk"
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in post["fields"].items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="s.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    data = os.urandom(300_000) + f"\r\n--{boundary}".encode()[:-1]  # a near-delimiter inside
+    tail = f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="submit"\r\n\r\nUpload'
+    tail += f"\r\n--{boundary}--\r\n"
+
+    def pieces() -> Any:
+        yield head
+        for start in range(0, len(data), 7001):
+            yield data[start : start + 7001]
+        yield tail.encode()
+
+    reply = requests.post(
+        f"{server.endpoint}/",
+        data=pieces(),
+        headers={
+            "Host": f"{bucket}.localhost:{server.port}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+        timeout=30,
+    )
+    assert reply.status_code == 204, reply.text
+    assert reply.headers["Location"] == f"http://{bucket}.localhost:{server.port}/streamed"
+    assert s3.get_object(Bucket=bucket, Key="streamed")["Body"].read() == data

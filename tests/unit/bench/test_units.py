@@ -31,7 +31,8 @@ def test_parse_size_rejects(text: str) -> None:
     [("15s", 15.0), ("15", 15.0), ("500ms", 0.5), ("2m", 120.0), ("1m30s", 90.0), ("1h", 3600.0)],
 )
 def test_parse_duration(text: str, expected: float) -> None:
-    assert parse_duration(text) == pytest.approx(expected)
+    seconds = parse_duration(text)
+    assert seconds == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("text", ["", "s", "5x", "1m 30s"])

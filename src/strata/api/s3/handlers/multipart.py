@@ -25,18 +25,16 @@ from strata.api.s3.context import (
 from strata.api.s3.handlers.objects import (
     SSE_HEADER,
     _copy_source,
-    archived_copy_source,
     check_key,
     declared_size,
     new_object,
     payload_checks,
-    read_conditions,
+    read_copy_source,
     version_header,
     version_id_param,
 )
 from strata.errors import ProtocolError
-from strata.service.objects.conditions import check_read
-from strata.service.objects.errors import BadDigest, MethodNotAllowed
+from strata.service.objects.errors import BadDigest
 from strata.service.objects.integrity import DIGEST_BYTES
 from strata.service.objects.multipart import (
     COMPOSITE,
@@ -315,22 +313,7 @@ async def upload_part_copy(s3: S3Context, call: Call) -> Response:
     multipart = service(s3)
     multipart.get_upload(call.bucket, call.key, upload_id)
     src_bucket, src_key, src_version_id = _copy_source(call)
-    try:
-        source_bucket, source = s3.objects.get(src_bucket, src_key, src_version_id)
-    except MethodNotAllowed:
-        raise ProtocolError(
-            "InvalidRequest",
-            "The source of a copy request may not specifically refer to a delete marker "
-            "by version id.",
-        )
-    check_read(
-        read_conditions(call, "x-amz-copy-source-"),
-        source.etag,
-        source.last_modified_ms,
-        copy_source=True,
-    )
-    if not s3.objects.readable(source):
-        raise archived_copy_source()
+    source_bucket, source = read_copy_source(s3, call, src_bucket, src_key, src_version_id)
     start, length = _copy_range(call, source.size_bytes)
     if length > limits.part_bytes_max:
         raise ProtocolError(

@@ -573,15 +573,12 @@ def _directive(call: Call, name: str) -> str:
     return value
 
 
-async def copy_object(s3: S3Context, call: Call) -> Response:
-    check_key(call.key)
-    src_bucket, src_key, src_version_id = _copy_source(call)
-    acl = object_acl(s3, call.request, call.bucket)
-    check_encryption(call)
-    metadata_directive = _directive(call, "metadata")
-    tagging_directive = _directive(call, "tagging")
+def read_copy_source(
+    s3: S3Context, call: Call, bucket: str, key: str, version_id: str | None
+) -> tuple[BucketRecord, ObjectVersion]:
+    """The version a copy reads (CopyObject, UploadPartCopy), its conditions checked."""
     try:
-        source_bucket, source = s3.objects.get(src_bucket, src_key, src_version_id)
+        source_bucket, source = s3.objects.get(bucket, key, version_id)
     except MethodNotAllowed:
         raise ProtocolError(
             "InvalidRequest",
@@ -596,6 +593,17 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
     )
     if not s3.objects.readable(source):
         raise archived_copy_source()
+    return source_bucket, source
+
+
+async def copy_object(s3: S3Context, call: Call) -> Response:
+    check_key(call.key)
+    src_bucket, src_key, src_version_id = _copy_source(call)
+    acl = object_acl(s3, call.request, call.bucket)
+    check_encryption(call)
+    metadata_directive = _directive(call, "metadata")
+    tagging_directive = _directive(call, "tagging")
+    source_bucket, source = read_copy_source(s3, call, src_bucket, src_key, src_version_id)
     if source.size_bytes > limits.object_bytes_max:
         raise ProtocolError(
             "InvalidRequest",

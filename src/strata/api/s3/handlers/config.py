@@ -15,7 +15,7 @@ from typing import Final
 
 from strata.api.http import Response
 from strata.api.s3 import xml
-from strata.api.s3.context import Call, S3Context, read_small_body, xml_response
+from strata.api.s3.context import Call, Handler, S3Context, read_small_body, xml_response
 from strata.api.s3.handlers.acl import OWNER_GRANT, access_service
 from strata.errors import ProtocolError
 from strata.service.objects.ownership import (
@@ -71,29 +71,21 @@ def _absent(name: str, bucket: str) -> ProtocolError:
     return ProtocolError(code, message, 404, BucketName=bucket)
 
 
-async def get_bucket_policy(s3: S3Context, call: Call) -> Response:
-    s3.buckets.get(call.bucket)
-    raise _absent("policy", call.bucket)
+def _absent_handler(name: str) -> Handler:
+    """A GET for a configuration a bucket never has: its 404, once the bucket is found."""
+
+    async def handler(s3: S3Context, call: Call) -> Response:
+        s3.buckets.get(call.bucket)
+        raise _absent(name, call.bucket)
+
+    return handler
 
 
-async def get_bucket_lifecycle(s3: S3Context, call: Call) -> Response:
-    s3.buckets.get(call.bucket)
-    raise _absent("lifecycle", call.bucket)
-
-
-async def get_bucket_website(s3: S3Context, call: Call) -> Response:
-    s3.buckets.get(call.bucket)
-    raise _absent("website", call.bucket)
-
-
-async def get_object_lock_configuration(s3: S3Context, call: Call) -> Response:
-    s3.buckets.get(call.bucket)
-    raise _absent("object-lock", call.bucket)
-
-
-async def get_bucket_replication(s3: S3Context, call: Call) -> Response:
-    s3.buckets.get(call.bucket)
-    raise _absent("replication", call.bucket)
+get_bucket_policy = _absent_handler("policy")
+get_bucket_lifecycle = _absent_handler("lifecycle")
+get_bucket_website = _absent_handler("website")
+get_object_lock_configuration = _absent_handler("object-lock")
+get_bucket_replication = _absent_handler("replication")
 
 
 async def delete_absent(s3: S3Context, call: Call) -> Response:
@@ -210,9 +202,7 @@ async def get_bucket_accelerate(s3: S3Context, call: Call) -> Response:
     return xml_response(xml.document(_EMPTY["accelerate"]))
 
 
-async def get_bucket_policy_status(s3: S3Context, call: Call) -> Response:
-    s3.buckets.get(call.bucket)
-    raise _absent("policy", call.bucket)
+get_bucket_policy_status = _absent_handler("policy")
 
 
 async def list_configurations(s3: S3Context, call: Call) -> Response:

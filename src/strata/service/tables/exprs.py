@@ -11,6 +11,7 @@ QueryFilter, ScanFilter with ConditionalOperator) are translated into the same o
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
@@ -41,6 +42,8 @@ class AttributesToGet:
 
 @dataclass(slots=True)
 class Compiled:
+    """A request's bound expressions. Shared between requests (``_COMPILED``): read only."""
+
     condition: ex.Condition | None = None
     update: ex.Update | LegacyUpdate | None = None
     projection: ex.Projection | AttributesToGet | None = None
@@ -59,6 +62,10 @@ _LEGACY_MEMBERS: Final = (
     "KeyConditions",
 )
 _LEGACY_SET: Final = frozenset(_LEGACY_MEMBERS)
+COMPILED_MAX: Final = 1024  # requests' compiled expressions kept; emptied when full
+# (expression members, their texts, names, values) -> what compiling them gave, for
+# requests that compiled without an error (see ``_compiled_key``).
+_COMPILED: dict[Hashable, Compiled] = {}
 _MEMBERS: Final = frozenset(
     {
         "ExpressionAttributeNames",
@@ -117,12 +124,21 @@ def compile_request(
     """
     if _MEMBERS.isdisjoint(req):
         return EMPTY
-    names = req.get("ExpressionAttributeNames")
-    raw_values = req.get("ExpressionAttributeValues")
     expressions, legacy_members, value_expressions = _members(
         update, condition, projection, filter, key
     )
     has_legacy = not _LEGACY_SET.isdisjoint(req)
+    cache_key: Hashable | None = None
+    # Key conditions have their own plans (``parse_key_condition``): their values change
+    # from one Query to the next, so whole requests would seldom repeat.
+    if not has_legacy and not key:
+        cache_key = _compiled_key(req, expressions)
+        if cache_key is not None:
+            cached = _COMPILED.get(cache_key)
+            if cached is not None:
+                return cached
+    names = req.get("ExpressionAttributeNames")
+    raw_values = req.get("ExpressionAttributeValues")
     wanted = [m for m in expressions if req.get(m) is not None]
     if wanted:
         if has_legacy:
@@ -151,7 +167,12 @@ def compile_request(
             f"{' and '.join(value_expressions)} {verb} null"
         )
     if not has_legacy:
-        return _parse(req, wanted, names, raw_values, Compiled())
+        compiled = _parse(req, wanted, names, raw_values, Compiled())
+        if cache_key is not None:
+            if len(_COMPILED) >= COMPILED_MAX:
+                _COMPILED.clear()
+            _COMPILED[cache_key] = compiled
+        return compiled
     out = Compiled()
     filter_member = "QueryFilter" if key else "ScanFilter"
     # The legacy members are checked before the expressions, as AWS does.
@@ -179,6 +200,48 @@ def compile_request(
     if key and req.get("KeyConditions") is not None and "KeyConditionExpression" not in wanted:
         out.key = legacy_key_condition(req["KeyConditions"])
     return _parse(req, wanted, names, raw_values, out)
+
+
+def _compiled_key(req: dict[str, Any], expressions: tuple[str, ...]) -> Hashable | None:
+    """What compiling a request without legacy members depends on, when it is cheap to
+    compare: the operation's expression members, their texts, the names, and values that
+    are all scalars (one type, a string or a boolean). None: the request is not cached.
+
+    Types are compared exactly (``type(x) is str``), so ``{"BOOL": 1}`` never meets the
+    entry of ``{"BOOL": true}`` (``1 == True`` in Python).
+    """
+    texts = tuple([req.get(m) for m in expressions])
+    for text in texts:
+        if text is not None and type(text) is not str:
+            return None
+    names = req.get("ExpressionAttributeNames")
+    names_key: tuple[tuple[str, str], ...] | None = None
+    if names is not None:
+        if type(names) is not dict:
+            return None
+        names_key = tuple(names.items())
+        for _, name in names_key:
+            if type(name) is not str:
+                return None
+    values = req.get("ExpressionAttributeValues")
+    values_key: list[tuple[str, str, str | bool]] | None = None
+    if values is not None:
+        if type(values) is not dict:
+            return None
+        values_key = []
+        for placeholder, value in values.items():
+            if type(value) is not dict or len(value) != 1:
+                return None
+            for kind, scalar in value.items():
+                if type(scalar) is not str and type(scalar) is not bool:
+                    return None
+                values_key.append((placeholder, kind, scalar))
+    return (
+        expressions,
+        texts,
+        names_key,
+        None if values_key is None else tuple(values_key),
+    )
 
 
 def _parse(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.expressions.syntax import (
@@ -1096,9 +1096,11 @@ class _Arithmetic(_SetValue):
         return {"N": subtract_numbers(left, right)}
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateResult:
-    """The item after an update, and the paths it wrote (for UPDATED_OLD / UPDATED_NEW)."""
+class UpdateResult(NamedTuple):
+    """The item after an update, and the paths it wrote (for UPDATED_OLD / UPDATED_NEW).
+
+    A named tuple: one is built per UpdateItem, and a frozen dataclass costs more to build.
+    """
 
     item: Item
     updated_paths: tuple[Path, ...]
@@ -1197,7 +1199,7 @@ class Update:
 
     def apply(self, item: Item) -> UpdateResult:
         """Apply to ``item`` (``{}`` when absent). Every right-hand side reads the old item."""
-        computed = [(path, value.compute(item)) for path, value in self.sets]
+        computed = [(path, value.compute(item)) for path, value in self.sets] if self.sets else ()
         new: Item = dict(item)
         fresh: set[int] = set()
         written: list[Path] = []
@@ -1205,7 +1207,10 @@ class Update:
             container, key = _parent(new, path, fresh)
             written.append(_put(container, key, value, path))
         for path, value in self.adds:
-            container, key = _parent(new, path, fresh)
+            if len(path) == 1:  # a top-level attribute: no containers to walk
+                container, key = new, path[0]
+            else:
+                container, key = _parent(new, path, fresh)
             existing = _get(container, key)
             kind = type_of(value)
             if existing is None:
@@ -1238,7 +1243,10 @@ class Update:
             removals.append((container, key))
         # List elements go last and from the highest index down, so every index in the
         # expression means a position in the list as it was.
-        removals.sort(key=lambda entry: entry[1] if isinstance(entry[1], int) else -1, reverse=True)
+        if len(removals) > 1:
+            removals.sort(
+                key=lambda entry: entry[1] if isinstance(entry[1], int) else -1, reverse=True
+            )
         for container, key in removals:
             if type(container) is list:
                 assert isinstance(key, int)

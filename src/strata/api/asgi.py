@@ -23,7 +23,6 @@ from strata.api.http import (
     Send,
 )
 from strata.api.metrics import Metrics
-from strata.api.s3.form import is_form_upload
 from strata.api.sigv4 import SecretLookup, authenticate
 from strata.errors import HeaderTooLarge, InternalFault, StrataError
 from strata.storage.clock import Clock
@@ -150,11 +149,7 @@ class StrataApp:
 
     async def _answer(self, protocol: ProtocolApi, request: Request) -> Response:
         try:
-            # CORS preflights are anonymous; a POST Object form signs its fields, and the
-            # S3 handler verifies that signature (api/s3/form.py).
-            if self.auth_enabled and not (
-                protocol is self.s3 and (request.method == "OPTIONS" or is_form_upload(request))
-            ):
+            if self.auth_enabled and not protocol.anonymous(request):
                 await authenticate(request, self.keys, self.clock.now_s())
             return await protocol.handle(request)
         except StrataError as exc:

@@ -184,6 +184,11 @@ class ProtocolApi(Protocol):
     name: str  # "s3", "dynamodb", "streams": the metrics label
     request_id_header: str  # "x-amz-request-id" or "x-amzn-RequestId"
 
+    def anonymous(self, request: Request) -> bool:
+        """Requests this protocol authenticates itself, or not at all (S3: CORS preflight,
+        POST Object forms, which sign their policy field instead)."""
+        ...
+
     async def handle(self, request: Request) -> Response:
         """Answer an authenticated request; raise ``StrataError`` for client errors."""
         ...

@@ -21,6 +21,9 @@ class Recorder:
         self.name = name
         self.raises = raises
 
+    def anonymous(self, request: Request) -> bool:
+        return False
+
     async def handle(self, request: Request) -> Response:
         request.operation = "Op"
         if self.raises is not None:

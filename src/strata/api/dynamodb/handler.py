@@ -247,6 +247,9 @@ class DynamoDbApi:
         # Operations that never wait are called directly, without a coroutine around them.
         self.sync_routes: dict[str, SyncHandler] = self.tables.sync_routes() if self.tables else {}
 
+    def anonymous(self, request: Request) -> bool:
+        return False
+
     async def handle(self, request: Request) -> Response:
         target = request.headers.get("x-amz-target", "")
         operation = target.partition(".")[2]

@@ -15,6 +15,9 @@ class StreamsApi:
     name = "streams"
     request_id_header = "x-amzn-RequestId"
 
+    def anonymous(self, request: Request) -> bool:
+        return False
+
     async def handle(self, request: Request) -> Response:
         target = request.headers.get("x-amz-target", "")
         request.operation = target.partition(".")[2] or "unknown"

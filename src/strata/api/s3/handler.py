@@ -12,6 +12,7 @@ from typing import Final
 from strata.api.http import Request, Response
 from strata.api.s3.context import Call, S3Context
 from strata.api.s3.errors import render_error
+from strata.api.s3.form import is_form_upload
 from strata.api.s3.handlers import HANDLERS
 from strata.api.s3.handlers.cors import response_cors_headers
 from strata.api.s3.routes import resolve, split_target
@@ -59,6 +60,11 @@ class S3Api:
         keys: SecretLookup | None = None,
     ) -> None:
         self.context = S3Context(buckets, objects, region, keys)
+
+    def anonymous(self, request: Request) -> bool:
+        """CORS preflights carry no signature; a POST Object form signs its policy field,
+        which ``form.py`` verifies."""
+        return request.method == "OPTIONS" or is_form_upload(request)
 
     async def handle(self, request: Request) -> Response:
         route = resolve(request)

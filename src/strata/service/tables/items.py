@@ -57,38 +57,31 @@ def validate_key(table: Table, key: Any) -> tuple[Item, bytes]:
 def key_bytes(table: Table, item: Item, schema_message: bool = False) -> bytes:
     """Bytes of the item's key; AWS's errors when a key attribute is missing or wrong."""
     h = table.hash
-    hv = item.get(h.name)
-    if hv is None:
-        raise ValidationError(
-            MSG_KEY_SCHEMA if schema_message else f"{INVALID}Missing the key {h.name} in the item"
-        )
-    hraw = hv.get(h.kind)
-    if hraw is None:
-        if schema_message:
-            raise ValidationError(MSG_KEY_SCHEMA)
-        raise ValidationError(
-            f"{INVALID}Type mismatch for key {h.name} expected: {h.kind} actual: {next(iter(hv))}"
-        )
-    if hraw == "":
-        raise ValidationError(empty_key_message(h.name, h.kind))
+    hraw = _key_value(item, h.name, h.kind, schema_message)
     r = table.range
     if r is None:
         return keycodec.item_key(table.prefix, table.hasher, h.kind, hraw, None, None)
-    rv = item.get(r.name)
-    if rv is None:
+    rraw = _key_value(item, r.name, r.kind, schema_message)
+    return keycodec.item_key(table.prefix, table.hasher, h.kind, hraw, r.kind, rraw)
+
+
+def _key_value(item: Item, name: str, kind: str, schema_message: bool) -> str:
+    """The raw value of one key attribute, or AWS's error for it."""
+    value = item.get(name)
+    if value is None:
         raise ValidationError(
-            MSG_KEY_SCHEMA if schema_message else f"{INVALID}Missing the key {r.name} in the item"
+            MSG_KEY_SCHEMA if schema_message else f"{INVALID}Missing the key {name} in the item"
         )
-    rraw = rv.get(r.kind)
-    if rraw is None:
+    raw = value.get(kind)
+    if raw is None:
         if schema_message:
             raise ValidationError(MSG_KEY_SCHEMA)
         raise ValidationError(
-            f"{INVALID}Type mismatch for key {r.name} expected: {r.kind} actual: {next(iter(rv))}"
+            f"{INVALID}Type mismatch for key {name} expected: {kind} actual: {next(iter(value))}"
         )
-    if rraw == "":
-        raise ValidationError(empty_key_message(r.name, r.kind))
-    return keycodec.item_key(table.prefix, table.hasher, h.kind, hraw, r.kind, rraw)
+    if raw == "":
+        raise ValidationError(empty_key_message(name, kind))
+    return raw  # type: ignore[no-any-return]
 
 
 def key_of_item(table: Table, item: Item) -> Item:

@@ -19,6 +19,8 @@ class ConfigError(Exception):
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Every field has a row in docs/configuration.md and a line in docs/strata.sample.toml."""
+
     host: str = "127.0.0.1"
     port: int = 4566
     data_dir: str = "./data"

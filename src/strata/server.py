@@ -1,8 +1,10 @@
-"""Run the ASGI app on an HTTP server (uvicorn with uvloop and httptools)."""
+"""Run the ASGI app on an HTTP server (granian, or uvicorn with uvloop and httptools)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
 
 from strata import __version__
 from strata.app import Strata, build
@@ -10,6 +12,27 @@ from strata.config import Config
 from strata.credentials import FILE_NAME
 
 log = logging.getLogger("strata")
+
+# What each `server` choice imports; all of it comes with a plain `pip install strata`
+# (tests/unit/test_server.py checks the [project] dependencies).
+SERVER_MODULES = {
+    "granian": ("granian", "granian.server.embed", "uvloop"),
+    "uvicorn": ("uvicorn", "uvloop", "httptools"),
+}
+
+
+def missing_server_module(server: str) -> str | None:
+    """Why the chosen HTTP server cannot run here, or None: checked before any start-up work."""
+    for module in SERVER_MODULES[server]:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            return (
+                f"strata: server '{server}' cannot start: module '{module}' is not importable"
+                f" ({exc}); reinstall strata (`pip install strata`) or choose another server"
+                f" with STRATA_SERVER ({', '.join(sorted(SERVER_MODULES))})"
+            )
+    return None
 
 
 def _banner(strata: Strata) -> str:
@@ -35,6 +58,10 @@ def _banner(strata: Strata) -> str:
 
 
 def serve(config: Config) -> int:
+    missing = missing_server_module(config.server)
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -13,9 +13,12 @@ from functools import partial
 
 from strata.api.asgi import StrataApp
 from strata.api.dynamodb.handler import DynamoDbApi
-from strata.api.dynamodb.streams import StreamsApi
+from strata.api.dynamodb.model import MEMBERS
+from strata.api.dynamodb.streams import STREAMS_OPERATIONS, StreamsApi
 from strata.api.metrics import Metrics
 from strata.api.s3.handler import S3Api
+from strata.api.s3.handlers import HANDLERS
+from strata.api.s3.routes import ROUTES
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.service.objects.buckets import BucketService
@@ -23,6 +26,7 @@ from strata.service.objects.objects import ObjectService
 from strata.storage import spaces
 from strata.storage.blobs import BlobStore
 from strata.storage.clock import SystemClock
+from strata.storage.disk import disk_space
 from strata.storage.keys import prefix_end
 from strata.storage.store import LocalStore
 
@@ -81,6 +85,51 @@ def _resident_bytes() -> float:
         return float(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
 
 
+_ROCKSDB_MEMORY = {
+    "memtables": "RocksDB memtables (charged to the block cache budget).",
+    "block_cache": "RocksDB block cache in use.",
+    "table_readers": "RocksDB index and filter blocks held by table readers.",
+}
+
+
+def _register_process_metrics(metrics: Metrics, store: LocalStore, data_dir: str) -> None:
+    metrics.register(
+        "strata_wal_fsyncs_total",
+        "WAL fsyncs; each covers every write that was waiting for it.",
+        lambda: float(store.fsyncs),
+        kind="counter",
+    )
+    for kind, text in _ROCKSDB_MEMORY.items():
+        metrics.register(f"strata_rocksdb_{kind}_bytes", text, partial(_rocksdb_bytes, store, kind))
+    metrics.register(
+        "process_resident_memory_bytes", "Resident set size of the server.", _resident_bytes
+    )
+    metrics.register(
+        "strata_disk_free_bytes",
+        "Bytes the server can still write on the data directory's filesystem.",
+        lambda: float(disk_space(data_dir).free_bytes),
+    )
+    metrics.register(
+        "strata_disk_used_bytes",
+        "Bytes used on the data directory's filesystem (by anything, not only Strata).",
+        lambda: float(disk_space(data_dir).used_bytes),
+    )
+    metrics.register(
+        "strata_disk_size_bytes",
+        "Capacity of the data directory's filesystem.",
+        lambda: float(disk_space(data_dir).size_bytes),
+    )
+
+
+def _known_operations() -> dict[str, frozenset[str]]:
+    """The operations a metrics label may name; anything a client makes up is "unknown"."""
+    return {
+        "s3": frozenset(rule.operation for rule in ROUTES) | frozenset(HANDLERS) | {"GetObject"},
+        "dynamodb": frozenset(MEMBERS),
+        "streams": frozenset(STREAMS_OPERATIONS),
+    }
+
+
 def build(config: Config) -> Strata:
     data_dir = os.path.abspath(config.data_dir)
     os.makedirs(data_dir, exist_ok=True)
@@ -93,11 +142,8 @@ def build(config: Config) -> Strata:
     keys = KeyRing(data_dir)
     root, generated = ensure_root(config, keys)
     buckets = BucketService(store)
-    metrics = Metrics()
-    metrics.gauges["strata_wal_fsyncs_total"] = lambda: float(store.fsyncs)
-    for kind in ("memtables", "block_cache", "table_readers"):
-        metrics.gauges[f"strata_rocksdb_{kind}_bytes"] = partial(_rocksdb_bytes, store, kind)
-    metrics.gauges["process_resident_memory_bytes"] = _resident_bytes
+    metrics = Metrics(operations=_known_operations())
+    _register_process_metrics(metrics, store, data_dir)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s)
     assert dynamodb.tables is not None
     app = StrataApp(

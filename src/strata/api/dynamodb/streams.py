@@ -6,9 +6,13 @@ answered with DynamoDB's JSON error for an operation this endpoint does not serv
 
 from __future__ import annotations
 
+from typing import Final
+
 from strata.api.dynamodb.errors import render_error
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
+
+STREAMS_OPERATIONS: Final = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
 
 
 class StreamsApi:

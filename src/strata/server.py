@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import importlib
 import logging
+import socket
 import sys
 
-from strata import __version__
+from strata import __version__, datadir, listener
 from strata.app import Strata, build
 from strata.config import Config
 from strata.credentials import FILE_NAME
+from strata.datadir import DataDirInUse
 
 log = logging.getLogger("strata")
+
+BACKLOG = 2048  # connections the kernel queues while the server is busy
 
 # What each `server` choice imports; all of it comes with a plain `pip install strata`
 # (tests/unit/test_server.py checks the [project] dependencies).
@@ -58,6 +62,14 @@ def _banner(strata: Strata) -> str:
 
 
 def serve(config: Config) -> int:
+    """Start-up in the order that keeps failures cheap and clear, then serve until a signal.
+
+    1. The server module imports (else a message, not a traceback).
+    2. The data directory's lock, before anything touches the directory.
+    3. The open-file limit, then the listening socket: a busy port fails here, by name.
+    4. Only then the engine, blob GC and credentials (``build``); the banner with a new
+       root key is printed once the app has started on the listening socket.
+    """
     missing = missing_server_module(config.server)
     if missing:
         print(missing, file=sys.stderr)
@@ -70,32 +82,83 @@ def serve(config: Config) -> int:
         logging.getLogger("strata.access").setLevel(logging.INFO)
     else:
         logging.getLogger("strata.access").setLevel(logging.WARNING)
-    strata = build(config)
-    print(_banner(strata), flush=True)
+    try:
+        held = datadir.lock(config.data_dir)
+    except DataDirInUse as exc:
+        print(f"strata: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _serve_locked(config)
+    finally:
+        held.release()
+
+
+def _serve_locked(config: Config) -> int:
+    before, after = listener.raise_fd_limit()
+    if after != before:
+        log.info("open-file limit raised from %d to %d (the hard limit)", before, after)
+    try:
+        sock = listener.bind(config.host, config.port, BACKLOG)
+    except listener.ListenError as exc:
+        print(f"strata: {exc}", file=sys.stderr)
+        return 1
+    try:
+        strata = build(config)
+    except BaseException:
+        sock.close()
+        raise
+    started = False
+
+    def announce() -> None:
+        nonlocal started
+        started = True
+        print(_banner(strata), flush=True)
+
+    strata.app.startup_hooks.append(announce)  # last: after every other start-up hook
     try:
         if config.server == "granian":
-            return _serve_granian(strata)
-        return _serve_uvicorn(strata)
+            code = _serve_granian(strata, sock)
+        else:
+            code = _serve_uvicorn(strata, sock)
     finally:
         strata.close()
+    if not started and strata.root_generated:
+        print(
+            f"strata: start-up failed; the generated root credentials are kept in"
+            f" {config.data_dir}/{FILE_NAME}"
+            f" (`strata keys list --show-secrets --data-dir {config.data_dir}`)",
+            file=sys.stderr,
+        )
+    return code if started else (code or 1)
 
 
-def _serve_granian(strata: Strata) -> int:
+def _serve_granian(strata: Strata, sock: socket.socket) -> int:
     """Granian's embedded server: Rust HTTP, our ASGI app on this process's uvloop."""
     import asyncio
     import signal
 
     import uvloop
+    from granian._granian import SocketHolder
     from granian.constants import Interfaces
     from granian.server.embed import Server
 
+    fd = sock.detach()  # granian owns the descriptor from here
+
+    class PreboundServer(Server):  # type: ignore[misc]
+        """Serves our socket instead of binding its own with SO_REUSEPORT (listener.py)."""
+
+        def _init_shared_socket(self) -> None:
+            self._ssp = None
+            self._shd = SocketHolder(fd, False, BACKLOG)  # type: ignore[assignment,call-arg]
+            self._sfd = fd  # type: ignore[assignment]
+
     config = strata.config
-    server = Server(
+    server = PreboundServer(
         strata.app,
         address=config.host,
         port=config.port,
         interface=Interfaces.ASGI,
-        backlog=2048,
+        backlog=BACKLOG,
         log_enabled=False,
     )
 
@@ -109,7 +172,7 @@ def _serve_granian(strata: Strata) -> int:
     return 0
 
 
-def _serve_uvicorn(strata: Strata) -> int:
+def _serve_uvicorn(strata: Strata, sock: socket.socket) -> int:
     import uvicorn
 
     config = strata.config
@@ -126,8 +189,8 @@ def _serve_uvicorn(strata: Strata) -> int:
             server_header=False,
             log_level=config.log_level,
             timeout_keep_alive=30,
-            backlog=2048,
+            backlog=BACKLOG,
         )
     )
-    server.run()
+    server.run(sockets=[sock])
     return 0 if server.started else 1

@@ -58,11 +58,25 @@ def _keys(args: argparse.Namespace) -> int:
             role = "root" if pair.root else "user"
             print(f"{pair.access_key}  {secret}  {role}  created {created} UTC")
         return 0
-    # delete
-    found = next((p for p in ring.pairs() if p.access_key == args.access_key), None)
+    if args.action == "show" and args.access_key is None:
+        found = ring.root()
+        if found is None:
+            print(
+                f"strata: no root key in {ring.path} (the server creates it at first start)",
+                file=sys.stderr,
+            )
+            return 1
+    else:
+        found = next((p for p in ring.pairs() if p.access_key == args.access_key), None)
     if found is None:
         print(f"strata: no access key {args.access_key} in {ring.path}", file=sys.stderr)
         return 1
+    if args.action == "show":
+        # The lines a shell can `eval` or paste into an environment file.
+        print(f"AWS_ACCESS_KEY_ID={found.access_key}")
+        print(f"AWS_SECRET_ACCESS_KEY={found.secret_key}")
+        return 0
+    # delete
     if found.root:
         print(
             "strata: the root key cannot be deleted (set STRATA_ROOT_* to replace it)",
@@ -101,11 +115,15 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--data-dir")
         sub.add_argument("--config")
         if name == "list":
-            sub.add_argument("--show-secrets", action="store_true")
-    delete = keys_actions.add_parser("delete", help="delete an access key")
-    delete.add_argument("access_key")
-    delete.add_argument("--data-dir")
-    delete.add_argument("--config")
+            sub.add_argument("--show-secrets", action="store_true", help="print whole secret keys")
+    for name, text in (
+        ("show", "print an access key and its secret (no ACCESS_KEY: the root key)"),
+        ("delete", "delete an access key"),
+    ):
+        sub = keys_actions.add_parser(name, help=text)
+        sub.add_argument("access_key", nargs=None if name == "delete" else "?")
+        sub.add_argument("--data-dir")
+        sub.add_argument("--config")
     keys.set_defaults(func=_keys)
 
     commands.add_parser("bench", help="benchmark an S3 or DynamoDB endpoint (strata bench -h)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import shutil
 import socket
 import sys
 
@@ -39,25 +41,43 @@ def missing_server_module(server: str) -> str | None:
     return None
 
 
+def _command() -> str:
+    """How this shell can run ``strata`` again: ``make serve`` runs ``.venv/bin/strata``."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    on_path = shutil.which("strata")
+    if os.path.basename(argv0) != "strata" or not os.path.dirname(argv0):
+        return "strata"
+    if on_path is not None and os.path.abspath(on_path) == os.path.abspath(argv0):
+        return "strata"
+    relative = os.path.relpath(argv0)
+    return os.path.abspath(argv0) if relative.startswith("..") else relative
+
+
 def _banner(strata: Strata) -> str:
     config = strata.config
     endpoint = f"http://{config.host}:{config.port}"
+    command = _command()
+    data_flag = "" if config.data_dir == Config().data_dir else f" --data-dir {config.data_dir}"
     lines = [
         f"Strata {__version__}: S3 and DynamoDB on {endpoint}",
         f"  data directory: {strata.store.engine.path.rsplit('/', 1)[0]}",
     ]
-    if strata.root_generated:
+    if not config.auth:
+        lines.append(
+            "  authentication is OFF (auth = false): any access key works, e.g. test/test,"
+            " in any region"
+        )
+    elif strata.root_generated:
         lines += [
-            "  Root credentials were generated (shown only this once; stored with mode 0600 in",
+            "  Root credentials were generated (stored with mode 0600 in",
             f"  {config.data_dir}/{FILE_NAME}):",
             f"    AWS_ACCESS_KEY_ID={strata.root.access_key}",
             f"    AWS_SECRET_ACCESS_KEY={strata.root.secret_key}",
+            f"  `{command} keys show{data_flag}` prints them again.",
         ]
     else:
-        lines.append(
-            f"  credentials: `strata keys list --data-dir {config.data_dir}` shows the access keys"
-        )
-    lines.append(f"  try: aws --endpoint-url {endpoint} s3 ls")
+        lines.append(f"  credentials: `{command} keys show{data_flag}` prints the root key")
+    lines.append(f"  try: AWS_ENDPOINT_URL={endpoint} aws s3 ls")
     return "\n".join(lines)
 
 

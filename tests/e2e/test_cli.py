@@ -115,3 +115,58 @@ def test_keys_created_while_running_authenticate_and_deleted_keys_stop(
     with pytest.raises(ClientError) as caught:
         s3.list_buckets()
     assert caught.value.response["Error"]["Code"] == "InvalidAccessKeyId"
+
+
+def test_keys_show_prints_the_root_key_again_and_any_key_by_name(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = start_server(data_dir, env={}, inherit_root=False)
+    try:
+        log = first.log()
+    finally:
+        first.stop()
+    assert "keys show" in log  # the banner says how to get the credentials again
+    shown = strata("keys", "show", "--data-dir", str(data_dir))
+    assert shown.returncode == 0, shown.stderr
+    values = dict(line.split("=", 1) for line in shown.stdout.splitlines())
+    assert f"AWS_ACCESS_KEY_ID={values['AWS_ACCESS_KEY_ID']}" in log
+    assert f"AWS_SECRET_ACCESS_KEY={values['AWS_SECRET_ACCESS_KEY']}" in log
+    created = strata("keys", "create", "--data-dir", str(data_dir))
+    user_key = created.stdout.split("AWS_ACCESS_KEY_ID=", 1)[1].split()[0]
+    by_name = strata("keys", "show", user_key, "--data-dir", str(data_dir))
+    assert by_name.returncode == 0
+    assert by_name.stdout.splitlines()[0] == f"AWS_ACCESS_KEY_ID={user_key}"
+    missing = strata("keys", "show", "AKSANOSUCHKEY0000000", "--data-dir", str(data_dir))
+    assert missing.returncode == 1
+    assert "no access key AKSANOSUCHKEY0000000" in missing.stderr
+    empty = strata("keys", "show", "--data-dir", str(tmp_path / "nothing-here"))
+    assert empty.returncode == 1
+    assert "no root key" in empty.stderr
+
+
+def test_auth_off_accepts_any_credentials_and_region(tmp_path: Path) -> None:
+    """Dev mode: LocalStack's conventional test/test keys and any region just work."""
+    running = start_server(tmp_path / "data", env={"STRATA_AUTH": "false"}, inherit_root=False)
+    try:
+        assert "authentication is OFF" in running.log()
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=running.endpoint,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            region_name="eu-west-3",
+        )
+        s3.create_bucket(
+            Bucket="dev-mode", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+        )
+        s3.put_object(Bucket="dev-mode", Key="k", Body=b"x" * 70_000)
+        assert s3.get_object(Bucket="dev-mode", Key="k")["Body"].read() == b"x" * 70_000
+        dynamodb = boto3.client(
+            "dynamodb",
+            endpoint_url=running.endpoint,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            region_name="ap-south-1",
+        )
+        assert dynamodb.list_tables()["TableNames"] == []
+    finally:
+        running.stop()

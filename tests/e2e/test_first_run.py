@@ -88,7 +88,8 @@ def test_plain_install_serves_s3_and_dynamodb_with_printed_credentials(
         log = log_path.read_text()
         access_key = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", log)
         secret_key = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", log)
-        assert access_key and secret_key, log
+        assert access_key, log
+        assert secret_key, log
         assert "keys show" in log  # and how to get them again
         assert (data_dir / "credentials.json").exists()
         session = boto3.Session(

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: serve test check lint typecheck unit e2e bench clean
+.PHONY: serve test check lint typecheck unit e2e bench bench-replay clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: check
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks.peers
+
+# The same pre-signed requests replayed by wrk to every system (benchmarks/replay.py).
+bench-replay: $(STAMP_DEV)
+	$(BIN)/python -m benchmarks.replay
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -61,7 +61,7 @@ class Case:
         return system.s3 if self.service == "s3" else system.dynamodb
 
 
-def _s3(op: str, size: int, objects: int, conc: int, unit: str = "ops/s") -> Case:
+def s3_case(op: str, size: int, objects: int, conc: int, unit: str = "ops/s") -> Case:
     names = {"put": "PutObject", "get": "GetObject", "head": "HeadObject"}
     if op == "list":
         label = f"S3 ListObjectsV2 first 1,000 of {objects:,} keys"
@@ -74,7 +74,7 @@ def _s3(op: str, size: int, objects: int, conc: int, unit: str = "ops/s") -> Cas
     return Case(label, "s3", conc, unit, make, static_ok=op in ("get", "head"))
 
 
-def _ddb(op: str, conc: int, records: int) -> Case:
+def dynamodb_case(op: str, conc: int, records: int) -> Case:
     names = {
         "putitem": "PutItem",
         "getitem": "GetItem (consistent)",
@@ -96,24 +96,24 @@ def cases(quick: bool) -> list[Case]:
     """The matrix of the issue; --quick keeps 4 KiB objects and 32 connections."""
     if quick:
         return [
-            _s3("put", 4 * KiB, 1000, 32),
-            _s3("get", 4 * KiB, 1000, 32),
-            _s3("head", 4 * KiB, 1000, 32),
-            _s3("list", 0, 2000, 8),
-            *(_ddb(op, 32, 2000) for op in ("putitem", "getitem", "updateitem", "query")),
-            _ddb("batchwrite", 32, 2000),
+            s3_case("put", 4 * KiB, 1000, 32),
+            s3_case("get", 4 * KiB, 1000, 32),
+            s3_case("head", 4 * KiB, 1000, 32),
+            s3_case("list", 0, 2000, 8),
+            *(dynamodb_case(op, 32, 2000) for op in ("putitem", "getitem", "updateitem", "query")),
+            dynamodb_case("batchwrite", 32, 2000),
         ]
     return [
-        _s3("put", 4 * KiB, 1000, 32),
-        _s3("get", 4 * KiB, 1000, 32),
-        _s3("put", MiB, 64, 8, "MiB/s"),
-        _s3("get", MiB, 64, 8, "MiB/s"),
-        _s3("put", 256 * MiB, 4, 2, "MiB/s"),
-        _s3("get", 256 * MiB, 4, 2, "MiB/s"),
-        _s3("head", 4 * KiB, 1000, 32),
-        _s3("list", 0, 10_000, 8),
+        s3_case("put", 4 * KiB, 1000, 32),
+        s3_case("get", 4 * KiB, 1000, 32),
+        s3_case("put", MiB, 64, 8, "MiB/s"),
+        s3_case("get", MiB, 64, 8, "MiB/s"),
+        s3_case("put", 256 * MiB, 4, 2, "MiB/s"),
+        s3_case("get", 256 * MiB, 4, 2, "MiB/s"),
+        s3_case("head", 4 * KiB, 1000, 32),
+        s3_case("list", 0, 10_000, 8),
         *(
-            _ddb(op, conc, 10_000)
+            dynamodb_case(op, conc, 10_000)
             for op in ("putitem", "getitem", "updateitem", "query", "batchwrite")
             for conc in (1, 32)
         ),
@@ -159,7 +159,7 @@ def _write_static_files(system: Nginx, workload: S3Workload) -> None:
             directory.chmod(0o755)
 
 
-def _prepare(case: Case, system: System) -> Workload:
+def prepare(case: Case, system: System) -> Workload:
     host_port = system.endpoint.removeprefix("http://").split(":")
     endpoint = Endpoint(
         system.endpoint,
@@ -200,7 +200,7 @@ def run_matrix(
                 continue
             started = time.monotonic()
             try:
-                workloads[system.name] = _prepare(case, system)
+                workloads[system.name] = prepare(case, system)
             except (OpError, HTTPError, OSError, ValueError) as exc:
                 row[system.name] = Cell([], f"setup: {exc}"[:160])
                 log(f"  {case.label}: {system.name} setup failed: {exc}"[:300])

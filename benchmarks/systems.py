@@ -70,7 +70,7 @@ def install_node_peers() -> None:
     ).exists():
         return
     if shutil.which("npm") is None:
-        _apt_install("nodejs", "npm")
+        apt_install("nodejs", "npm")
     PEERS.mkdir(parents=True, exist_ok=True)
     _run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(PEERS), *NPM_PEERS])
 
@@ -78,10 +78,10 @@ def install_node_peers() -> None:
 def install_nginx() -> None:
     """nginx from Debian, when missing."""
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-        _apt_install("nginx")
+        apt_install("nginx")
 
 
-def _apt_install(*packages: str) -> None:
+def apt_install(*packages: str) -> None:
     if os.geteuid() != 0:
         raise RuntimeError(f"{' '.join(packages)} missing and not root: install them first")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

@@ -1,9 +1,10 @@
 """The DynamoDB protocol entry point: decode JSON, check the model, call the service, encode.
 
 Routing is one dict lookup on the operation name. Each request is checked against the
-botocore model's top-level constraints (required members, enums, lengths, ranges) with
-AWS's "N validation errors detected" message before the service sees it; the service
-checks the semantics. Responses are encoded with msgspec; stored items are spliced in as
+botocore model before the service sees it: every member's JSON type at any depth
+(``serialization.py``, SerializationException), then the top-level constraints (required
+members, enums, lengths, ranges) with AWS's "N validation errors detected" message; the
+service checks the semantics. Responses are encoded with msgspec; stored items are spliced in as
 raw JSON (``msgspec.Raw``) without being decoded.
 """
 
@@ -18,6 +19,7 @@ import msgspec
 from strata import limits
 from strata.api.dynamodb.errors import render_error
 from strata.api.dynamodb.model import MEMBERS, Member
+from strata.api.dynamodb.serialization import check_types
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
@@ -31,19 +33,6 @@ Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 CONTENT_TYPE: Final = "application/x-amz-json-1.0"
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 _encode = msgspec.json.Encoder().encode
-
-_JSON_TYPES: Final[dict[str, tuple[type, ...]]] = {
-    "string": (str,),
-    "integer": (int,),
-    "long": (int,),
-    "boolean": (bool,),
-    "list": (list,),
-    "map": (dict,),
-    "structure": (dict,),
-    "blob": (str,),
-    "double": (int, float),
-}
-
 
 _JAVA_SHAPES: Final = {
     ("TransactWriteItems", "TransactItems"): "com.amazonaws.dynamodb.v20120810.TransactWriteItem",
@@ -136,13 +125,20 @@ def _well_formed(operation: str, req: dict[str, Any]) -> bool:
 
 
 def check_model(operation: str, req: dict[str, Any]) -> None:
-    """AWS's model-level validation for the top-level members of ``req``."""
+    """AWS's checks before the service: every member's JSON type, then top-level constraints."""
+    check_types(operation, req)
     if not _well_formed(operation, req):
-        check_model_fully(operation, req)
+        _check_constraints(operation, req)
 
 
 def check_model_fully(operation: str, req: dict[str, Any]) -> None:
     """``check_model`` without the quick test: every member checked, every error worded."""
+    check_types(operation, req)
+    _check_constraints(operation, req)
+
+
+def _check_constraints(operation: str, req: dict[str, Any]) -> None:
+    """The model's constraints on top-level members (their types are already checked)."""
     spec = _BY_NAME.get(operation)
     if spec is None:
         return
@@ -174,11 +170,6 @@ def check_model_fully(operation: str, req: dict[str, Any]) -> None:
         if found is None or value is None:
             continue
         name, path, _, kind, enum, low, high = found
-        allowed = _JSON_TYPES.get(kind)
-        if allowed is not None and (
-            not isinstance(value, allowed) or (kind != "boolean" and isinstance(value, bool))
-        ):
-            raise SerializationError(_type_message(kind, value))
         if name == "TableName":
             if not TABLE_NAME_RE.fullmatch(value) and not value.startswith("arn:"):
                 checks = checks or Constraints()
@@ -204,28 +195,6 @@ def check_model_fully(operation: str, req: dict[str, Any]) -> None:
             checks.length(value, path, low, high, shown)
     if checks is not None and operation not in _NESTED_CHECKS:
         checks.raise_if_any()
-
-
-def _type_message(kind: str, value: Any) -> str:
-    if isinstance(value, dict):
-        return "Start of structure or map found where not expected."
-    if isinstance(value, list):
-        return "Start of list found where not expected"
-    if kind == "string":
-        return (
-            "NUMBER_VALUE cannot be converted to String"
-            if isinstance(value, int | float)
-            else "Unexpected value type in payload"
-        )
-    if kind in ("integer", "long"):
-        return (
-            "STRING_VALUE can not be converted to an Integer"
-            if isinstance(value, str)
-            else "Unexpected value type in payload"
-        )
-    if kind == "boolean":
-        return "Unexpected value type in payload"
-    return "Unexpected value type in payload"
 
 
 class DynamoDbApi:
@@ -262,7 +231,7 @@ class DynamoDbApi:
         body = await request.body.read(limits.dynamodb_body_bytes_max)
         try:
             req = _decode(body) if body else {}
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
             raise SerializationError("Start of structure or map found where not expected.")
         check_model(operation, req)
         run = self.sync_routes.get(operation)

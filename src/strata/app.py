@@ -21,16 +21,22 @@ from strata.api.s3.handlers import HANDLERS
 from strata.api.s3.routes import ROUTES
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
+from strata.engine.rocksdb import WalDamaged
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
+from strata.service.objects.scrub import BlobScrubber
 from strata.storage import spaces
-from strata.storage.blobs import BlobStore
+from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
 from strata.storage.disk import disk_space
 from strata.storage.keys import prefix_end
 from strata.storage.store import LocalStore
 
 log = logging.getLogger("strata")
+
+
+class StartupRefused(Exception):
+    """The data directory is in a state where starting would lose or hide data."""
 
 
 @dataclass
@@ -130,13 +136,65 @@ def _known_operations() -> dict[str, frozenset[str]]:
     }
 
 
+def _register_scrub_metrics(metrics: Metrics, scrubber: BlobScrubber) -> None:
+    metrics.register(
+        "strata_scrub_passes_total",
+        "Complete background scrub passes over every object kept in blobs.",
+        lambda: float(scrubber.passes_total),
+        kind="counter",
+    )
+    metrics.register(
+        "strata_scrub_checked_objects_total",
+        "Object versions whose blobs the scrub read and verified.",
+        lambda: float(scrubber.checked_total),
+        kind="counter",
+    )
+    metrics.register(
+        "strata_scrub_damaged_objects_total",
+        "Damaged object versions found by the scrub (counted again by each pass).",
+        lambda: float(scrubber.damaged_total),
+        kind="counter",
+    )
+    metrics.register(
+        "strata_scrub_damaged_objects",
+        "Damaged object versions found by the last complete scrub pass: alert when > 0.",
+        lambda: float(scrubber.damaged_last_pass),
+    )
+
+
+def check_data_dir(data_dir: str) -> None:
+    """Make the data directory owner-only (0700), or refuse a layout that would lose data."""
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    mode = os.stat(data_dir).st_mode & 0o777
+    if mode & 0o077:
+        try:
+            os.chmod(data_dir, 0o700)
+            log.warning("data directory %s was mode %o: now 0700", data_dir, mode)
+        except OSError as exc:
+            log.warning("data directory %s is mode %o and stays so: %s", data_dir, mode, exc)
+    db_path = os.path.join(data_dir, "db")
+    if not os.path.exists(os.path.join(db_path, "CURRENT")) and blob_files_present(
+        os.path.join(data_dir, "blobs")
+    ):
+        raise StartupRefused(
+            f"{data_dir} has blob files in blobs/ but no database in db/: starting would "
+            "create an empty database and then remove every blob as unreferenced. Restore "
+            "db/ from a backup, or move blobs/ away to start with an empty data directory."
+        )
+
+
 def build(config: Config) -> Strata:
     data_dir = os.path.abspath(config.data_dir)
-    os.makedirs(data_dir, exist_ok=True)
+    check_data_dir(data_dir)
     clock = SystemClock(config.clock_offset_s)
-    store = LocalStore(os.path.join(data_dir, "db"), clock)
+    try:
+        store = LocalStore(os.path.join(data_dir, "db"), clock, config.wal_recovery)
+    except WalDamaged as exc:
+        raise StartupRefused(str(exc)) from exc
     blobs = BlobStore(os.path.join(data_dir, "blobs"))
-    removed = blobs.collect_garbage(partial(_referenced_blobs, store))
+    removed = blobs.collect_garbage(
+        partial(_referenced_blobs, store), config.startup_gc_fraction_max
+    )
     if removed:
         log.info("removed %d unreferenced or partial blob files", removed)
     keys = KeyRing(data_dir)
@@ -144,6 +202,8 @@ def build(config: Config) -> Strata:
     buckets = BucketService(store)
     metrics = Metrics(operations=_known_operations())
     _register_process_metrics(metrics, store, data_dir)
+    scrubber = BlobScrubber(store, blobs, config.scrub_interval_s)
+    _register_scrub_metrics(metrics, scrubber)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s)
     assert dynamodb.tables is not None
     app = StrataApp(
@@ -164,6 +224,8 @@ def build(config: Config) -> Strata:
     # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops
     # before the store closes.
     app.startup_hooks.append(dynamodb.tables.start)
+    app.startup_hooks.append(scrubber.start)
+    app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(dynamodb.tables.stop)
     app.shutdown_hooks.append(strata.close)
     return strata

@@ -12,17 +12,22 @@ from strata.config import ConfigError, load
 
 
 def _server(args: argparse.Namespace) -> int:
+    from strata.app import StartupRefused
     from strata.server import serve
 
+    overrides = {"host": args.host, "port": args.port, "data_dir": args.data_dir}
+    if args.recover_wal:
+        overrides["wal_recovery"] = "point-in-time"
     try:
-        config = load(
-            args.config,
-            {"host": args.host, "port": args.port, "data_dir": args.data_dir},
-        )
+        config = load(args.config, overrides)
     except ConfigError as exc:
         print(f"strata: configuration error: {exc}", file=sys.stderr)
         return 2
-    return serve(config)
+    try:
+        return serve(config)
+    except StartupRefused as exc:
+        print(f"strata: refusing to start: {exc}", file=sys.stderr)
+        return 1
 
 
 def _data_dir(args: argparse.Namespace) -> str:
@@ -88,6 +93,12 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from strata.verify import verify
+
+    return verify(_data_dir(args))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
@@ -106,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     server.add_argument("--port", type=int, help="port for every service (default 4566)")
     server.add_argument("--data-dir", help="where data lives (default ./data)")
     server.add_argument("--config", help="TOML configuration file")
+    server.add_argument(
+        "--recover-wal",
+        action="store_true",
+        help="start even if the WAL lost acknowledged writes (wal_recovery = point-in-time)",
+    )
     server.set_defaults(func=_server)
 
     keys = commands.add_parser("keys", help="manage access keys")
@@ -126,10 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--config")
     keys.set_defaults(func=_keys)
 
+    check = commands.add_parser(
+        "verify", help="check a stopped server's data directory for damage (exit 1 if any)"
+    )
+    check.add_argument("--data-dir")
+    check.add_argument("--config")
+    check.set_defaults(func=_verify)
+
     commands.add_parser("bench", help="benchmark an S3 or DynamoDB endpoint (strata bench -h)")
 
     args = parser.parse_args(argv)
-    os.umask(0o022)
+    # Data is the operator's alone: files 0600 and directories 0700, or stricter.
+    os.umask(os.umask(0) | 0o077)
     result: int = args.func(args)
     return result
 

@@ -34,6 +34,17 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     clock_offset_s: float = 0.0  # shifts the server's clock: lets tests jump in time
     # DynamoDB TTL: seconds between sweeps that delete expired items.
     ttl_sweep_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    # A WAL that lost acknowledged writes: refuse to start ("strict"), or start with what
+    # precedes the damage ("point-in-time", flag --recover-wal) or with every intact
+    # record ("skip-corrupted"). Loss is logged at ERROR. See engine/rocksdb.py.
+    wal_recovery: Literal["strict", "point-in-time", "skip-corrupted"] = "strict"
+    # Start-up GC removes unreferenced blob files only while they are at most this share
+    # of all blobs (or a few dozen): past it the database probably lost records, not the
+    # blobs their references. 1.0 removes whatever is unreferenced.
+    startup_gc_fraction_max: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.05
+    # Seconds between background scrub passes over every blob (each verified against its
+    # stored MD5 and size, paced); 0 turns the scrub off.
+    scrub_interval_s: Annotated[float, msgspec.Meta(ge=0)] = 86400.0
 
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}

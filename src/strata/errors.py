@@ -18,6 +18,8 @@ Tree::
         BodyTooLarge                 request body over the cap for the operation
       ProtocolError                  an error already named by its protocol (code, status)
       InternalFault                  our own bug, surfaced as InternalError
+        StorageFault                 the storage engine failed a read (logged at ERROR)
+          DataCorruption             stored bytes fail their checksum, or are missing/short
 
 Services raise domain errors; each protocol renders them through one table keyed by
 exception type (looked up along ``type(exc).__mro__``), see ``api/s3/errors.py`` and
@@ -114,6 +116,21 @@ class InternalFault(StrataError):
     """Our bug, not the client's; rendered as InternalError / InternalServerError."""
 
     default_message = "We encountered an internal error. Please try again."
+
+
+class StorageFault(InternalFault):
+    """RocksDB (or a blob file) could not give back what was stored.
+
+    ``detail`` is for the log (file names, offsets); the client sees only the protocol's
+    internal error, never a short listing or a NoSuchKey in place of the damage."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__()
+
+
+class DataCorruption(StorageFault):
+    """Stored bytes fail their checksum, or a file is missing or shorter than recorded."""
 
 
 def lookup(table: dict[type[StrataError], tuple[str, int]], exc: StrataError) -> tuple[str, int]:

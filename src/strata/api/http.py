@@ -167,6 +167,21 @@ class FileRange:
     whole_file: bool = False  # the range is the entire file: eligible for pathsend
 
 
+@dataclass(frozen=True, slots=True)
+class BodyDigest:
+    """What a whole object's file body must hash to, checked as it is sent.
+
+    ``algorithm`` is "MD5" (``expected`` is then the ETag: with ``per_file``, of a
+    multipart object whose files are its parts) or a checksum algorithm (``expected`` is
+    the hex of the digest, or with ``per_file`` of the files' digests joined). ``name``
+    says which object, for the log."""
+
+    algorithm: str
+    per_file: bool
+    expected: str
+    name: str
+
+
 @dataclass(slots=True)
 class Response:
     status: int = 200
@@ -175,6 +190,7 @@ class Response:
     stream: AsyncIterator[bytes] | None = None  # when set, sent chunk by chunk
     files: list[FileRange] | None = None  # when set, sent from disk
     length: int | None = None  # Content-Length for stream/files bodies
+    digest: BodyDigest | None = None  # files: verify them while sending (whole objects)
     error_code: str | None = None  # for metrics and the access log
 
 

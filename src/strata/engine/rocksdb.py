@@ -3,18 +3,26 @@
 One database per data directory, one column family per record kind ("space"). Writes
 go to the memtable and the WAL file without an fsync; ``sync_wal`` makes everything
 written so far durable. The storage core's group commit builds on exactly that pair.
+
+Damage is an error, never an absence: reads verify block checksums, an iterator that
+stops early because of an error raises (a listing is never silently short), and a WAL
+that lost acknowledged writes stops start-up (see ``WalDamaged`` and the WAL mark).
 """
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Final, Literal
 
 from rocksdict import (
     AccessType,
     BlockBasedOptions,
     Cache,
     DBCompressionType,
+    DBRecoveryMode,
     Options,
     Rdict,
     ReadOptions,
@@ -22,6 +30,10 @@ from rocksdict import (
     WriteBufferManager,
     WriteOptions,
 )
+
+from strata.errors import DataCorruption, StorageFault
+
+log = logging.getLogger("strata.engine")
 
 # An operation in a batch: (space, key, value); value None deletes the key.
 Op = tuple[str, bytes, bytes | None]
@@ -43,6 +55,54 @@ WRITE_BUFFER_BYTES = 16 * 1024 * 1024  # one space's memtable, before it is swit
 # alive are flushed, so a crash never leaves more than this to replay (restart time).
 WAL_BYTES_MAX = 64 * 1024 * 1024
 
+# WAL recovery. RocksDB replays the WAL up to its first damaged record ("point in time"):
+# a torn tail left by kill -9 mid-write is dropped, as it must be (it was never
+# acknowledged), but so is everything after a truncation or a flipped byte, silently.
+# To tell the two apart, every group-commit fsync records the last sequence number it
+# covered in WAL_MARK (one pwrite, no fsync: it survives a process crash; after a power
+# loss it can only be older than the WAL, never newer). At open, a WAL that recovers to
+# a sequence below the mark has lost acknowledged writes:
+#   "strict"          refuse to start (WalDamaged), before anything on disk is changed;
+#   "point-in-time"   start anyway with what precedes the damage, log the loss at ERROR;
+#   "skip-corrupted"  start anyway, replaying every intact record past the damage too
+#                     (salvages more, but later writes may survive without earlier ones).
+WalRecovery = Literal["strict", "point-in-time", "skip-corrupted"]
+WAL_RECOVERY_MODES: Final = ("strict", "point-in-time", "skip-corrupted")
+WAL_MARK = "STRATA-WAL-MARK"
+
+
+class WalDamaged(Exception):
+    """The WAL lost writes that were acknowledged; start-up refuses to hide it."""
+
+
+def _recovery_mode(wal_recovery: WalRecovery) -> DBRecoveryMode:
+    if wal_recovery == "skip-corrupted":
+        return DBRecoveryMode.skip_any_corrupted_record()
+    return DBRecoveryMode.point_in_time()
+
+
+def _read_failed(space: str, exc: Exception) -> StorageFault:
+    """A RocksDB error on a read, as the error the client sees; logged with its file."""
+    message = str(exc)
+    log.error("RocksDB read failed in space %s: %s", space, message)
+    if message.startswith("Corruption"):
+        return DataCorruption(f"space {space}: {message}")
+    return StorageFault(f"space {space}: {message}")
+
+
+def _read_mark(path: str) -> int | None:
+    try:
+        with open(os.path.join(path, WAL_MARK), "rb") as mark:
+            raw = mark.read(8)
+    except FileNotFoundError:
+        return None
+    return int.from_bytes(raw, "big") if len(raw) == 8 else None
+
+
+def wal_bytes(path: str) -> int:
+    """Bytes in the database's WAL files: what the next open replays."""
+    return sum(os.path.getsize(name) for name in glob.glob(os.path.join(path, "*.log")))
+
 
 def _options(block_cache: Cache, memtables: WriteBufferManager) -> Options:
     opts = Options(raw_mode=True)
@@ -52,6 +112,9 @@ def _options(block_cache: Cache, memtables: WriteBufferManager) -> Options:
     opts.set_write_buffer_manager(memtables)
     opts.set_max_background_jobs(2)
     opts.set_compression_type(DBCompressionType.lz4())
+    # Check what RocksDB reads of its own files (MANIFEST, SST footers, WAL records) and
+    # stop on damage rather than carry on with less.
+    opts.set_paranoid_checks(True)
     # Overwrites and deletes leave tombstones that every scan must step over: compact an
     # SST file early once half of any 1024 consecutive entries are deletions.
     opts.add_compact_on_deletion_collector_factory(1024, 512, 0.5)
@@ -72,6 +135,7 @@ class RocksEngine:
         spaces: Sequence[str],
         memory_bytes: int = MEMORY_BYTES,
         memtables_bytes: int = MEMTABLES_BYTES,
+        wal_recovery: WalRecovery = "strict",
     ) -> None:
         assert memtables_bytes < memory_bytes, "memtables are charged to the block cache"
         os.makedirs(path, exist_ok=True)
@@ -82,18 +146,75 @@ class RocksEngine:
         )
         db_opts = _options(cache, memtables)
         db_opts.set_max_total_wal_size(WAL_BYTES_MAX)
+        db_opts.set_wal_recovery_mode(_recovery_mode(wal_recovery))
         existing: list[str] = []
         if os.path.exists(os.path.join(path, "CURRENT")):
             existing = Rdict.list_cf(path, Options(raw_mode=True))
         names = sorted(set(spaces) | set(existing) - {"default"})
         families = {name: _options(cache, memtables) for name in names}
+        mark = _read_mark(path)
+        probed = False
+        if mark is not None and wal_bytes(path) > 0:
+            probed = True
+            # Replay read-only, to the first damage, before anything on disk changes:
+            # refusing must leave the damaged WAL as it was, for whoever salvages it.
+            probe_opts = _options(cache, memtables)
+            probe = Rdict(
+                path, probe_opts, column_families=families, access_type=AccessType.read_only()
+            )
+            recovered = probe.latest_sequence_number()
+            probe.close()
+            self._check_recovered(mark, recovered, wal_recovery)
         self._db = Rdict(
             path, db_opts, column_families=families, access_type=AccessType.read_write()
         )
+        if mark is not None and not probed:  # no WAL at all: the check cannot change a thing
+            try:
+                self._check_recovered(mark, self._db.latest_sequence_number(), wal_recovery)
+            except WalDamaged:
+                self._db.close()
+                raise
         self._cfs = {name: self._db.get_column_family(name) for name in names}
         self._handles = {name: self._db.get_column_family_handle(name) for name in names}
+        verify = ReadOptions()
+        verify.set_verify_checksums(True)  # RocksDB's default, made explicit: reads check
+        for family in self._cfs.values():
+            family.set_read_options(verify)
         self._nosync = WriteOptions()
         self._nosync.sync = False
+        self._mark_fd = self._open_mark()
+
+    def _check_recovered(self, mark: int, recovered: int, wal_recovery: WalRecovery) -> None:
+        if recovered >= mark:
+            return
+        lost = mark - recovered
+        where = f"{self.path}: the WAL replays to sequence {recovered}, but writes up to {mark}"
+        if wal_recovery == "strict":
+            raise WalDamaged(
+                f"{where} were acknowledged: the WAL is damaged and {lost} acknowledged "
+                "operations would be lost. Nothing was changed. Keep a copy of the data "
+                'directory, then start with --recover-wal (wal_recovery = "point-in-time") '
+                'to accept the loss, or wal_recovery = "skip-corrupted" to also replay '
+                "intact records past the damage."
+            )
+        log.error(
+            "%s were acknowledged: %d acknowledged operations (sequences %d-%d) are past "
+            "the damage and dropped (wal_recovery = %s; skip-corrupted replays those intact)",
+            where,
+            lost,
+            recovered + 1,
+            mark,
+            wal_recovery,
+        )
+
+    def _open_mark(self) -> int:
+        """The WAL mark file, holding the sequence the last fsync covered (see WAL_MARK)."""
+        mark_path = os.path.join(self.path, WAL_MARK)
+        fd = os.open(mark_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._marked = self._db.latest_sequence_number()
+        os.pwrite(fd, self._marked.to_bytes(8, "big"), 0)
+        os.fsync(fd)
+        return fd
 
     def close(self) -> None:
         """Flush every memtable, then close: the next open has no WAL to replay.
@@ -104,16 +225,28 @@ class RocksEngine:
             family.flush(True)
         self._cfs.clear()
         self._handles.clear()
+        os.pwrite(self._mark_fd, self._db.latest_sequence_number().to_bytes(8, "big"), 0)
+        os.close(self._mark_fd)
         self._db.close()
 
     def get(self, space: str, key: bytes) -> bytes | None:
-        value: bytes | None = self._cfs[space].get(key)
+        try:
+            value: bytes | None = self._cfs[space].get(key)
+        except Exception as exc:
+            if type(exc) is not Exception:  # rocksdict raises plain Exception: ours is a bug
+                raise
+            raise _read_failed(space, exc) from exc
         return value
 
     def get_many(self, space: str, keys: list[bytes]) -> list[bytes | None]:
         if not keys:
             return []
-        values: list[bytes | None] = self._cfs[space].get(keys)  # type: ignore[arg-type,assignment]
+        try:
+            values: list[bytes | None] = self._cfs[space].get(keys)  # type: ignore[arg-type,assignment]
+        except Exception as exc:
+            if type(exc) is not Exception:
+                raise
+            raise _read_failed(space, exc) from exc
         return values
 
     def write(self, ops: Iterable[Op], range_deletes: Iterable[RangeOp] = ()) -> None:
@@ -129,8 +262,13 @@ class RocksEngine:
         self._db.write(batch, self._nosync)
 
     def sync_wal(self) -> None:
-        """Make every write so far durable (fsync of the WAL). Releases the GIL."""
+        """Make every write so far durable (fsync of the WAL), then record how far in the
+        WAL mark. Releases the GIL during the fsync."""
+        covered = self._db.latest_sequence_number()  # every write published so far
         self._db.flush_wal(True)
+        if covered > self._marked:
+            os.pwrite(self._mark_fd, covered.to_bytes(8, "big"), 0)
+            self._marked = covered
 
     def scan(
         self,
@@ -142,6 +280,7 @@ class RocksEngine:
     ) -> Iterator[tuple[bytes, bytes]]:
         """Keys in [start, end), ascending; or, with reverse, descending from below end."""
         opts = ReadOptions()
+        opts.set_verify_checksums(True)
         if end is not None:
             opts.set_iterate_upper_bound(end)
         # rocksdict's lower-bound setter does not honour raw mode: bound by hand instead.
@@ -159,6 +298,12 @@ class RocksEngine:
             while it.valid():
                 yield it.key(), it.value()
                 it.next()
+        # An iterator also stops being valid on an error (a bad block): only its status
+        # tells that apart from the end of the range.
+        try:
+            it.status()
+        except Exception as exc:
+            raise _read_failed(space, exc) from exc
 
     def property_int(self, space: str, name: str) -> int:
         value = self._cfs[space].property_int_value(name)

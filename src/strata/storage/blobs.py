@@ -5,7 +5,8 @@ Durable order of a blob write:
   2. the file is fsynced, renamed to ``<id[:2]>/<id>`` and the directory is fsynced;
   3. only then does the caller commit the record that references it, in the same batch as
      a ``BLOB_REFS`` entry for the blob.
-A crash before 3 leaves an unreferenced file; ``collect_garbage`` at start-up removes it.
+A crash before 3 leaves an unreferenced file; ``collect_garbage`` at start-up removes it,
+unless unreferenced files are so many that the database, not the blobs, looks damaged.
 No blob file is ever rewritten: a blob id names fixed bytes.
 """
 
@@ -13,12 +14,31 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import uuid
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from strata.errors import DataCorruption
 from strata.storage.checksums import Hasher, new_hasher
+
+log = logging.getLogger("strata.blobs")
+
+# Unreferenced blobs start-up GC may always remove, whatever their share: what a crash
+# leaves behind (PUTs in flight, blobs freed within their grace period).
+GC_ALWAYS_ALLOWED = 64
+
+
+def blob_files_present(root: str) -> bool:
+    """Whether ``root`` holds any published blob file (start-up checks, before opening)."""
+    if not os.path.isdir(root):
+        return False
+    for shard in os.listdir(root):
+        shard_dir = os.path.join(root, shard)
+        if shard != "tmp" and os.path.isdir(shard_dir) and os.listdir(shard_dir):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +121,19 @@ class BlobStore:
     def writer(self, checksums: Sequence[str] = ()) -> BlobWriter:
         return BlobWriter(self, checksums)
 
+    def check_size(self, blob_id: str, size_bytes: int) -> None:
+        """DataCorruption unless the blob exists with at least ``size_bytes``: checked
+        before a response's headers go out, so a damaged blob is a clean 500."""
+        try:
+            actual = os.stat(self.path(blob_id)).st_size
+        except FileNotFoundError:
+            raise DataCorruption(f"blob {blob_id} is missing ({self.path(blob_id)})") from None
+        if actual < size_bytes:
+            raise DataCorruption(
+                f"blob {blob_id} is {actual} bytes, its record needs {size_bytes} "
+                f"({self.path(blob_id)})"
+            )
+
     def open(self, blob_id: str) -> int:
         """An OS file descriptor for reading; the caller closes it."""
         return os.open(self.path(blob_id), os.O_RDONLY)
@@ -113,16 +146,26 @@ class BlobStore:
             except FileNotFoundError:
                 pass
 
-    def collect_garbage(self, referenced: Callable[[str], Container[str]]) -> int:
-        """At start-up: remove partial writes and blobs no record references.
+    def collect_garbage(
+        self, referenced: Callable[[str], Container[str]], fraction_max: float = 1.0
+    ) -> int:
+        """At start-up: remove partial writes and blobs no record references; each removal
+        is logged. Returns how many files went.
 
         ``referenced(prefix)`` gives the referenced blob ids beginning with ``prefix`` (a
         shard's name): one ordered scan of the references per shard, not one lookup per
-        blob, so 100,000 blobs cost about a tenth of a second of the restart."""
+        blob, so 100,000 blobs cost about a tenth of a second of the restart.
+
+        When more than ``fraction_max`` of all blobs (and more than ``GC_ALWAYS_ALLOWED``)
+        are unreferenced, the records are more likely lost than the blobs orphaned: none
+        is removed and the count is logged at ERROR."""
         removed = 0
         for name in os.listdir(self.tmp_dir):
             os.unlink(os.path.join(self.tmp_dir, name))
+            log.info("start-up GC: removed partial blob write tmp/%s", name)
             removed += 1
+        total = 0
+        unreferenced: list[str] = []
         for shard in os.listdir(self.root):
             shard_dir = os.path.join(self.root, shard)
             if shard == "tmp" or not os.path.isdir(shard_dir):
@@ -130,9 +173,24 @@ class BlobStore:
             blob_ids = os.listdir(shard_dir)
             if not blob_ids:
                 continue
+            total += len(blob_ids)
             keep = referenced(shard)
-            for blob_id in blob_ids:
-                if blob_id not in keep:
-                    os.unlink(os.path.join(shard_dir, blob_id))
-                    removed += 1
+            unreferenced += [blob_id for blob_id in blob_ids if blob_id not in keep]
+        allowed = max(GC_ALWAYS_ALLOWED, int(fraction_max * total))
+        if len(unreferenced) > allowed:
+            log.error(
+                "start-up GC: %d of %d blob files in %s are unreferenced, more than "
+                "startup_gc_fraction_max = %g allows: none removed. If the database lost "
+                "records, these files still hold their bytes; once that is settled, "
+                "startup_gc_fraction_max = 1 removes them at the next start",
+                len(unreferenced),
+                total,
+                self.root,
+                fraction_max,
+            )
+            return removed
+        for blob_id in unreferenced:
+            os.unlink(self.path(blob_id))
+            log.info("start-up GC: removed unreferenced blob %s", blob_id)
+            removed += 1
         return removed

@@ -1,13 +1,15 @@
 """The checksum algorithms S3 knows, behind one incremental interface.
 
-CRC32, CRC32C and CRC64NVME come from awscrt (the CRT that the AWS SDKs use themselves),
-SHA1 and SHA256 from hashlib. Values are the raw digest bytes; S3 shows them base64.
+CRC32C and CRC64NVME come from awscrt (the CRT that the AWS SDKs use themselves), CRC32
+from zlib (the same CRC; measured 0.2 ms/MiB against awscrt's 1-2.8 ms here), SHA1 and
+SHA256 from hashlib. Values are the raw digest bytes; S3 shows them base64.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import zlib
 from typing import Final, Protocol
 
 from awscrt import checksums as crt
@@ -38,7 +40,7 @@ class _Crc:
 def new_hasher(algorithm: str) -> Hasher:
     """An incremental hasher for one of ``ALGORITHMS`` (upper case)."""
     if algorithm == "CRC32":
-        return _Crc(crt.crc32, 4)
+        return _Crc(zlib.crc32, 4)
     if algorithm == "CRC32C":
         return _Crc(crt.crc32c, 4)
     if algorithm == "CRC64NVME":
@@ -61,6 +63,13 @@ def combine_crc(algorithm: str, first: bytes, second: bytes, second_length: int)
     if algorithm == "CRC64NVME":
         return crt.combine_crc64nvme(a, b, second_length).to_bytes(8, "big")  # type: ignore[no-any-return]
     raise ValueError(f"{algorithm} cannot be combined")
+
+
+def etag(md5s: list[bytes], parts: int) -> str:
+    """An object's ETag from the MD5 of its bytes (``parts`` 0) or of each of its parts."""
+    if not parts:
+        return md5s[0].hex()
+    return f"{hashlib.md5(b''.join(md5s)).hexdigest()}-{parts}"
 
 
 def b64(digest: bytes) -> str:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Protocol
 
-from strata.engine.rocksdb import Op, RangeOp, RocksEngine
+from strata.engine.rocksdb import Op, RangeOp, RocksEngine, WalRecovery
 from strata.storage import spaces
 from strata.storage.clock import Clock, HybridClock
 
@@ -176,8 +176,8 @@ class GroupCommit:
 class LocalStore:
     """``Store`` on one RocksDB database in this process."""
 
-    def __init__(self, path: str, clock: Clock) -> None:
-        self.engine = RocksEngine(path, spaces.ALL)
+    def __init__(self, path: str, clock: Clock, wal_recovery: WalRecovery = "strict") -> None:
+        self.engine = RocksEngine(path, spaces.ALL, wal_recovery=wal_recovery)
         self.clock = clock
         self.hlc = HybridClock(clock)
         self._group = GroupCommit(self.engine)

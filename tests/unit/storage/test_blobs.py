@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import sys
 import textwrap
 import zlib
 from pathlib import Path
+
+import pytest
 
 from strata.storage.blobs import BlobStore
 
@@ -88,3 +91,41 @@ def test_kill_during_write_leaves_no_visible_partial_blob(tmp_path: Path) -> Non
     assert not os.path.exists(blobs.path(blob_id))  # never published
     assert blobs.collect_garbage(lambda _: set()) == 1  # the partial temp file
     assert os.listdir(blobs.tmp_dir) == []
+
+
+def fake_blobs(blobs: BlobStore, count: int) -> list[str]:
+    ids = []
+    for n in range(count):
+        blob_id = f"{n:02x}" + "0" * 30
+        os.makedirs(os.path.dirname(blobs.path(blob_id)), exist_ok=True)
+        Path(blobs.path(blob_id)).write_bytes(b"x")
+        ids.append(blob_id)
+    return ids
+
+
+def test_gc_removes_nothing_when_most_blobs_are_unreferenced(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database that lost its records must not take the blobs with it."""
+    blobs = BlobStore(str(tmp_path / "blobs"))
+    ids = fake_blobs(blobs, 200)
+    with caplog.at_level(logging.INFO, "strata.blobs"):
+        assert blobs.collect_garbage(lambda shard: set(), 0.05) == 0
+    assert all(os.path.exists(blobs.path(b)) for b in ids)
+    assert "200 of 200 blob files" in caplog.text
+    assert "none removed" in caplog.text
+
+
+def test_gc_removes_and_logs_a_few_orphans(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blobs = BlobStore(str(tmp_path / "blobs"))
+    ids = fake_blobs(blobs, 200)
+    orphans = set(ids[:3])
+    with caplog.at_level(logging.INFO, "strata.blobs"):
+        removed = blobs.collect_garbage(lambda shard: {b for b in ids if b not in orphans}, 0.05)
+    assert removed == 3
+    assert [b for b in ids if not os.path.exists(blobs.path(b))] == ids[:3]
+    assert all(f"removed unreferenced blob {b}" in caplog.text for b in orphans)
+    # With the limit lifted, whatever is unreferenced goes.
+    assert blobs.collect_garbage(lambda shard: set(), 1.0) == 197

@@ -170,7 +170,8 @@ class ObjectService:
         return bucket_record, found
 
     def locate(self, version: ObjectVersion, start: int, length: int) -> ByteRange:
-        """Where bytes [start, start+length) of a version are."""
+        """Where bytes [start, start+length) of a version are; DataCorruption if a blob
+        they need is missing or shorter than the record says."""
         if version.inline is not None:
             return ByteRange(version.inline[start : start + length], [])
         files: list[tuple[str, int, int]] = []
@@ -183,6 +184,7 @@ class ObjectService:
                 continue
             lo = max(start, seg_start)
             hi = min(end, seg_end)
+            self.blobs.check_size(segment.blob_id, segment.offset + segment.length)
             files.append(
                 (self.blobs.path(segment.blob_id), segment.offset + lo - seg_start, hi - lo)
             )

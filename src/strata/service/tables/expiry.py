@@ -22,7 +22,6 @@ last slice ended, instead of being rescanned from its start.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Final
 
 import msgspec
 
+from strata.service.background import BackgroundTask
 from strata.service.tables import item_collections, keycodec
 from strata.service.tables.codec import decode_item
 from strata.service.tables.items import stage_delete
@@ -91,23 +91,17 @@ class TtlSweeper:
         self.sweep_items_max = sweep_items_max
         self.expired_total = 0  # items deleted since start (for metrics and tests)
         self._positions: dict[str, _Position] = {}  # table name -> where its next slice starts
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("strata-ttl", self._run)
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
         """Start sweeping every ``interval_s`` on the running loop (idempotent)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="strata-ttl")
+        self._task.start()
 
     async def stop(self) -> None:
         """Stop the sweeper; a chunk already applied stays (its items were expired anyway)."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

@@ -7,7 +7,7 @@ from typing import Final
 from urllib.parse import unquote
 
 from strata import limits
-from strata.api.http import FileRange, Response
+from strata.api.http import BodyDigest, FileRange, Response
 from strata.api.s3 import xml
 from strata.api.s3.context import Call, S3Context, content_md5, read_small_body, xml_response
 from strata.api.s3.errors import s3_code
@@ -61,6 +61,8 @@ SSE_HEADER: Final = ("x-amz-server-side-encryption", "AES256")
 SSE_ALGORITHMS: Final = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 DELETE_OBJECTS_MAX: Final = 1000
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Checksums cheap enough to verify on every GET (hardware CRCs; zlib's CRC32).
+FAST_CHECKSUMS: Final = frozenset({"CRC32", "CRC32C", "CRC64NVME"})
 _CHECKSUM_HEADERS: Final = tuple((a, f"x-amz-checksum-{a.lower()}") for a in DIGEST_BYTES)
 
 # ---- request parsing --------------------------------------------------------------------
@@ -461,7 +463,28 @@ async def get_object(s3: S3Context, call: Call) -> Response:
     if located.inline is not None:
         return Response(status=status, headers=headers, body=located.inline)
     files = [FileRange(path, offset, count) for path, offset, count in located.files]
-    return Response(status=status, headers=headers, files=files, length=length)
+    digest = body_digest(call, version, len(files)) if status == 200 and method == "GET" else None
+    return Response(status=status, headers=headers, files=files, length=length, digest=digest)
+
+
+def body_digest(call: Call, version: ObjectVersion, files: int) -> BodyDigest | None:
+    """How a whole-object GET checks its bytes as they are sent (ranges and parts are
+    checked for presence and size only): the stored CRC when there is one (hardware
+    CRC32C/CRC64NVME add ~15% to a 16 MiB GET's CPU, zlib's CRC32 ~40%), else the ETag's
+    MD5 (~1.5 ms/MiB: about 4x the CPU of an unchecked GET)."""
+    name = f"{call.bucket}/{call.key} version {version.version_id}"
+    algorithm = version.checksum_algorithm
+    parts = len(version.part_sizes)
+    if algorithm in FAST_CHECKSUMS:
+        if version.checksum_type == "FULL_OBJECT":
+            return BodyDigest(algorithm, False, version.checksum.hex(), name)
+        if len(version.part_checksums) == parts == files:
+            return BodyDigest(algorithm, True, b"".join(version.part_checksums).hex(), name)
+    if not parts:
+        return BodyDigest("MD5", False, version.etag, name)
+    if files == parts:  # one file per part: the ETag is the MD5 of their MD5s
+        return BodyDigest("MD5", True, version.etag, name)
+    return None
 
 
 async def head_object(s3: S3Context, call: Call) -> Response:

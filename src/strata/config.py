@@ -43,7 +43,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # blobs their references. 1.0 removes whatever is unreferenced.
     startup_gc_fraction_max: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.05
     # Seconds between background scrub passes over every blob (each verified against its
-    # stored MD5 and size, paced); 0 turns the scrub off.
+    # size and ETag, paced); 0 turns the scrub off.
     scrub_interval_s: Annotated[float, msgspec.Meta(ge=0)] = 86400.0
 
     def __repr__(self) -> str:  # never print the secret

@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Final, TextIO
 
+from strata import datadir
+from strata.datadir import DataDirInUse
 from strata.engine.rocksdb import WalDamaged
 from strata.errors import StorageFault
 from strata.service.objects.scrub import check_version, damage_of, versions_with_blobs
@@ -51,6 +53,21 @@ class _Report:
 def verify(data_dir: str, out: TextIO = sys.stdout, progress: TextIO = sys.stderr) -> int:
     data_dir = os.path.abspath(data_dir)
     report = _Report(out, progress)
+    if not os.path.isdir(data_dir):
+        report.line(f"no data directory {data_dir}: nothing to verify")
+        return 2
+    try:
+        held = datadir.lock(data_dir)
+    except DataDirInUse as exc:
+        report.line(f"the database is locked: {exc}. Stop the server first.")
+        return 2
+    try:
+        return _verify_locked(data_dir, report)
+    finally:
+        held.release()
+
+
+def _verify_locked(data_dir: str, report: _Report) -> int:
     db_path = os.path.join(data_dir, "db")
     blobs_root = os.path.join(data_dir, "blobs")
     report.line(f"strata verify {data_dir}")

@@ -400,7 +400,7 @@ def test_verify_reports_damage_and_a_running_server(tmp_path: Path) -> None:
         locked = run_verify(data_dir)
         assert locked.returncode == 2, locked
         assert "locked" in locked.stdout
-        assert "Stop it first" in locked.stdout
+        assert "Stop the server first" in locked.stdout
     finally:
         server.stop()
     clean = run_verify(data_dir)

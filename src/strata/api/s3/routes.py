@@ -8,7 +8,10 @@ exactly (leading slashes, ``..`` and ``//`` are key bytes, never file paths).
 Rules are tried in order. A rule matches when the method and target kind agree, its
 ``subresource`` query parameter (if any) is present, and its ``header`` (if any) is
 present. A rule without a subresource matches only when the query names no S3
-subresource at all, so ``GET /bucket?torrent`` is ``NotImplemented``, not a listing.
+subresource at all, so ``GET /bucket/key?torrent`` is not a GetObject. When no rule
+matches, an operation S3 has (``operations.S3_OPERATIONS``, from botocore's model) is
+501 ``NotImplemented``; anything else is S3's 405 ``MethodNotAllowed`` (``PUT
+/bucket?delete``, ``POST /bucket/key``), naming the method and the resource type.
 To add an operation: append a ``Rule`` (more specific rules first) and register a
 handler under the operation's name in ``handlers/__init__.py``.
 
@@ -29,18 +32,20 @@ from typing import Final
 from urllib.parse import unquote_to_bytes
 
 from strata.api.http import Request
+from strata.api.s3.operations import S3_OPERATIONS
 from strata.errors import ProtocolError
 
 SERVICE: Final = "service"
 BUCKET: Final = "bucket"
 OBJECT: Final = "object"
+ANY: Final = "*"  # a Rule's subresource that matches whatever the query names (preflights)
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     method: str
     target: str  # SERVICE, BUCKET or OBJECT
-    subresource: str | None  # query parameter that selects the operation
+    subresource: str | None  # query parameter that selects the operation (or ANY)
     operation: str
     header: str | None = None  # a request header that selects the operation
 
@@ -65,7 +70,7 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("PUT", BUCKET, None, "CreateBucket"),
     Rule("HEAD", BUCKET, None, "HeadBucket"),
     Rule("DELETE", BUCKET, None, "DeleteBucket"),
-    Rule("OPTIONS", BUCKET, None, "PreflightCors"),
+    Rule("OPTIONS", BUCKET, ANY, "PreflightCors"),
     # ACLs (owner-only, as with "bucket owner enforced") and configurations held at
     # their defaults (handlers/config.py).
     Rule("GET", BUCKET, "acl", "GetBucketAcl"),
@@ -101,7 +106,7 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("GET", OBJECT, None, "GetObject"),
     Rule("HEAD", OBJECT, None, "HeadObject"),
     Rule("DELETE", OBJECT, None, "DeleteObject"),
-    Rule("OPTIONS", OBJECT, None, "PreflightCors"),
+    Rule("OPTIONS", OBJECT, ANY, "PreflightCors"),
     # Multipart uploads and object attributes.
     Rule("GET", BUCKET, "uploads", "ListMultipartUploads"),
     Rule("POST", OBJECT, "uploads", "CreateMultipartUpload"),
@@ -124,7 +129,8 @@ ROUTES: Final[tuple[Rule, ...]] = (
 
 # Query parameters that name an S3 subresource (routed or not yet implemented).
 SUBRESOURCES: Final = frozenset(
-    {r.subresource for r in ROUTES if r.subresource is not None}
+    {r.subresource for r in ROUTES if r.subresource not in (None, ANY)}
+    | {sub for _, _, sub in S3_OPERATIONS if sub is not None}
     | {
         "accelerate", "acl", "analytics", "attributes", "encryption", "intelligent-tiering",
         "inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification",
@@ -278,11 +284,28 @@ def _resolve_at(
         if rule.subresource is None:
             if present:
                 continue
-        elif rule.subresource not in present:
+        elif rule.subresource not in present and rule.subresource != ANY:
             continue
         if rule.header is not None and rule.header not in request.headers:
             continue
         return Route(rule.operation, bucket, key)
-    raise ProtocolError(
-        "NotImplemented", "A header you provided implies functionality that is not implemented", 501
+    named = sorted(SELECTORS.intersection(present)) or sorted(present)
+    subresource = named[0] if named else None
+    if (request.method, target, subresource) in S3_OPERATIONS:  # S3 has it; Strata not yet
+        raise ProtocolError(
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+            501,
+        )
+    raise MethodNotAllowedHere(
+        request.method,
+        (subresource or target).upper(),
+        ", ".join(sorted(_methods(target, subresource))),
     )
+
+
+def _methods(target: str, subresource: str | None) -> set[str]:
+    """The methods S3 takes at a target with a subresource (built or not)."""
+    known = {m for m, t, sub in S3_OPERATIONS if t == target and sub == subresource}
+    built = {r.method for r in ROUTES if r.target == target and r.subresource == subresource}
+    return (known | built) - {"OPTIONS"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from strata.api.http import Body, Request
-from strata.api.s3.routes import resolve, virtual_host_bucket
+from strata.api.s3.routes import MethodNotAllowedHere, resolve, virtual_host_bucket
 from strata.errors import ProtocolError
 
 
@@ -67,12 +67,28 @@ def test_virtual_host_object() -> None:
     assert (route.operation, route.bucket, route.key) == ("GetObject", "bkt", "a/b")
 
 
-def test_unknown_subresource() -> None:
+def test_unbuilt_operation_is_not_implemented() -> None:
     with pytest.raises(ProtocolError) as caught:
-        resolve(request("GET", "/b", {"torrent": ""}))
-    assert caught.value.code == "NotImplemented"
-    with pytest.raises(ProtocolError):
+        resolve(request("GET", "/b/k", {"torrent": ""}))
+    assert (caught.value.code, caught.value.status) == ("NotImplemented", 501)
+    with pytest.raises(ProtocolError) as caught:
         resolve(request("PUT", "/b", {"policy": ""}))
+    assert (caught.value.code, caught.value.status) == ("NotImplemented", 501)
+
+
+def test_a_method_the_resource_does_not_take_is_405() -> None:
+    for method, path, query, resource_type, allow in (
+        ("GET", "/b", {"torrent": ""}, "TORRENT", ""),
+        ("PUT", "/b", {"delete": ""}, "DELETE", "POST"),
+        ("POST", "/b/k", {}, "OBJECT", "DELETE, GET, HEAD, PUT"),
+        ("PATCH", "/b", {}, "BUCKET", "DELETE, GET, HEAD, POST, PUT"),
+        ("POST", "/b/k", {"acl": ""}, "ACL", "GET, PUT"),
+    ):
+        with pytest.raises(MethodNotAllowedHere) as caught:
+            resolve(request(method, path, query))
+        assert caught.value.status == 405
+        assert caught.value.details == {"Method": method, "ResourceType": resource_type}
+        assert caught.value.allow == allow
 
 
 def test_acl_and_configuration_subresources() -> None:

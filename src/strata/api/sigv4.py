@@ -344,12 +344,16 @@ def _arm_payload_checks(
 ) -> None:
     if payload_hash == UNSIGNED_PAYLOAD:
         return
-    if payload_hash in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER):
-        chain = _ChunkSigner(key, parsed.amz_date, credential.scope, parsed.signature)
-        request.body.wrap(lambda source: decode_aws_chunked(source, request.body.trailers, chain))
-        return
-    if payload_hash == STREAMING_UNSIGNED_TRAILER:
-        request.body.wrap(lambda source: decode_aws_chunked(source, request.body.trailers, None))
+    if payload_hash in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER):
+        chain = (
+            _ChunkSigner(key, parsed.amz_date, credential.scope, parsed.signature)
+            if payload_hash != STREAMING_UNSIGNED_TRAILER
+            else None
+        )
+        size = decoded_length(request)
+        request.body.wrap(
+            lambda source: decode_aws_chunked(source, request.body.trailers, chain, size)
+        )
         return
     if len(payload_hash) != 64:
         raise ProtocolError(
@@ -391,6 +395,25 @@ class _ChunkSigner:
         expected = _signature(self.key, f"{self.trailer_prefix}{self.previous}\n{digest}")
         if signature is None or not hmac.compare_digest(expected, signature):
             raise SignatureDoesNotMatch()
+
+
+def decoded_length(request: Request) -> int:
+    """x-amz-decoded-content-length of an aws-chunked body: S3 refuses one without it (411)."""
+    value = request.headers.get("x-amz-decoded-content-length", "")
+    if not (value.isascii() and value.isdigit()):
+        raise ProtocolError(
+            "MissingContentLength", "You must provide the Content-Length HTTP header.", 411
+        )
+    return int(value)
+
+
+def _length_mismatch(expected: int, provided: int) -> ProtocolError:
+    return ProtocolError(
+        "IncompleteBody",
+        "You did not provide the number of bytes specified by the Content-Length HTTP header",
+        NumberBytesExpected=str(expected),
+        NumberBytesProvided=str(provided),
+    )
 
 
 def _incomplete(detail: str) -> ProtocolError:
@@ -445,10 +468,19 @@ class _Reader:
 
 
 async def decode_aws_chunked(
-    source: AsyncIterator[bytes], trailers: dict[str, str], signer: _ChunkSigner | None
+    source: AsyncIterator[bytes],
+    trailers: dict[str, str],
+    signer: _ChunkSigner | None,
+    decoded_bytes: int,
 ) -> AsyncIterator[bytes]:
-    """Strip aws-chunked framing; check chunk and trailer signatures when signed."""
+    """Strip aws-chunked framing; check chunk and trailer signatures when signed.
+
+    The data must add up to ``decoded_bytes`` (x-amz-decoded-content-length): a chunk that
+    would pass it is refused before its data is passed on, a short body at the final
+    chunk; either way before the consumer sees the end of the body, so nothing is stored.
+    """
     reader = _Reader(source)
+    total = 0
     while True:
         header = await reader.line()
         if header is None:
@@ -460,6 +492,11 @@ async def decode_aws_chunked(
             raise _incomplete("bad chunk size")
         if size < 0:
             raise _incomplete("bad chunk size")
+        total += size
+        if total > decoded_bytes:
+            raise _length_mismatch(decoded_bytes, total)
+        if size == 0 and total != decoded_bytes:
+            raise _length_mismatch(decoded_bytes, total)
         signature = None
         if extension.startswith(b"chunk-signature="):
             signature = extension[len(b"chunk-signature=") :].decode("latin-1")

@@ -14,6 +14,7 @@ from strata.api.sigv4 import authenticate, signing_key
 from strata.errors import (
     ContentSha256Mismatch,
     InvalidAccessKeyId,
+    ProtocolError,
     RequestExpired,
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
@@ -176,7 +177,7 @@ def test_streaming_tampered_chunk_is_rejected() -> None:
         run(read_all(request))
 
 
-def unsigned_trailer_request(body: list[bytes]) -> Request:
+def unsigned_trailer_request(body: list[bytes], decoded_bytes: int | str | None = 11) -> Request:
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
@@ -187,6 +188,8 @@ def unsigned_trailer_request(body: list[bytes]) -> Request:
         "content-encoding": "aws-chunked",
         "x-amz-trailer": "x-amz-checksum-crc32",
     }
+    if decoded_bytes is not None:
+        headers["x-amz-decoded-content-length"] = str(decoded_bytes)
     aws = AWSRequest("PUT", "http://localhost/bucket/key", headers=headers)
     aws.context["checksum"] = {"request_algorithm": {"in": "trailer", "name": "crc32"}}
     signer = S3SigV4Auth(Credentials(ACCESS, SECRET), "s3", "us-east-1")
@@ -201,6 +204,28 @@ def test_unsigned_trailer_decodes_and_exposes_checksum() -> None:
     run(authenticate(request, Keys(), time.time()))
     assert run(read_all(request)) == b"hello world"
     assert request.body.trailers == {"x-amz-checksum-crc32": "DUoRhQ=="}
+
+
+@pytest.mark.parametrize(("declared", "provided"), [(1, 11), (10, 11), (12, 11), (0, 5)])
+def test_decoded_length_must_match_the_chunks(declared: int, provided: int) -> None:
+    body = [b"5\r\nhello\r\n", b"6\r\n world\r\n0\r\n\r\n"]
+    request = unsigned_trailer_request(body, declared)
+    run(authenticate(request, Keys(), time.time()))
+    with pytest.raises(ProtocolError) as caught:
+        run(read_all(request))
+    assert (caught.value.code, caught.value.status) == ("IncompleteBody", 400)
+    expected = str(declared)
+    assert caught.value.details["NumberBytesExpected"] == expected
+    # Too much is refused at the first chunk that passes the declared length.
+    assert int(caught.value.details["NumberBytesProvided"]) >= min(provided, declared + 1)
+
+
+@pytest.mark.parametrize("declared", [None, "", "abc", "-1", "1.5", "+5"])
+def test_aws_chunked_without_a_decoded_length_is_411(declared: str | None) -> None:
+    request = unsigned_trailer_request([b"5\r\nhello\r\n0\r\n\r\n"], declared)
+    with pytest.raises(ProtocolError) as caught:
+        run(authenticate(request, Keys(), time.time()))
+    assert (caught.value.code, caught.value.status) == ("MissingContentLength", 411)
 
 
 def test_payload_hash_mismatch_raises_at_end_of_body() -> None:

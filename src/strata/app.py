@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
+from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
 from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.dynamodb.model import MEMBERS
@@ -30,6 +32,7 @@ from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
 from strata.storage.disk import disk_space
 from strata.storage.keys import prefix_end
+from strata.storage.snapshots import Snapshots, clean_up, finish_swap
 from strata.storage.store import LocalStore
 
 log = logging.getLogger("strata")
@@ -183,10 +186,22 @@ def check_data_dir(data_dir: str) -> None:
         )
 
 
+def _started(start: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """A synchronous ``start`` as an admin swap hook."""
+
+    async def hook() -> None:
+        start()
+
+    return hook
+
+
 def build(config: Config) -> Strata:
     data_dir = os.path.abspath(config.data_dir)
     check_data_dir(data_dir)
     clock = SystemClock(config.clock_offset_s)
+    if finish_swap(data_dir) is not None:  # a restore or reset was interrupted after READY
+        log.info("completed a restore or reset interrupted by the last stop")
+    clean_up(data_dir)
     try:
         store = LocalStore(os.path.join(data_dir, "db"), clock, config.wal_recovery)
     except WalDamaged as exc:
@@ -206,6 +221,17 @@ def build(config: Config) -> Strata:
     _register_scrub_metrics(metrics, scrubber)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s)
     assert dynamodb.tables is not None
+    gate = RequestGate(store)
+    admin = AdminApi(
+        snapshots=Snapshots(data_dir, store, blobs),
+        gate=gate,
+        keys=keys,
+        clock=clock,
+        auth_enabled=config.auth,
+        before_swap=[dynamodb.stop, scrubber.stop],
+        after_swap=[dynamodb.reload, _started(scrubber.start)],
+        summary=store_summary(buckets, dynamodb),
+    )
     app = StrataApp(
         s3=S3Api(
             buckets,
@@ -219,13 +245,15 @@ def build(config: Config) -> Strata:
         clock=clock,
         metrics=metrics,
         auth_enabled=config.auth,
+        admin=admin,
+        gate=gate,
     )
     strata = Strata(config, app, store, blobs, keys, root, generated)
     # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops
     # before the store closes.
-    app.startup_hooks.append(dynamodb.tables.start)
+    app.startup_hooks.append(dynamodb.start)
     app.startup_hooks.append(scrubber.start)
     app.shutdown_hooks.append(scrubber.stop)
-    app.shutdown_hooks.append(dynamodb.tables.stop)
+    app.shutdown_hooks.append(dynamodb.stop)
     app.shutdown_hooks.append(strata.close)
     return strata

@@ -1,4 +1,5 @@
-"""The ``strata`` command: run the server, manage access keys, benchmark endpoints."""
+"""The ``strata`` command: run the server, manage access keys, benchmark endpoints; the
+commands that talk to a running server (snapshot, reset, ls) are in ``console.py``."""
 
 from __future__ import annotations
 
@@ -150,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     check.set_defaults(func=_verify)
 
     commands.add_parser("bench", help="benchmark an S3 or DynamoDB endpoint (strata bench -h)")
+
+    from strata.console import add_commands  # snapshot, reset, ls: talk to a running server
+
+    add_commands(commands)
 
     args = parser.parse_args(argv)
     # Data is the operator's alone: files 0600 and directories 0700, or stricter.

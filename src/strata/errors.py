@@ -133,6 +133,13 @@ class DataCorruption(StorageFault):
     """Stored bytes fail their checksum, or a file is missing or shorter than recorded."""
 
 
+class StoreReplaced(StrataError):
+    """The store was replaced (snapshot restore, reset) while this request ran: its write
+    would land in a store it never read. Rendered as ServiceUnavailable 503 (retryable)."""
+
+    default_message = "The store was restored or reset while this request ran; retry it."
+
+
 def lookup(table: dict[type[StrataError], tuple[str, int]], exc: StrataError) -> tuple[str, int]:
     """Find the protocol's (code, status) for ``exc`` along its class hierarchy."""
     if isinstance(exc, ProtocolError):

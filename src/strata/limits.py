@@ -26,6 +26,7 @@ presign_expiry_s_max: Final = 7 * 24 * 3600
 
 # Storage
 stream_chunk_bytes: Final = 256 * 1024
+state_drain_s_max: Final = 5.0  # restore/reset: how long running requests may finish first
 
 # DynamoDB
 item_bytes_max: Final = 400 * 1024

@@ -1,9 +1,10 @@
 """The one ASGI application behind the shared port.
 
 Dispatch: a POST whose ``X-Amz-Target`` starts ``DynamoDB_20120810.`` goes to DynamoDB,
-``DynamoDBStreams_20120810.`` to Streams, ``/_strata/*`` to health and metrics, and
-everything else to S3. Each request is authenticated (SigV4) before its protocol sees
-it; every exception becomes that protocol's error document, never a hung connection.
+``DynamoDBStreams_20120810.`` to Streams, ``/_strata/*`` to health, metrics and the admin
+endpoints (``admin.py``), and everything else to S3. Each request is authenticated (SigV4)
+before its protocol sees it; every exception becomes that protocol's error document,
+never a hung connection.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from typing import Final
 
 from strata import __version__
+from strata.api.admin import AdminApi, RequestGate
 from strata.api.http import (
     BodyDigest,
     FileRange,
@@ -59,6 +61,8 @@ class StrataApp:
         metrics: Metrics,
         auth_enabled: bool = True,
         on_startup: list[object] | None = None,
+        admin: AdminApi | None = None,
+        gate: RequestGate | None = None,
     ) -> None:
         self.s3 = s3
         self.dynamodb = dynamodb
@@ -67,6 +71,8 @@ class StrataApp:
         self.clock = clock
         self.metrics = metrics
         self.auth_enabled = auth_enabled
+        self.admin = admin  # /_strata/ reset, snapshots, summary
+        self.gate = gate  # holds requests while the store is replaced
         self.startup_hooks: list[object] = list(on_startup or [])
         self.shutdown_hooks: list[object] = []
 
@@ -112,11 +118,21 @@ class StrataApp:
         return self.s3
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        path: str = scope["path"]
-        if path.startswith("/_strata/"):
-            await self._internal(path, send)
+        if scope["path"].startswith("/_strata/"):
+            await self._internal(scope, receive, send)
             return
+        gate = self.gate
+        if gate is None:
+            await self._serve(scope, receive, send)
+            return
+        await gate.enter()
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            gate.leave()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         protocol = self.s3
         try:
             request = Request.from_scope(scope, receive)
@@ -177,7 +193,8 @@ class StrataApp:
             log.exception("request %s failed (%s)", request.request_id, request.operation)
             return protocol.error_response(InternalFault(), request)
 
-    async def _internal(self, path: str, send: Send) -> None:
+    async def _internal(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
         if path == "/_strata/health":
             body = b'{"status":"ok","version":"' + __version__.encode() + b'"}'
             content_type = b"application/json"
@@ -186,6 +203,9 @@ class StrataApp:
             body = self.metrics.render().encode()
             content_type = b"text/plain; version=0.0.4"
             status = 200
+        elif self.admin is not None:
+            await self.admin.handle(scope, receive, send)
+            return
         else:
             body = b'{"error":"not found"}'
             content_type = b"application/json"

@@ -21,6 +21,7 @@ from rocksdict import (
     AccessType,
     BlockBasedOptions,
     Cache,
+    Checkpoint,
     DBCompressionType,
     DBRecoveryMode,
     Options,
@@ -216,13 +217,14 @@ class RocksEngine:
         os.fsync(fd)
         return fd
 
-    def close(self) -> None:
+    def close(self, *, flush: bool = True) -> None:
         """Flush every memtable, then close: the next open has no WAL to replay.
 
         Durability does not depend on it (the WAL already holds every write); it only
-        makes a clean restart fast."""
-        for family in self._cfs.values():
-            family.flush(True)
+        makes a clean restart fast. ``flush=False`` for a database about to be discarded."""
+        if flush:
+            for family in self._cfs.values():
+                family.flush(True)
         self._cfs.clear()
         self._handles.clear()
         os.pwrite(self._mark_fd, self._db.latest_sequence_number().to_bytes(8, "big"), 0)
@@ -260,6 +262,12 @@ class RocksEngine:
         for space, start, end in range_deletes:
             batch.delete_range(start, end, self._handles[space])
         self._db.write(batch, self._nosync)
+
+    def checkpoint(self, path: str) -> None:
+        """A consistent copy of the database in ``path`` (which must not exist): SST files
+        hard-linked, the small rest (MANIFEST, WAL tail) copied. Every write applied so
+        far is in it."""
+        Checkpoint(self._db).create_checkpoint(path)
 
     def sync_wal(self) -> None:
         """Make every write so far durable (fsync of the WAL), then record how far in the

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from strata.errors import DataCorruption
+from strata.errors import DataCorruption, StoreReplaced
 from strata.storage.checksums import Hasher, new_hasher
 
 log = logging.getLogger("strata.blobs")
@@ -49,7 +49,7 @@ class BlobInfo:
     checksums: dict[str, bytes] = field(default_factory=dict)
 
 
-def _fsync_dir(path: str) -> None:
+def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -62,6 +62,7 @@ class BlobWriter:
 
     def __init__(self, store: BlobStore, checksums: Sequence[str]) -> None:
         self._store = store
+        self._generation = store.generation
         self.blob_id = uuid.uuid4().hex
         self._tmp_path = os.path.join(store.tmp_dir, self.blob_id)
         self._file = open(self._tmp_path, "wb", buffering=0)  # noqa: SIM115 - closed in finish/abort
@@ -85,7 +86,12 @@ class BlobWriter:
         """Fsync and publish the blob; it still needs a reference to survive a restart."""
         md5, checksums = self.digests()
         final_path = self._store.path(self.blob_id)
-        await asyncio.to_thread(self._publish, final_path)
+        try:
+            await asyncio.to_thread(self._publish, final_path)
+        except FileNotFoundError:
+            if self._generation != self._store.generation:
+                raise StoreReplaced()  # its directory went with the replaced store
+            raise
         return BlobInfo(self.blob_id, self.size_bytes, md5, checksums)
 
     def _publish(self, final_path: str) -> None:
@@ -95,7 +101,7 @@ class BlobWriter:
         directory = os.path.dirname(final_path)
         os.makedirs(directory, exist_ok=True)
         os.rename(self._tmp_path, final_path)
-        _fsync_dir(directory)
+        fsync_dir(directory)
 
     def abort(self) -> None:
         if not self._closed:
@@ -114,6 +120,12 @@ class BlobStore:
         self.root = root
         self.tmp_dir = os.path.join(root, "tmp")
         os.makedirs(self.tmp_dir, exist_ok=True)
+        self.generation = 0  # bumped when the directory is replaced (restore, reset)
+
+    def replaced(self) -> None:
+        """The directory now holds another store's blobs: deletes scheduled before are void."""
+        os.makedirs(self.tmp_dir, exist_ok=True)
+        self.generation += 1
 
     def path(self, blob_id: str) -> str:
         return os.path.join(self.root, blob_id[:2], blob_id)
@@ -138,8 +150,11 @@ class BlobStore:
         """An OS file descriptor for reading; the caller closes it."""
         return os.open(self.path(blob_id), os.O_RDONLY)
 
-    def delete(self, blob_ids: Iterable[str]) -> None:
-        """Remove blobs whose references were already committed away."""
+    def delete(self, blob_ids: Iterable[str], generation: int | None = None) -> None:
+        """Remove blobs whose references were committed away (in ``generation``: a delete
+        scheduled before a restore must not remove the restored store's blob of that id)."""
+        if generation is not None and generation != self.generation:
+            return
         for blob_id in blob_ids:
             try:
                 os.unlink(self.path(blob_id))

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Protocol
 
 from strata.engine.rocksdb import Op, RangeOp, RocksEngine, WalRecovery
+from strata.errors import StoreReplaced
 from strata.storage import spaces
 from strata.storage.clock import Clock, HybridClock
+
+# The store generation a request began under, set by the ASGI app per request (None
+# outside requests). A request still running when the store is replaced (snapshot
+# restore, reset) must not write into a store it never read: ``apply`` refuses it.
+request_generation: ContextVar[int | None] = ContextVar("strata_request_generation", default=None)
 
 
 class WriteBatch:
@@ -177,11 +184,33 @@ class LocalStore:
     """``Store`` on one RocksDB database in this process."""
 
     def __init__(self, path: str, clock: Clock, wal_recovery: WalRecovery = "strict") -> None:
+        self.path = path
+        self.wal_recovery: WalRecovery = wal_recovery
         self.engine = RocksEngine(path, spaces.ALL, wal_recovery=wal_recovery)
         self.clock = clock
         self.hlc = HybridClock(clock)
         self._group = GroupCommit(self.engine)
         self.closed = False
+        self.generation = 0  # bumped each time ``replace`` swaps the database
+
+    def replace(self, swap: Callable[[], None]) -> None:
+        """Close the database, let ``swap`` exchange its directory, open it again.
+
+        One synchronous step on the event loop: no request runs in between, so none sees
+        a half-replaced store. Writers still waiting for an fsync of the old database are
+        released by its last sync (their writes go with it)."""
+        self._group.stop()
+        self.engine.close(flush=False)
+        try:
+            swap()
+        finally:  # swapped or not, the store is open again
+            self.engine = RocksEngine(self.path, spaces.ALL, wal_recovery=self.wal_recovery)
+            self._group = GroupCommit(self.engine)
+            self.generation += 1
+
+    def checkpoint(self, path: str) -> None:
+        """A consistent copy of everything applied so far, in ``path`` (hard links)."""
+        self.engine.checkpoint(path)
 
     @property
     def fsyncs(self) -> int:
@@ -207,6 +236,9 @@ class LocalStore:
         return self.engine.scan(space, start, end, reverse=reverse)
 
     def apply(self, batch: WriteBatch) -> int:
+        started = request_generation.get()
+        if started is not None and started != self.generation:
+            raise StoreReplaced()
         self.engine.write(batch.ops, batch.range_deletes)
         return self._group.note_write()
 

@@ -26,6 +26,7 @@ from strata.errors import (
     RequestExpired,
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
+    StoreReplaced,
     StrataError,
     lookup,
 )
@@ -59,6 +60,7 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     HeaderTooLarge: ("ValidationException", 400),
     BodyTooLarge: ("RequestEntityTooLarge", 413),
     InternalFault: ("InternalServerError", 500),
+    StoreReplaced: ("ServiceUnavailable", 503),
     TablesError: ("ValidationException", 400),
     ValidationError: ("ValidationException", 400),
     SerializationError: ("SerializationException", 400),

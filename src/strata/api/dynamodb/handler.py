@@ -216,6 +216,28 @@ class DynamoDbApi:
         # Operations that never wait are called directly, without a coroutine around them.
         self.sync_routes: dict[str, SyncHandler] = self.tables.sync_routes() if self.tables else {}
 
+    async def start(self) -> None:
+        if self.tables is not None:
+            await self.tables.start()
+
+    async def stop(self) -> None:
+        if self.tables is not None:
+            await self.tables.stop()
+
+    async def reload(self) -> None:
+        """The store was replaced (restore, reset): drop every compiled table, cached
+        count and route bound to them, read the catalogue again, restart background work.
+        Call ``stop`` before the store is replaced."""
+        old = self.tables
+        if old is None:
+            return
+        self.tables = TableOperations(
+            old.store, old.region, old.host, ttl_sweep_interval_s=old.expiry.interval_s
+        )
+        self.routes = self.tables.routes()
+        self.sync_routes = self.tables.sync_routes()
+        await self.tables.start()
+
     def anonymous(self, request: Request) -> bool:
         return False
 

@@ -27,6 +27,7 @@ from strata.errors import (
     RequestExpired,
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
+    StoreReplaced,
     StrataError,
     lookup,
 )
@@ -66,6 +67,7 @@ S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     HeaderTooLarge: ("RequestHeaderSectionTooLarge", 400),
     BodyTooLarge: ("EntityTooLarge", 400),
     InternalFault: ("InternalError", 500),
+    StoreReplaced: ("ServiceUnavailable", 503),
     NoSuchBucket: ("NoSuchBucket", 404),
     BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", 409),
     BucketNotEmpty: ("BucketNotEmpty", 409),

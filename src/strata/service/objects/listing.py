@@ -9,6 +9,7 @@ scan restarts with a seek (a new iterator at ``prefix_end``) to jump
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -151,6 +152,21 @@ def list_objects(
         if seek is None:
             return page
         position = seek
+
+
+async def bucket_usage(store: Store, bucket: str) -> tuple[int, int]:
+    """(current objects, their bytes), counted a listing page at a time, yielding to
+    requests between pages (``strata ls``; S3 itself keeps no such figure per bucket)."""
+    objects = size = 0
+    marker: str | None = None
+    while True:
+        page = list_objects(store, bucket, marker=marker, max_keys=1000)
+        objects += len(page.objects)
+        size += sum(version.size_bytes for _, version in page.objects)
+        if not page.truncated:
+            return objects, size
+        marker = page.last
+        await asyncio.sleep(0)
 
 
 def _null_stamp(store: Store, bucket: str, key: str) -> int | None:

@@ -259,7 +259,7 @@ class ObjectService:
         except RuntimeError:
             self.blobs.delete(blob_ids)
             return
-        loop.call_later(BLOB_GRACE_S, self.blobs.delete, list(blob_ids))
+        loop.call_later(BLOB_GRACE_S, self.blobs.delete, list(blob_ids), self.blobs.generation)
 
     async def put(
         self,

@@ -48,8 +48,10 @@ class TableOperations:
         self.expiry.start()
 
     async def stop(self) -> None:
-        """Stop the TTL sweeper (server shutdown, before the store closes)."""
+        """Stop all background work (server shutdown or store replaced, before the store
+        closes)."""
         await self.expiry.stop()
+        await self.tables.stop()
 
     def sync_routes(self) -> dict[str, SyncHandler]:
         """The operations that never wait (reads and metadata): plain functions."""

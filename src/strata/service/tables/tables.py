@@ -141,6 +141,15 @@ class TableService:
                 if index.record.backfilling:
                     self._spawn(self._backfill(table.name, index.name))
 
+    async def stop(self) -> None:
+        """Cancel background work (shutdown, or the store is being replaced); ``start``
+        resumes drops and backfills from what the store records."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.started = False
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)

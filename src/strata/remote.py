@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -100,6 +101,7 @@ class Remote:
             for service in ("s3", "dynamodb")
         }
 
+    @contextmanager
     def open(
         self,
         method: str,
@@ -109,8 +111,8 @@ class Remote:
         body: bytes = b"",
         headers: Sequence[tuple[str, str]] = (),
         service: str = "s3",
-    ) -> http.client.HTTPResponse:
-        """Send a signed request; the caller reads (and closes) the response."""
+    ) -> Iterator[http.client.HTTPResponse]:
+        """Send a signed request; the response is read inside the ``with``."""
         query_text = canonical_query(query)
         payload_hash = hashlib.sha256(body).hexdigest()
         signed = self._signers[service].sign(
@@ -125,15 +127,20 @@ class Remote:
         connection = kind(self._host, self._port, timeout=self._timeout_s)
         url = uri_encode_path(path) + (f"?{query_text}" if query_text else "")
         try:
-            connection.request(method, url, body=body, headers=dict(signed))
-            return connection.getresponse()
-        except OSError as exc:
+            try:
+                connection.request(method, url, body=body, headers=dict(signed))
+                response = connection.getresponse()
+            except OSError as exc:
+                raise RemoteError(0, "ConnectionFailed", f"cannot reach {self.endpoint}: {exc}")
+            with response:
+                yield response
+        finally:
             connection.close()
-            raise RemoteError(0, "ConnectionFailed", f"cannot reach {self.endpoint}: {exc}")
 
     def call(self, method: str, path: str, **options: Any) -> tuple[int, bytes]:
         with self.open(method, path, **options) as response:
             return response.status, response.read()
+        raise AssertionError("unreachable")
 
     # -- admin ---------------------------------------------------------------------------
 

@@ -1,0 +1,390 @@
+"""Test state: POST /_strata/reset and snapshots (save, list, restore, delete) of a running
+server, through strata.testing.Server and real boto3 clients.
+
+Each test file that wipes state runs its own server: the session server is shared."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from strata.remote import Credentials, Remote, RemoteError
+from strata.testing import Server
+
+BIG_BYTES = 200_000  # past the 64 KiB inline threshold: a blob file
+
+
+@pytest.fixture(scope="module")
+def state_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with Server(tmp_path_factory.mktemp("state") / "data") as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(state_server: Server) -> Server:
+    state_server.reset()
+    return state_server
+
+
+def clients(server: Server) -> tuple[Any, Any]:
+    config = Config(retries={"max_attempts": 1, "mode": "standard"})
+    return server.client("s3", config=config), server.client("dynamodb", config=config)
+
+
+def make_table(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "colour", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-colour",
+                "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def fill(s3: Any, dynamodb: Any) -> None:
+    s3.create_bucket(Bucket="state-bucket")
+    s3.put_object(Bucket="state-bucket", Key="small.txt", Body=b"inline bytes")
+    s3.put_object(Bucket="state-bucket", Key="big.bin", Body=b"b" * BIG_BYTES)
+    make_table(dynamodb, "state-table")
+    for number in range(5):
+        colour = "red" if number % 2 else "blue"
+        dynamodb.put_item(
+            TableName="state-table",
+            Item={"pk": {"S": f"item-{number}"}, "colour": {"S": colour}, "n": {"N": str(number)}},
+        )
+
+
+def assert_filled(s3: Any, dynamodb: Any) -> None:
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["state-bucket"]
+    listed = s3.list_objects_v2(Bucket="state-bucket")["Contents"]
+    assert sorted(o["Key"] for o in listed) == ["big.bin", "small.txt"]
+    assert s3.get_object(Bucket="state-bucket", Key="small.txt")["Body"].read() == b"inline bytes"
+    assert s3.get_object(Bucket="state-bucket", Key="big.bin")["Body"].read() == b"b" * BIG_BYTES
+    assert dynamodb.list_tables()["TableNames"] == ["state-table"]
+    items = dynamodb.scan(TableName="state-table")["Items"]
+    assert sorted(i["pk"]["S"] for i in items) == [f"item-{n}" for n in range(5)]
+    red = dynamodb.query(
+        TableName="state-table",
+        IndexName="by-colour",
+        KeyConditionExpression="colour = :c",
+        ExpressionAttributeValues={":c": {"S": "red"}},
+    )["Items"]
+    assert sorted(i["pk"]["S"] for i in red) == ["item-1", "item-3"]
+
+
+def error_code(call: Any, *args: Any, **kwargs: Any) -> str:
+    with pytest.raises(ClientError) as caught:
+        call(*args, **kwargs)
+    code: str = caught.value.response["Error"]["Code"]
+    return code
+
+
+# -- reset -------------------------------------------------------------------------------
+
+
+def test_reset_removes_everything_and_credentials_still_work(fresh: Server) -> None:
+    s3, dynamodb = clients(fresh)
+    fill(s3, dynamodb)
+    fresh.reset()
+    assert s3.list_buckets()["Buckets"] == []
+    assert dynamodb.list_tables()["TableNames"] == []
+    assert error_code(s3.head_bucket, Bucket="state-bucket") == "404"
+    assert error_code(dynamodb.scan, TableName="state-table") == "ResourceNotFoundException"
+    blobs = Path(fresh.data_dir) / "blobs"
+    assert [p for p in blobs.rglob("*") if p.is_file()] == []
+    # the same names can be used again at once, by the same key
+    fill(s3, dynamodb)
+    assert_filled(s3, dynamodb)
+
+
+def test_reset_needs_the_root_key(fresh: Server) -> None:
+    s3, _ = clients(fresh)
+    s3.create_bucket(Bucket="kept-bucket")
+    request = urllib.request.Request(f"{fresh.endpoint_url}/_strata/reset", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as anonymous:
+        urllib.request.urlopen(request, timeout=10)
+    assert anonymous.value.code == 403
+    assert b'"AccessDenied"' in anonymous.value.read()
+
+    created = subprocess.run(
+        [sys.executable, "-m", "strata.cli", "keys", "create", "--data-dir", fresh.data_dir],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    values = dict(line.split("=", 1) for line in created.stdout.splitlines() if "=" in line)
+    user = Remote(
+        fresh.endpoint_url,
+        Credentials(values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]),
+    )
+    with pytest.raises(RemoteError) as other_key:
+        user.admin("POST", "reset")
+    assert (other_key.value.status, other_key.value.code) == (403, "AccessDenied")
+    with pytest.raises(RemoteError) as snapshots:
+        user.admin("GET", "snapshots")
+    assert (snapshots.value.status, snapshots.value.code) == (403, "AccessDenied")
+    wrong = Remote(fresh.endpoint_url, Credentials(fresh.aws_access_key_id, "wrong-secret"))
+    with pytest.raises(RemoteError) as bad_signature:
+        wrong.admin("POST", "reset")
+    assert (bad_signature.value.status, bad_signature.value.code) == (403, "SignatureDoesNotMatch")
+    # the summary is open to any valid key; nothing was reset
+    names = [b["name"] for b in user.admin("GET", "summary")["buckets"]]
+    assert names == ["kept-bucket"]
+
+
+# -- snapshots ---------------------------------------------------------------------------
+
+
+def test_snapshot_round_trip(fresh: Server) -> None:
+    s3, dynamodb = clients(fresh)
+    fill(s3, dynamodb)
+    info = fresh.save_snapshot("round-trip")
+    assert info["name"] == "round-trip"
+    assert info["blobs"] == 1
+
+    # change everything after the save
+    s3.delete_object(Bucket="state-bucket", Key="big.bin")
+    s3.put_object(Bucket="state-bucket", Key="later.txt", Body=b"later")
+    s3.create_bucket(Bucket="later-bucket")
+    dynamodb.delete_item(TableName="state-table", Key={"pk": {"S": "item-1"}})
+    dynamodb.put_item(TableName="state-table", Item={"pk": {"S": "x"}, "colour": {"S": "red"}})
+    make_table(dynamodb, "later-table")
+
+    done = fresh.restore_snapshot("round-trip")
+    assert done["stage"] == "done"
+    assert_filled(s3, dynamodb)
+
+    # the restored store takes writes, and GSIs follow them
+    dynamodb.put_item(TableName="state-table", Item={"pk": {"S": "y"}, "colour": {"S": "red"}})
+    red = dynamodb.query(
+        TableName="state-table",
+        IndexName="by-colour",
+        KeyConditionExpression="colour = :c",
+        ExpressionAttributeValues={":c": {"S": "red"}},
+    )["Items"]
+    assert sorted(i["pk"]["S"] for i in red) == ["item-1", "item-3", "y"]
+    s3.put_object(Bucket="state-bucket", Key="big.bin", Body=b"c" * BIG_BYTES)
+    assert s3.get_object(Bucket="state-bucket", Key="big.bin")["Body"].read() == b"c" * BIG_BYTES
+
+    # restoring again gives the saved state again: the snapshot itself was not changed
+    fresh.restore_snapshot("round-trip")
+    assert_filled(s3, dynamodb)
+
+
+def test_snapshot_survives_a_restart(tmp_path: Path) -> None:
+    with Server(tmp_path / "data") as server:
+        s3, dynamodb = clients(server)
+        fill(s3, dynamodb)
+        server.save_snapshot("kept")
+        server.reset()
+        port = server.port
+    with Server(tmp_path / "data", port=port) as again:  # its own root key replaces the old
+        assert [s["name"] for s in again.remote.admin("GET", "snapshots")["snapshots"]] == ["kept"]
+        again.restore_snapshot("kept")
+        assert_filled(*clients(again))
+
+
+def test_snapshot_errors(fresh: Server) -> None:
+    remote = fresh.remote
+    cases = [
+        ("POST", "snapshots/.hidden", 400, "InvalidSnapshotName"),
+        ("POST", "snapshots/a%2Fb", 400, "InvalidSnapshotName"),
+        ("GET", "snapshots/missing", 404, "NoSuchSnapshot"),
+        ("DELETE", "snapshots/missing", 404, "NoSuchSnapshot"),
+        ("POST", "snapshots/missing/restore", 404, "NoSuchSnapshot"),
+        ("PUT", "snapshots/x", 405, "MethodNotAllowed"),
+        ("GET", "reset", 405, "MethodNotAllowed"),
+        ("GET", "nothing-here", 404, "NotFound"),
+    ]
+    for method, path, status, code in cases:
+        with pytest.raises(RemoteError) as caught:
+            remote.admin(method, path)
+        assert (caught.value.status, caught.value.code) == (status, code), (method, path)
+
+    remote.admin("POST", "snapshots/twice")
+    with pytest.raises(RemoteError) as exists:
+        remote.admin("POST", "snapshots/twice")
+    assert (exists.value.status, exists.value.code) == (409, "SnapshotAlreadyExists")
+    remote.admin("POST", "snapshots/twice", [("replace", "true")])
+    assert "twice" in [s["name"] for s in remote.admin("GET", "snapshots")["snapshots"]]
+    remote.admin("DELETE", "snapshots/twice")
+    assert "twice" not in [s["name"] for s in remote.admin("GET", "snapshots")["snapshots"]]
+
+
+def test_restore_while_requests_run(fresh: Server) -> None:
+    """Clients keep writing and reading through two restores: every answer is a success
+    or a retryable 503, never a 500; the server stays up and ends in a restored state."""
+    s3, dynamodb = clients(fresh)
+    fill(s3, dynamodb)
+    fresh.save_snapshot("busy")
+    errors: list[str] = []
+    done = threading.Event()
+    deadline = time.monotonic() + 60
+
+    def writer(worker: int) -> None:
+        s3_w, dynamodb_w = clients(fresh)
+        for number in range(400):
+            if done.is_set() or time.monotonic() > deadline:
+                return
+            try:
+                key = f"w{worker}-{number}"
+                if number % 2:
+                    body = b"z" * (BIG_BYTES if number % 6 == 1 else 100)
+                    s3_w.put_object(Bucket="state-bucket", Key=key, Body=body)
+                    s3_w.get_object(Bucket="state-bucket", Key="big.bin")["Body"].read()
+                else:
+                    dynamodb_w.put_item(
+                        TableName="state-table",
+                        Item={"pk": {"S": key}, "colour": {"S": "green"}},
+                    )
+                    dynamodb_w.scan(TableName="state-table", Limit=10)
+            except ClientError as exc:
+                code = exc.response["Error"]["Code"]
+                status = exc.response["ResponseMetadata"]["HTTPStatusCode"]
+                if status >= 500 and code != "ServiceUnavailable":
+                    errors.append(f"{code} {status}")
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.3)
+        for _ in range(2):
+            assert fresh.restore_snapshot("busy")["stage"] == "done"
+            time.sleep(0.2)
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    fresh.restore_snapshot("busy")
+    assert_filled(s3, dynamodb)
+    with urllib.request.urlopen(f"{fresh.endpoint_url}/_strata/health", timeout=5) as reply:
+        assert reply.status == 200
+
+
+def test_summary_counts_objects_and_items(fresh: Server) -> None:
+    s3, dynamodb = clients(fresh)
+    fill(s3, dynamodb)
+    summary = fresh.remote.admin("GET", "summary")
+    assert summary["buckets"] == [
+        {
+            "name": "state-bucket",
+            "created_ms": summary["buckets"][0]["created_ms"],
+            "objects": 2,
+            "size_bytes": len(b"inline bytes") + BIG_BYTES,
+        }
+    ]
+    (table,) = summary["tables"]
+    assert (table["name"], table["items"], table["status"], table["indexes"]) == (
+        "state-table",
+        5,
+        "ACTIVE",
+        1,
+    )
+    assert table["size_bytes"] > 0
+
+
+def strata_cli(server: Server, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRATA_"))}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "strata.cli", *args, "--endpoint", server.endpoint_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environ,
+    )
+
+
+def test_cli_snapshot_commands(fresh: Server) -> None:
+    s3, dynamodb = clients(fresh)
+    fill(s3, dynamodb)
+    keys = {
+        "AWS_ACCESS_KEY_ID": fresh.aws_access_key_id,
+        "AWS_SECRET_ACCESS_KEY": fresh.aws_secret_access_key,
+    }
+    saved = strata_cli(fresh, "snapshot", "save", "cli-snap", **keys)
+    assert saved.returncode == 0, saved.stderr
+    assert "saved snapshot cli-snap: 1 blobs" in saved.stdout
+    listed = strata_cli(fresh, "snapshot", "list", **keys)
+    assert "cli-snap" in listed.stdout
+    s3.delete_object(Bucket="state-bucket", Key="small.txt")
+    # without AWS_* variables: the root key of the local data directory
+    restored = strata_cli(fresh, "snapshot", "restore", "cli-snap", "--data-dir", fresh.data_dir)
+    assert restored.returncode == 0, restored.stderr
+    lines = restored.stdout.splitlines()
+    assert "staging snapshot cli-snap (1 blobs)" in lines[0]
+    assert "swapping the store" in lines[1]
+    assert "restored snapshot cli-snap" in lines[-1]
+    assert_filled(s3, dynamodb)
+    missing = strata_cli(fresh, "snapshot", "restore", "nope", **keys)
+    assert missing.returncode == 1
+    assert "NoSuchSnapshot" in missing.stderr
+    deleted = strata_cli(fresh, "snapshot", "delete", "cli-snap", **keys)
+    assert deleted.returncode == 0
+    nothing = strata_cli(fresh, "snapshot", "list", "--data-dir", "/nonexistent/strata")
+    assert nothing.returncode == 1
+    assert "AWS_ACCESS_KEY_ID" in nothing.stderr
+
+
+def test_cli_ls(fresh: Server) -> None:
+    s3, dynamodb = clients(fresh)
+    fill(s3, dynamodb)
+    s3.put_object(Bucket="state-bucket", Key="dir/inner.txt", Body=b"12345", StorageClass="GLACIER")
+    keys = {
+        "AWS_ACCESS_KEY_ID": fresh.aws_access_key_id,
+        "AWS_SECRET_ACCESS_KEY": fresh.aws_secret_access_key,
+    }
+    overview = strata_cli(fresh, "ls", **keys)
+    assert overview.returncode == 0, overview.stderr
+    bucket_line = next(line for line in overview.stdout.splitlines() if "s3://" in line)
+    assert bucket_line.split()[:2] == ["s3://state-bucket", "3"]
+    assert "195.3 KiB" in bucket_line
+    table_line = next(line for line in overview.stdout.splitlines() if "dynamodb://" in line)
+    assert table_line.split()[:2] == ["dynamodb://state-table", "5"]
+    assert table_line.split()[-2:] == ["ACTIVE", "1"]
+
+    top = strata_cli(fresh, "ls", "s3://state-bucket", **keys).stdout.splitlines()
+    assert top[0].split() == ["PRE", "dir/"]
+    assert [line.split()[-1] for line in top[1:]] == ["big.bin", "small.txt"]
+    assert top[1].split()[2:] == ["200,000", "STANDARD", "big.bin"]
+    inner = strata_cli(fresh, "ls", "s3://state-bucket/dir/", **keys).stdout.split()
+    assert inner[2:] == ["5", "GLACIER", "dir/inner.txt"]
+    every = strata_cli(fresh, "ls", "s3://state-bucket", "--recursive", **keys).stdout
+    assert [line.split()[-1] for line in every.splitlines()] == [
+        "big.bin",
+        "dir/inner.txt",
+        "small.txt",
+    ]
+
+    items = strata_cli(fresh, "ls", "dynamodb://state-table", "--limit", "2", **keys)
+    assert items.returncode == 0, items.stderr
+    assert len(items.stdout.splitlines()) == 2
+    assert '"colour": ' in items.stdout
+    assert "(2 items (more: --limit N))" in items.stderr
+    missing = strata_cli(fresh, "ls", "s3://no-such-bucket", **keys)
+    assert (missing.returncode, "NoSuchBucket" in missing.stderr) == (1, True)
+    bad = strata_cli(fresh, "ls", "ftp://x", **keys)
+    assert bad.returncode == 2

@@ -197,11 +197,12 @@ def _started(start: Callable[[], None]) -> Callable[[], Awaitable[None]]:
 
 def build(config: Config) -> Strata:
     data_dir = os.path.abspath(config.data_dir)
-    check_data_dir(data_dir)
-    clock = SystemClock(config.clock_offset_s)
-    if finish_swap(data_dir) is not None:  # a restore or reset was interrupted after READY
+    # First: a restore or reset interrupted after READY may have moved db/ away already.
+    if finish_swap(data_dir) is not None:
         log.info("completed a restore or reset interrupted by the last stop")
     clean_up(data_dir)
+    check_data_dir(data_dir)
+    clock = SystemClock(config.clock_offset_s)
     try:
         store = LocalStore(os.path.join(data_dir, "db"), clock, config.wal_recovery)
     except WalDamaged as exc:

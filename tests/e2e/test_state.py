@@ -6,6 +6,7 @@ Each test file that wipes state runs its own server: the session server is share
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -203,6 +204,29 @@ def test_snapshot_survives_a_restart(tmp_path: Path) -> None:
         assert [s["name"] for s in again.remote.admin("GET", "snapshots")["snapshots"]] == ["kept"]
         again.restore_snapshot("kept")
         assert_filled(*clients(again))
+
+
+def test_a_restore_cut_short_after_ready_is_completed_by_the_next_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Server(data) as server:
+        s3, dynamodb = clients(server)
+        fill(s3, dynamodb)
+        server.save_snapshot("kept")
+        server.reset()
+        s3.create_bucket(Bucket="after-the-save")
+        s3.put_object(Bucket="after-the-save", Key="big", Body=b"a" * BIG_BYTES)  # a blob
+    # as a restore leaves it when killed between its two renames: the staged store is
+    # complete (READY), the live db/ already moved to the trash, blobs/ not yet replaced
+    staging = data / ".restore"
+    staging.mkdir()
+    shutil.copytree(data / "snapshots" / "kept" / "db", staging / "db")
+    shutil.copytree(data / "snapshots" / "kept" / "blobs", staging / "blobs")
+    (staging / "READY").touch()
+    (data / ".trash").mkdir(exist_ok=True)
+    (data / "db").rename(data / ".trash" / "db")
+    with Server(data) as again:
+        assert_filled(*clients(again))
+    assert not staging.exists()
 
 
 def test_snapshot_errors(fresh: Server) -> None:

@@ -26,7 +26,7 @@ from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
-from strata.service.objects.scrub import BlobScrubber
+from strata.service.objects.scrub import Scrubber
 from strata.storage import spaces
 from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
@@ -139,10 +139,10 @@ def _known_operations() -> dict[str, frozenset[str]]:
     }
 
 
-def _register_scrub_metrics(metrics: Metrics, scrubber: BlobScrubber) -> None:
+def _register_scrub_metrics(metrics: Metrics, scrubber: Scrubber) -> None:
     metrics.register(
         "strata_scrub_passes_total",
-        "Complete background scrub passes over every object kept in blobs.",
+        "Complete background scrub passes over every record and blob.",
         lambda: float(scrubber.passes_total),
         kind="counter",
     )
@@ -162,6 +162,12 @@ def _register_scrub_metrics(metrics: Metrics, scrubber: BlobScrubber) -> None:
         "strata_scrub_damaged_objects",
         "Damaged object versions found by the last complete scrub pass: alert when > 0.",
         lambda: float(scrubber.damaged_last_pass),
+    )
+    metrics.register(
+        "strata_scrub_damaged_spaces",
+        "Spaces (RocksDB column families) whose records failed their checksums in the last "
+        "complete scrub pass: alert when > 0.",
+        lambda: float(scrubber.damaged_spaces_last_pass),
     )
 
 
@@ -218,7 +224,7 @@ def build(config: Config) -> Strata:
     buckets = BucketService(store)
     metrics = Metrics(operations=_known_operations())
     _register_process_metrics(metrics, store, data_dir)
-    scrubber = BlobScrubber(store, blobs, config.scrub_interval_s)
+    scrubber = Scrubber(store, blobs, config.scrub_interval_s)
     _register_scrub_metrics(metrics, scrubber)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s)
     assert dynamodb.tables is not None

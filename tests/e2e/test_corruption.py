@@ -103,8 +103,8 @@ def put_objects(server: RunningServer, size: int = 2000) -> Any:
 # ---- RocksDB: SST blocks -----------------------------------------------------------------
 
 
-def test_flipped_sst_bytes_fail_listing_and_reads(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+def objects_then_flipped_sst(data_dir: Path) -> str:
+    """Objects written, the server stopped, then 256 bytes flipped in their SST file."""
     server = start_server(data_dir)
     try:
         put_objects(server)
@@ -112,6 +112,23 @@ def test_flipped_sst_bytes_fail_listing_and_reads(tmp_path: Path) -> None:
         server.stop()  # a clean stop flushes the memtables: the objects are in an SST
     sst = largest(str(data_dir / "db" / "*.sst"))
     flip(sst, os.path.getsize(sst) // 3)
+    return sst
+
+
+def wait_for_scrub_pass(server: RunningServer) -> str:
+    """The metrics once a scrub pass has completed (bounded: a small pass takes ms)."""
+    text = ""
+    for _ in range(100):
+        text = metrics(server)
+        if "strata_scrub_passes_total 0" not in text:
+            break
+        time.sleep(0.1)
+    return text
+
+
+def test_flipped_sst_bytes_fail_listing_and_reads(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    sst = objects_then_flipped_sst(data_dir)
     server = start_server(data_dir)
     try:
         s3 = s3_client(server)
@@ -156,6 +173,16 @@ def test_flipped_sst_bytes_fail_dynamodb_scan(tmp_path: Path) -> None:
         with pytest.raises(ClientError) as caught:
             ddb.scan(TableName="damaged")
         assert error_code(caught) == ("InternalServerError", 500)
+        outcomes = set()
+        for n in range(ITEMS):  # each item is there or an error: never silently absent
+            key = {"pk": {"S": f"p{n % 7}"}, "sk": {"S": f"{n:05d}"}}
+            try:
+                found = ddb.get_item(TableName="damaged", Key=key)
+                outcomes.add("found" if "Item" in found else "absent")
+            except ClientError as exc:
+                outcomes.add(exc.response["Error"]["Code"])
+        assert "absent" not in outcomes
+        assert "InternalServerError" in outcomes
         assert "Corruption" in server.log()
     finally:
         server.stop()
@@ -367,14 +394,23 @@ def test_scrub_finds_a_damaged_blob(tmp_path: Path) -> None:
     flip(blob_path(data_dir), 10)
     server = start_server(data_dir, env={"STRATA_SCRUB_INTERVAL_S": "0.2"})
     try:
-        text = ""
-        for _ in range(100):  # bounded: a pass over one blob takes milliseconds
-            text = metrics(server)
-            if "strata_scrub_passes_total 0" not in text:
-                break
-            time.sleep(0.1)
+        text = wait_for_scrub_pass(server)
         assert "strata_scrub_damaged_objects 1" in text
+        assert "strata_scrub_damaged_spaces 0" in text
         assert f"scrub: damaged object {BUCKET}/big" in server.log()
+    finally:
+        server.stop()
+
+
+def test_scrub_finds_a_damaged_space(tmp_path: Path) -> None:
+    """The server starts on a flipped SST without a word; the scrub then says it."""
+    data_dir = tmp_path / "data"
+    objects_then_flipped_sst(data_dir)
+    server = start_server(data_dir, env={"STRATA_SCRUB_INTERVAL_S": "0.2"})
+    try:
+        text = wait_for_scrub_pass(server)
+        assert "strata_scrub_damaged_spaces 1" in text
+        assert "scrub: space objects is damaged" in server.log()
     finally:
         server.stop()
 
@@ -419,3 +455,26 @@ def test_verify_reports_damage_and_a_running_server(tmp_path: Path) -> None:
     assert damaged.returncode == 1, damaged
     assert "DAMAGED: space objects" in damaged.stdout
     assert "Corruption" in damaged.stdout
+
+
+def test_copy_of_a_flipped_blob_is_refused(blob_server: Any) -> None:
+    """A copy must not launder damaged bytes into a new blob with a fresh, matching MD5."""
+    server, s3, blob, _ = blob_server
+    flip(blob, 100)
+    with pytest.raises(ClientError) as caught:
+        s3.copy_object(Bucket=BUCKET, Key="copy", CopySource={"Bucket": BUCKET, "Key": "big"})
+    assert error_code(caught) == ("InternalError", 500)
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="from-copy")["UploadId"]
+    with pytest.raises(ClientError) as caught:
+        s3.upload_part_copy(
+            Bucket=BUCKET,
+            Key="from-copy",
+            UploadId=upload,
+            PartNumber=1,
+            CopySource={"Bucket": BUCKET, "Key": "big"},
+        )
+    assert error_code(caught) == ("InternalError", 500)
+    assert "copy source version null" in server.log()
+    listed = s3.list_objects_v2(Bucket=BUCKET)
+    assert [o["Key"] for o in listed["Contents"]] == ["big"]
+    assert len(glob.glob(str(server.data_dir / "blobs" / "??" / "*"))) == 1

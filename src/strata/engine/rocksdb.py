@@ -313,6 +313,28 @@ class RocksEngine:
         except Exception as exc:
             raise _read_failed(space, exc) from exc
 
+    def check_records(self, space: str, start: bytes, records_max: int) -> bytes | None:
+        """Read up to ``records_max`` records from ``start``, block checksums verified and
+        the block cache left alone (a scrub must not evict what requests use). Returns
+        the key to continue from, or None at the end of the space; DataCorruption on damage."""
+        opts = ReadOptions()
+        opts.set_verify_checksums(True)
+        opts.fill_cache(False)  # type: ignore[call-arg]  # the stub lacks its argument
+        it = self._cfs[space].iter(opts)
+        it.seek(start)
+        count = 0
+        while it.valid():
+            if count == records_max:
+                return bytes(it.key())
+            it.value()
+            count += 1
+            it.next()
+        try:
+            it.status()
+        except Exception as exc:
+            raise _read_failed(space, exc) from exc
+        return None
+
     def property_int(self, space: str, name: str) -> int:
         value = self._cfs[space].property_int_value(name)
         return int(value or 0)

@@ -64,6 +64,11 @@ class Store(Protocol):
         self, space: str, start: bytes, end: bytes | None = None, *, reverse: bool = False
     ) -> Iterator[tuple[bytes, bytes]]: ...
 
+    def check_records(self, space: str, start: bytes, records_max: int) -> bytes | None:
+        """Verify up to ``records_max`` stored records from ``start`` (the scrub); returns
+        where to go on, None at the end; ``DataCorruption`` on damage."""
+        ...
+
     def apply(self, batch: WriteBatch) -> int:
         """Make the batch visible now; return the sequence to pass to ``durable``."""
         ...
@@ -234,6 +239,9 @@ class LocalStore:
         self, space: str, start: bytes, end: bytes | None = None, *, reverse: bool = False
     ) -> Iterator[tuple[bytes, bytes]]:
         return self.engine.scan(space, start, end, reverse=reverse)
+
+    def check_records(self, space: str, start: bytes, records_max: int) -> bytes | None:
+        return self.engine.check_records(space, start, records_max)
 
     def apply(self, batch: WriteBatch) -> int:
         started = request_generation.get()

@@ -125,3 +125,26 @@ def test_missing_wal_refuses(tmp_path: Path) -> None:
     with pytest.raises(WalDamaged):
         RocksEngine(path, SPACES)
     assert os.path.exists(os.path.join(path, WAL_MARK))
+
+
+def test_check_records_pages_and_finds_damage(tmp_path: Path) -> None:
+    path = str(tmp_path / "db")
+    fill(path, 2000)
+    engine = RocksEngine(path, SPACES)
+    position: bytes | None = b""
+    chunks = 0
+    while position is not None:
+        position = engine.check_records("one", position, 300)
+        chunks += 1
+    assert chunks == 7  # 2000 records, 300 a chunk
+    engine.close()
+    sst = max(glob.glob(f"{path}/*.sst"), key=os.path.getsize)
+    with open(sst, "r+b") as handle:
+        handle.seek(os.path.getsize(sst) // 2)
+        handle.write(b"\xff" * 256)
+    engine = RocksEngine(path, SPACES)
+    try:
+        with pytest.raises(DataCorruption):
+            engine.check_records("one", b"", 10_000)
+    finally:
+        engine.close()

@@ -47,7 +47,13 @@ from strata import limits
 from strata.errors import BodyTooLarge, ProtocolError
 from strata.service.objects.errors import BadDigest, ObjectsError
 from strata.service.objects.integrity import DEFAULT_ALGORITHM, PayloadChecks
-from strata.service.objects.objects import NewObject, ObjectService, WriteCondition, _copy_ranges
+from strata.service.objects.objects import (
+    NewObject,
+    ObjectService,
+    WriteCondition,
+    check_copy,
+    copy_ranges,
+)
 from strata.service.objects.records import BucketRecord, Grant, ObjectVersion, Segment
 from strata.storage import keys, records, spaces
 from strata.storage.checksums import b64, combine_crc, new_hasher
@@ -326,7 +332,11 @@ class MultipartService:
             if located.inline is not None:
                 writer.write(located.inline)
             else:
-                await asyncio.to_thread(_copy_ranges, located.files, writer)
+                whole = start == 0 and length == source.size_bytes
+                parts = whole and bool(source.part_sizes)
+                md5s = await asyncio.to_thread(copy_ranges, located.files, writer, parts)
+                if whole:  # a range cannot be checked against the ETag
+                    check_copy(source, writer.digests()[0], md5s, len(located.files))
             md5, sums = writer.digests()
             info = await writer.finish()
         except BaseException:

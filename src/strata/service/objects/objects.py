@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from strata import limits
-from strata.errors import BodyTooLarge, ProtocolError
+from strata.errors import BodyTooLarge, DataCorruption, ProtocolError
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.errors import (
     MethodNotAllowed,
@@ -48,7 +48,7 @@ from strata.service.objects.records import (
 )
 from strata.storage import keys, records, spaces
 from strata.storage.blobs import BlobStore, BlobWriter
-from strata.storage.checksums import Hasher, new_hasher
+from strata.storage.checksums import Hasher, etag, new_hasher
 from strata.storage.store import Store, WriteBatch
 
 BLOB_GRACE_S = 300.0  # how long a replaced blob stays readable for GETs in flight
@@ -402,7 +402,9 @@ class ObjectService:
             writer = self.blobs.writer(())
             try:
                 ranges = self.locate(source, 0, source.size_bytes).files
-                await asyncio.to_thread(_copy_ranges, ranges, writer)
+                parts = bool(source.part_sizes)
+                md5s = await asyncio.to_thread(copy_ranges, ranges, writer, parts)
+                check_copy(source, writer.digests()[0], md5s, len(ranges))
                 info = await writer.finish()
             except BaseException:
                 writer.abort()
@@ -495,18 +497,44 @@ class ObjectService:
         return updated
 
 
-def _copy_ranges(ranges: list[tuple[str, int, int]], writer: BlobWriter) -> None:
-    """Copy file ranges into a blob writer; runs in a worker thread."""
+def copy_ranges(
+    ranges: list[tuple[str, int, int]], writer: BlobWriter, per_range: bool = False
+) -> list[bytes]:
+    """Copy file ranges into a blob writer; runs in a worker thread. With ``per_range``,
+    returns each range's MD5 (to check a multipart source against its ETag)."""
     chunk_bytes = limits.stream_chunk_bytes * 4
+    md5s: list[bytes] = []
     for path, offset, length in ranges:
         fd = os.open(path, os.O_RDONLY)
+        md5 = hashlib.md5()
         try:
             position, end = offset, offset + length
             while position < end:
                 data = os.pread(fd, min(chunk_bytes, end - position), position)
                 if not data:
-                    raise OSError(f"blob {path} shorter than its record")
+                    raise DataCorruption(f"blob {path} ended early while copied")
                 writer.write(data)
+                if per_range:
+                    md5.update(data)
                 position += len(data)
         finally:
             os.close(fd)
+        md5s.append(md5.digest())
+    return md5s
+
+
+def check_copy(
+    source: ObjectVersion, whole_md5: bytes, range_md5s: list[bytes], ranges: int
+) -> None:
+    """A copy of a whole object must hash to its ETag: else it would turn damaged bytes
+    into a new, self-consistent blob."""
+    parts = len(source.part_sizes)
+    if parts and ranges != parts:
+        return  # not one range per part: the ETag cannot be recomputed
+    computed = etag(range_md5s if parts else [whole_md5], parts)
+    if computed != source.etag:
+        raise DataCorruption(
+            f"copy source version {source.version_id}: bytes of blob "
+            f"{', '.join(s.blob_id for s in source.segments)} hash to {computed}, the record "
+            f"says {source.etag}"
+        )

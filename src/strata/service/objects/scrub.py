@@ -1,13 +1,15 @@
-"""Object bytes checked against their records: the background scrub and ``strata verify``.
+"""Stored data checked against itself: the background scrub and ``strata verify``.
 
 A version's blobs must exist, be at least as long as its segments say, and hash to its
-ETag (the MD5 of the bytes, or of each part's MD5 for a multipart upload). Inline bytes
-live in RocksDB records, whose blocks RocksDB checksums itself.
+ETag (the MD5 of the bytes, or of each part's MD5 for a multipart upload). Records
+(inline bytes among them) are checked by reading every one with RocksDB's block
+checksums verified, in chunks of ``CHUNK_RECORDS`` that leave the block cache alone.
 
-The scrub walks every version in chunks, reads blobs in a worker thread and sleeps so
-that it reads about ``SCRUB_BYTES_PER_S`` on average: a pass over 100 GB takes ~35 min at
-the default rate and leaves the disk to requests. Damage is logged at ERROR with the
-object named and counted for ``/_strata/metrics``; it is not repaired (one copy only).
+The scrub first reads every space's records, then walks every version kept in blobs,
+reading them in a worker thread and sleeping so that it reads about
+``SCRUB_BYTES_PER_S`` on average: a pass over 100 GB of blobs takes ~30 min at the
+default rate and leaves the disk to requests. Damage is logged at ERROR with the space or
+the object named and counted for ``/_strata/metrics``; it is not repaired (one copy only).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from strata.errors import StorageFault
 from strata.service.background import BackgroundTask
 from strata.service.objects.records import ObjectVersion, decode_object_key
 from strata.storage import records, spaces
@@ -32,6 +35,8 @@ log = logging.getLogger("strata.scrub")
 
 SCRUB_BYTES_PER_S: Final = 64 * 1024 * 1024
 CHUNK_VERSIONS: Final = 100  # versions read from OBJECTS per loop turn
+CHUNK_RECORDS: Final = 1000  # records verified per loop turn (a few ms)
+CHUNK_PAUSE_FACTOR: Final = 3.0  # after a chunk of records, sleep 3x what it took
 _READ_BYTES: Final = 1024 * 1024
 
 
@@ -95,8 +100,8 @@ def damage_of(raw_key: bytes, version: ObjectVersion, problem: str) -> Damage:
     return Damage(bucket, key, version.version_id, problem)
 
 
-class BlobScrubber:
-    """Background task: every ``interval_s``, one paced pass over every version's blobs."""
+class Scrubber:
+    """Background task: every ``interval_s``, one paced pass over every record and blob."""
 
     def __init__(self, store: Store, blobs: BlobStore, interval_s: float) -> None:
         self.store = store
@@ -107,6 +112,7 @@ class BlobScrubber:
         self.checked_total = 0  # versions verified since start
         self.damaged_total = 0  # damaged versions found since start (each pass counts)
         self.damaged_last_pass = 0  # found by the last complete pass: the gauge to alert on
+        self.damaged_spaces_last_pass = 0  # spaces whose records failed their checksums
         self._task = BackgroundTask("strata-scrub", self._run)
 
     def start(self) -> None:
@@ -125,8 +131,14 @@ class BlobScrubber:
                 log.exception("scrub pass failed")
 
     async def scrub(self) -> list[Damage]:
-        """One pass over every version; returns (and logs) the damage found."""
+        """One pass over every record and every version's blobs; returns (and logs) the
+        damaged objects found (damaged spaces are counted in ``damaged_spaces_last_pass``)."""
         started = time.monotonic()
+        damaged_spaces = 0
+        for space in spaces.ALL:
+            if not await self._check_space(space):
+                damaged_spaces += 1
+        self.damaged_spaces_last_pass = damaged_spaces
         found: list[Damage] = []
         after = b""
         checked = 0
@@ -151,12 +163,27 @@ class BlobScrubber:
         self.passes_total += 1
         self.damaged_last_pass = len(found)
         log.info(
-            "scrub: %d objects in blobs checked in %.1f s, %d damaged",
+            "scrub: every space read (%d damaged), %d objects in blobs checked (%d damaged) "
+            "in %.1f s",
+            damaged_spaces,
             checked,
-            time.monotonic() - started,
             len(found),
+            time.monotonic() - started,
         )
         return found
+
+    async def _check_space(self, space: str) -> bool:
+        """Read every record of ``space``, a chunk per loop turn; False if damaged."""
+        position: bytes | None = b""
+        while position is not None:
+            chunk_started = time.monotonic()
+            try:
+                position = self.store.check_records(space, position, CHUNK_RECORDS)
+            except StorageFault as exc:
+                log.error("scrub: space %s is damaged: %s", space, exc.detail)
+                return False
+            await asyncio.sleep(CHUNK_PAUSE_FACTOR * (time.monotonic() - chunk_started))
+        return True
 
     def _next_chunk(self, after: bytes) -> list[tuple[bytes, ObjectVersion]]:
         chunk: list[tuple[bytes, ObjectVersion]] = []

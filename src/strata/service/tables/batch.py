@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from strata.service.tables import capacity, exprs, item_collections
-from strata.service.tables.codec import decode_item, encode_item, raw_item
+from strata.service.tables.changes import Changes, needs_old
+from strata.service.tables.codec import decode_item, raw_item
 from strata.service.tables.errors import ValidationError
-from strata.service.tables.indexes import check_index_keys, write_entries
+from strata.service.tables.indexes import check_index_keys
 from strata.service.tables.items import (
     check_size,
     key_bytes,
@@ -25,7 +26,7 @@ from strata.service.tables.schema import Table
 from strata.service.tables.tables import TableService
 from strata.service.tables.values import Item, item_size, validate_item_sized
 from strata.storage import spaces
-from strata.storage.store import Store, WriteBatch
+from strata.storage.store import Store
 
 BATCH_GET_KEYS_MAX: Final = 100
 BATCH_WRITE_REQUESTS_MAX: Final = 25
@@ -144,47 +145,31 @@ class BatchService:
         rcc = req.get("ReturnConsumedCapacity")
         want_capacity = rcc is not None and rcc != "NONE"
         consumed: dict[str, capacity.Consumed] = {}
-        batch = WriteBatch()
         store = self.store
-        tracker = item_collections.Tracker(store)
+        changes = Changes(self.tables)
         collections: dict[str, dict[bytes, tuple[Item, int]]] = {}
         # --- no await from here until the batch is applied ---
         for table, key, new_item in planned:
             old: Item | None = None
-            touched: dict[str, int] = {}
-            if table.indexes or want_capacity:
+            if needs_old(table) or want_capacity:
                 old_raw = store.get(spaces.ITEMS, key)
                 old = decode_item(old_raw) if old_raw is not None else None
-            if new_item is None:
-                batch.delete(spaces.ITEMS, key)
-                touched = write_entries(table, batch, key, old, None, None) if table.indexes else {}
-                size = item_size(old) if old is not None and want_capacity else 0
-            else:
-                encoded = encode_item(new_item)
-                batch.put(spaces.ITEMS, key, encoded)
-                touched = (
-                    write_entries(table, batch, key, old, new_item, encoded)
-                    if table.indexes
-                    else {}
-                )
-                size = (
-                    max(item_size(new_item), item_size(old) if old else 0) if want_capacity else 0
-                )
+            staged = changes.stage(table, key, old, new_item)
             if want_capacity:
+                size = item_size(new_item) if new_item is not None else 0
+                size = max(size, item_size(old) if old is not None else 0)
                 c = consumed.setdefault(table.name, capacity.Consumed(table.name, read=False))
-                write_capacity(table, c, size, touched)
-            if table.indexes and (old is not None or new_item is not None):
-                collection = tracker.record(table, batch, old, new_item)
-                if collection is not None:
-                    present = new_item if new_item is not None else old
-                    assert present is not None
-                    per_table = collections.setdefault(table.name, {})
-                    per_table[item_collections.collection_key(table, present)] = (
-                        present,
-                        collection,
-                    )
-        sequence = store.apply(batch)
-        self.tables.changed.update(t.record.table_id for t, _, _ in planned)
+                write_capacity(table, c, size, staged.touched)
+            if staged.collection is not None:
+                present = new_item if new_item is not None else old
+                assert present is not None
+                per_table = collections.setdefault(table.name, {})
+                per_table[item_collections.collection_key(table, present)] = (
+                    present,
+                    staged.collection,
+                )
+        sequence = changes.apply()
+        # --- applied: now wait for durability ---
         await store.durable(sequence)
         out: dict[str, Any] = {"UnprocessedItems": {}}
         if want_capacity:

@@ -2,6 +2,11 @@
 
 Keeping the JSON means a GetItem or Query answer splices stored bytes into the response
 (``msgspec.Raw``) with no decode and re-encode; numbers stay exact strings.
+
+An item record (ITEMS) is ``STAMPED_FORMAT``: the format byte, the HLC stamp of the change
+that wrote it (8 bytes, big-endian), then the JSON. Index entries, and item records
+written before stamps, are ``ITEM_FORMAT``: the format byte then the JSON. Every reader
+takes either.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ import msgspec
 from strata.service.tables.values import Item
 
 ITEM_FORMAT: Final = 1
+STAMPED_FORMAT: Final = 2
+STAMP_BYTES: Final = 8
 _FORMAT_BYTE: Final = bytes([ITEM_FORMAT])
+_STAMPED_BYTE: Final = bytes([STAMPED_FORMAT])
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, dict[str, object]]).decode
@@ -23,11 +31,39 @@ def encode_item(item: Item) -> bytes:
     return _FORMAT_BYTE + _encode(item)
 
 
-def decode_item(value: bytes) -> Item:
+def encode_body(item: Item) -> bytes:
+    """The item's JSON alone: what ``stamped`` wraps into an item record."""
+    return _encode(item)
+
+
+def stamped(stamp: int, body: bytes) -> bytes:
+    """An item record: ``body`` (``encode_body``) written by the change stamped ``stamp``."""
+    return _STAMPED_BYTE + stamp.to_bytes(STAMP_BYTES, "big") + body
+
+
+def _json_start(value: bytes) -> int:
+    if value[0] == STAMPED_FORMAT:
+        return 1 + STAMP_BYTES
     assert value[0] == ITEM_FORMAT, f"unknown item format {value[0]}"
-    return _decode(memoryview(value)[1:])  # type: ignore[return-value]
+    return 1
+
+
+def decode_item(value: bytes) -> Item:
+    return _decode(memoryview(value)[_json_start(value) :])  # type: ignore[return-value]
 
 
 def raw_item(value: bytes) -> msgspec.Raw:
     """The stored JSON of an item, for splicing into a response document."""
-    return msgspec.Raw(memoryview(value)[1:])
+    return msgspec.Raw(memoryview(value)[_json_start(value) :])
+
+
+def body_of(value: bytes) -> memoryview:
+    """The JSON of a stored item or entry (``encode_body``'s bytes), uncopied."""
+    return memoryview(value)[_json_start(value) :]
+
+
+def item_stamp(value: bytes) -> int:
+    """The HLC stamp of the change that wrote an item record (0 for unstamped ones)."""
+    if value[0] != STAMPED_FORMAT:
+        return 0
+    return int.from_bytes(value[1 : 1 + STAMP_BYTES], "big")

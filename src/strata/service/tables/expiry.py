@@ -10,7 +10,7 @@ The sweeper is a task of the server process (started and stopped by the app's li
 Every ``interval_s`` it walks each TTL-enabled table in key order, a chunk of
 ``chunk_items`` items at a time: each chunk is read, checked and deleted with no
 ``await`` in between (so a concurrent write that extends an item's TTL is either seen or
-made after the delete), through ``items.stage_delete`` — the DeleteItem path, so index
+made after the delete), through ``changes.Changes`` — the one item write path, so index
 entries and item-collection sizes change in the same ``WriteBatch`` as the item. Between
 chunks it sleeps three times as long as the chunk took: a sweep takes at most a quarter
 of the event loop and a request waits for one chunk (a few ms) at most. A table's
@@ -30,13 +30,12 @@ from typing import Final
 import msgspec
 
 from strata.service.background import BackgroundTask
-from strata.service.tables import item_collections, keycodec
+from strata.service.tables import keycodec
+from strata.service.tables.changes import Changes
 from strata.service.tables.codec import decode_item
-from strata.service.tables.items import stage_delete
 from strata.service.tables.schema import Table
 from strata.service.tables.tables import TableService
 from strata.storage import spaces
-from strata.storage.store import WriteBatch
 
 log = logging.getLogger("strata.tables.ttl")
 
@@ -177,8 +176,7 @@ class TtlSweeper:
         needle = msgspec.json.encode(attribute) + b":"
         now_s = self.store.clock.now_s()
         end = keycodec.after_prefix(table.prefix)
-        batch = WriteBatch()
-        tracker = item_collections.Tracker(self.store)
+        changes = Changes(self.tables)
         deleted = examined = 0
         last: bytes | None = None
         for key, value in self.store.scan(spaces.ITEMS, start, end):
@@ -186,13 +184,11 @@ class TtlSweeper:
             if needle in value:
                 item = decode_item(value)
                 if is_expired(expires_at(item, attribute), now_s):
-                    stage_delete(table, batch, key, item, tracker)
+                    changes.stage(table, key, item, None)
                     deleted += 1
             if examined >= self.chunk_items:
                 last = key
                 break
         if not deleted:
             return 0, examined, last, None
-        sequence = self.store.apply(batch)
-        self.tables.changed.add(table.record.table_id)
-        return deleted, examined, last, sequence
+        return deleted, examined, last, changes.apply()

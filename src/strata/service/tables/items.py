@@ -1,22 +1,26 @@
 """Single-item operations: PutItem, GetItem, DeleteItem, UpdateItem.
 
-Every write follows one order, with no ``await`` until the batch is applied:
-read the current item, check the condition, build one ``WriteBatch`` (the item and its
-index entries), ``store.apply`` it (visible at once). Only then ``await store.durable``:
-the answer leaves once the WAL is fsynced. Two concurrent conditional writes on one item
-therefore see each other: exactly one ``attribute_not_exists`` put wins.
+Every write follows one order, with no ``await`` until the batch is applied: read the
+current item, check the condition, stage the change (``changes.Changes``: the item, its
+index entries and the rest, in one ``WriteBatch``), apply it (visible at once). Only then
+``await store.durable``: the answer leaves once the WAL is fsynced. Two concurrent
+conditional writes on one item therefore see each other: exactly one
+``attribute_not_exists`` put wins.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+import msgspec
+
 from strata import limits
 from strata.service.tables import capacity, exprs, item_collections, keycodec
-from strata.service.tables.codec import decode_item, encode_item, raw_item
+from strata.service.tables.changes import Changes, needs_old
+from strata.service.tables.codec import decode_item, encode_body, raw_item
 from strata.service.tables.errors import ConditionalCheckFailed, SerializationError, ValidationError
 from strata.service.tables.expressions import Path
-from strata.service.tables.indexes import check_index_keys, write_entries
+from strata.service.tables.indexes import check_index_keys
 from strata.service.tables.schema import Table
 from strata.service.tables.tables import TableService
 from strata.service.tables.values import (
@@ -26,7 +30,7 @@ from strata.service.tables.values import (
     validate_value,
 )
 from strata.storage import spaces
-from strata.storage.store import Store, WriteBatch
+from strata.storage.store import Store
 
 INVALID: Final = "One or more parameter values were invalid: "
 MSG_KEY_SCHEMA: Final = "The provided key element does not match the schema"
@@ -92,14 +96,14 @@ def check_item_size(item: Item) -> int:
     return check_size(item_size(item))
 
 
-def check_encoded_size(item: Item, encoded: bytes) -> None:
-    """``check_item_size`` knowing the item's stored form (``encode_item``).
+def check_encoded_size(item: Item, body: bytes) -> None:
+    """``check_item_size`` knowing the item's JSON (``encode_body``).
 
     AWS's count is never more than the item's JSON (every name, string and number is in
     the JSON whole, binaries as longer base64, plus quotes and braces), so only an item
     whose JSON is over the limit needs to be counted.
     """
-    if len(encoded) - 1 > limits.item_bytes_max:
+    if len(body) > limits.item_bytes_max:
         check_item_size(item)
 
 
@@ -118,25 +122,6 @@ def write_capacity(
         index = table.indexes.get(name)
         if index is not None:
             consumed.add_index(name, index.is_global, writes * capacity.write_units(size, tx))
-
-
-def stage_delete(
-    table: Table,
-    batch: WriteBatch,
-    key: bytes,
-    old: Item,
-    tracker: item_collections.Tracker,
-) -> tuple[dict[str, int], int | None]:
-    """Add deleting the stored item ``old`` (at ``key``) to ``batch``: the item, its index
-    entries and its item collection's size. DeleteItem and TTL expiry both delete this way.
-
-    Returns the entry writes per index (capacity) and the collection's size after it.
-    """
-    batch.delete(spaces.ITEMS, key)
-    if not table.indexes:
-        return {}, None
-    touched = write_entries(table, batch, key, old, None, None)
-    return touched, tracker.record(table, batch, old, None)
 
 
 class ItemService:
@@ -158,15 +143,15 @@ class ItemService:
         check_size(size)
         condition = exprs.compile_request(req, condition=True).condition
         rcc = req.get("ReturnConsumedCapacity")
-        encoded = encode_item(item)
+        body = encode_body(item)
         store = self.store
-        batch = WriteBatch()
+        changes = Changes(self.tables)
         old_raw: bytes | None = None
         old: Item | None = None
         need_old = (
             condition is not None
             or return_values == "ALL_OLD"
-            or bool(table.indexes)
+            or needs_old(table)
             or (rcc is not None and rcc != "NONE")
         )
         # --- no await from here until the batch is applied ---
@@ -175,24 +160,19 @@ class ItemService:
             old = decode_item(old_raw) if old_raw is not None else None
             if condition is not None and not condition.evaluate(old or {}):
                 raise _condition_failed(req, old)
-        batch.put(spaces.ITEMS, key, encoded)
-        collection: int | None = None
-        touched: dict[str, int] = {}
-        if table.indexes:
-            touched = write_entries(table, batch, key, old, item, encoded)
-            collection = item_collections.Tracker(store).record(table, batch, old, item)
-        sequence = store.apply(batch)
-        self.tables.changed.add(table.record.table_id)
+        staged = changes.stage(table, key, old, item, body)
+        sequence = changes.apply()
         # --- applied: now wait for durability ---
         await store.durable(sequence)
         out: dict[str, Any] = {}
         if return_values == "ALL_OLD" and old_raw is not None:
             out["Attributes"] = raw_item(old_raw)
+        collection = staged.collection
         if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
             out["ItemCollectionMetrics"] = item_collections.metrics(table, item, collection)
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=False)
-            write_capacity(table, consumed, max(size, item_size(old) if old else 0), touched)
+            write_capacity(table, consumed, max(size, item_size(old) if old else 0), staged.touched)
             out["ConsumedCapacity"] = consumed.document(rcc)
         return out
 
@@ -235,15 +215,15 @@ class ItemService:
             raise _condition_failed(req, old)
         touched: dict[str, int] = {}
         collection: int | None = None
-        tracker = item_collections.Tracker(store)
+        changes = Changes(self.tables)
         if old is not None:
-            batch = WriteBatch()
-            touched, collection = stage_delete(table, batch, key, old, tracker)
-            sequence = store.apply(batch)
-            self.tables.changed.add(table.record.table_id)
+            staged = changes.stage(table, key, old, None)
+            touched, collection = staged.touched, staged.collection
+            sequence = changes.apply()
+            # --- applied: now wait for durability ---
             await store.durable(sequence)
         elif item_collections.has_collections(table):
-            collection = tracker.size(table, key_item)
+            collection = changes.collection_size(table, key_item)
         out: dict[str, Any] = {}
         if return_values == "ALL_OLD" and old_raw is not None:
             out["Attributes"] = raw_item(old_raw)
@@ -287,29 +267,24 @@ class ItemService:
             result = update.apply(old if old is not None else key_item)
             new = result.item
             changed = result.updated_paths
-        encoded = encode_item(new)
-        check_encoded_size(new, encoded)
+        body = encode_body(new)
+        check_encoded_size(new, body)
         if table.indexes:
             check_index_keys(table, new)
-        batch = WriteBatch()
-        batch.put(spaces.ITEMS, key, encoded)
-        collection: int | None = None
-        touched: dict[str, int] = {}
-        if table.indexes:
-            touched = write_entries(table, batch, key, old, new, encoded)
-            collection = item_collections.Tracker(store).record(table, batch, old, new)
-        sequence = store.apply(batch)
-        self.tables.changed.add(table.record.table_id)
+        changes = Changes(self.tables)
+        staged = changes.stage(table, key, old, new, body)
+        sequence = changes.apply()
         # --- applied: now wait for durability ---
         await store.durable(sequence)
         out: dict[str, Any] = {}
+        collection = staged.collection
         if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
             out["ItemCollectionMetrics"] = item_collections.metrics(table, new, collection)
         if return_values == "ALL_OLD":
             if old_raw is not None:
                 out["Attributes"] = raw_item(old_raw)
         elif return_values == "ALL_NEW":
-            out["Attributes"] = raw_item(encoded)
+            out["Attributes"] = msgspec.Raw(body)
         elif return_values == "UPDATED_OLD":
             if old is not None:
                 attrs = exprs.updated_parts(old, changed)
@@ -322,7 +297,7 @@ class ItemService:
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=False)
             size = item_size(new)
-            write_capacity(table, consumed, max(size, item_size(old) if old else 0), touched)
+            write_capacity(table, consumed, max(size, item_size(old) if old else 0), staged.touched)
             out["ConsumedCapacity"] = consumed.document(rcc)
         return out
 

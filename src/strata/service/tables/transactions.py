@@ -21,11 +21,12 @@ from typing import Any, Final
 import msgspec
 
 from strata.service.tables import capacity, exprs, item_collections
-from strata.service.tables.codec import decode_item, encode_item, raw_item
+from strata.service.tables.changes import Changes
+from strata.service.tables.codec import decode_item, raw_item
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.expressions import Condition, Update
 from strata.service.tables.expressions.legacy import LegacyUpdate
-from strata.service.tables.indexes import check_index_keys, write_entries
+from strata.service.tables.indexes import check_index_keys
 from strata.service.tables.items import (
     INVALID,
     check_item_size,
@@ -42,7 +43,7 @@ from strata.service.tables.service_errors import (
 from strata.service.tables.tables import TableService
 from strata.service.tables.values import Item, item_size, validate_item
 from strata.storage import keys, spaces
-from strata.storage.store import Store, WriteBatch
+from strata.storage.store import Store
 
 TOKEN_TTL_S: Final = 600.0
 MSG_SAME_ITEM: Final = "Transaction request cannot include multiple operations on one item"
@@ -170,14 +171,14 @@ class TransactionService:
                 reasons.append({"Code": "None"})
         if failed:
             raise TransactionCanceled(reasons)
-        batch = WriteBatch()
+        changes = Changes(self.tables)
         consumed: dict[str, capacity.Consumed] = {}
-        tracker = item_collections.Tracker(store)
         collections: dict[str, dict[bytes, tuple[Item, int]]] = {}
         for position, (action, old) in enumerate(zip(actions, olds, strict=True)):
             touched: dict[str, int] = {}
             size = item_size(old) if old is not None and want_capacity else 0
             table = action.table
+            new: Item | None = None
             if action.kind == "Put":
                 assert action.item is not None
                 new = action.item
@@ -193,24 +194,9 @@ class TransactionService:
                     reasons = [{"Code": "None"} for _ in actions]
                     reasons[position] = {"Code": "ValidationError", "Message": exc.message}
                     raise TransactionCanceled(reasons) from None
-            elif action.kind == "Delete":
-                if old is not None:
-                    batch.delete(spaces.ITEMS, action.key)
-                    if table.indexes:
-                        touched = write_entries(table, batch, action.key, old, None, None)
-                new = None
-            else:
-                new = None
-            if new is not None:
-                encoded = encode_item(new)
-                batch.put(spaces.ITEMS, action.key, encoded)
-                if table.indexes:
-                    touched = write_entries(table, batch, action.key, old, new, encoded)
-                if want_capacity:
-                    size = max(size, item_size(new))
-            if table.indexes and action.kind != "ConditionCheck" and (old, new) != (None, None):
+            if action.kind != "ConditionCheck" and (old is not None or new is not None):
                 try:
-                    collection = tracker.record(table, batch, old, new)
+                    staged = changes.stage(table, action.key, old, new)
                 except ItemCollectionSizeLimitExceeded as exc:
                     reasons = [{"Code": "None"} for _ in actions]
                     reasons[position] = {
@@ -218,13 +204,16 @@ class TransactionService:
                         "Message": exc.message,
                     }
                     raise TransactionCanceled(reasons) from None
-                if collection is not None:
+                touched = staged.touched
+                if staged.collection is not None:
                     present = new if new is not None else old
                     assert present is not None
                     collections.setdefault(table.name, {})[
                         item_collections.collection_key(table, present)
-                    ] = (present, collection)
+                    ] = (present, staged.collection)
             if want_capacity:
+                if new is not None:
+                    size = max(size, item_size(new))
                 c = consumed.setdefault(table.name, capacity.Consumed(table.name, read=False))
                 if action.kind == "ConditionCheck":
                     c.table += capacity.read_units(size, True, transactional=True)
@@ -232,9 +221,9 @@ class TransactionService:
                     write_capacity(table, c, size, touched, tx=True)
         if token_key is not None:
             record = TokenRecord(digest, now + TOKEN_TTL_S)
-            batch.put(spaces.TOKENS, token_key, b"\x01" + _token_encoder.encode(record))
-        sequence = store.apply(batch)
-        self.tables.changed.update(a.table.record.table_id for a in actions)
+            changes.batch.put(spaces.TOKENS, token_key, b"\x01" + _token_encoder.encode(record))
+        sequence = changes.apply()
+        # --- applied: now wait for durability ---
         await store.durable(sequence)
         out: dict[str, Any] = {}
         if want_capacity:

@@ -14,6 +14,7 @@ from functools import partial
 
 from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
+from strata.api.data_metrics import DataMetrics
 from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.dynamodb.model import MEMBERS
 from strata.api.dynamodb.streams import STREAMS_OPERATIONS, StreamsApi
@@ -24,9 +25,11 @@ from strata.api.s3.routes import ROUTES
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
+from strata.service.objects import statistics
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber
+from strata.service.tables.tables import TableService
 from strata.storage import spaces
 from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
@@ -192,6 +195,11 @@ def check_data_dir(data_dir: str) -> None:
         )
 
 
+def _table_service(dynamodb: DynamoDbApi) -> TableService | None:
+    """The current tables: a restore or reset replaces them (``DynamoDbApi.reload``)."""
+    return dynamodb.tables.tables if dynamodb.tables is not None else None
+
+
 def _started(start: Callable[[], None]) -> Callable[[], Awaitable[None]]:
     """A synchronous ``start`` as an admin swap hook."""
 
@@ -222,6 +230,7 @@ def build(config: Config) -> Strata:
     keys = KeyRing(data_dir)
     root, generated = ensure_root(config, keys)
     buckets = BucketService(store)
+    statistics.ensure(store)
     metrics = Metrics(operations=_known_operations())
     _register_process_metrics(metrics, store, data_dir)
     scrubber = Scrubber(store, blobs, config.scrub_interval_s)
@@ -236,8 +245,15 @@ def build(config: Config) -> Strata:
         clock=clock,
         auth_enabled=config.auth,
         before_swap=[dynamodb.stop, scrubber.stop],
-        after_swap=[dynamodb.reload, _started(scrubber.start)],
+        after_swap=[
+            dynamodb.reload,
+            _started(scrubber.start),
+            _started(partial(statistics.ensure, store)),
+        ],
         summary=store_summary(buckets, dynamodb),
+    )
+    DataMetrics(buckets, partial(_table_service, dynamodb), config.metrics_series_max).register(
+        metrics
     )
     app = StrataApp(
         s3=S3Api(

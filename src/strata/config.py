@@ -45,6 +45,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Seconds between background scrub passes over every blob (each verified against its
     # size and ETag, paced); 0 turns the scrub off.
     scrub_interval_s: Annotated[float, msgspec.Meta(ge=0)] = 86400.0
+    # Per-bucket and per-table metric series: the largest this many; the rest as "(other)".
+    metrics_series_max: Annotated[int, msgspec.Meta(ge=1)] = 100
 
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}

@@ -88,6 +88,8 @@ class Metrics:
         self._latency_sums: dict[tuple[str, str], float] = defaultdict(float)
         self._error_codes: dict[str, set[str]] = defaultdict(set)
         self.families: dict[str, Family] = {}
+        # Called once at the start of each scrape: lets several families share one reading.
+        self.before_scrape: list[Callable[[], None]] = []
 
     def register(
         self,
@@ -146,6 +148,11 @@ class Metrics:
         self._latency_sums[key] += seconds
 
     def render(self) -> str:
+        for hook in self.before_scrape:
+            try:
+                hook()
+            except Exception:
+                log.exception("metrics hook %r failed", hook)
         lines: list[str] = []
         _header(
             lines,

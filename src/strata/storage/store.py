@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Protocol
 
+import msgspec
+
 from strata.engine.rocksdb import Op, RangeOp, RocksEngine, WalRecovery
 from strata.errors import StoreReplaced
-from strata.storage import spaces
+from strata.storage import records, spaces
 from strata.storage.clock import Clock, HybridClock
 
 # The store generation a request began under, set by the ASGI app per request (None
@@ -26,14 +28,33 @@ from strata.storage.clock import Clock, HybridClock
 request_generation: ContextVar[int | None] = ContextVar("strata_request_generation", default=None)
 
 
+class Counters(msgspec.Struct, frozen=True):
+    """A stored set of named integers that batches add to (``WriteBatch.add``)."""
+
+    values: dict[str, int]
+
+
 class WriteBatch:
     """Operations committed atomically: a write and all its side effects, together."""
 
-    __slots__ = ("ops", "range_deletes")
+    __slots__ = ("counters", "ops", "range_deletes")
 
     def __init__(self) -> None:
         self.ops: list[Op] = []
         self.range_deletes: list[RangeOp] = []
+        self.counters: dict[tuple[str, bytes], dict[str, int]] | None = None
+
+    def add(self, space: str, key: bytes, deltas: dict[str, int]) -> None:
+        """Add ``deltas`` to the ``Counters`` at ``key`` when the batch is applied.
+
+        The read-modify-write happens inside ``apply``, on the loop thread, so batches
+        that add to the same counters never lose each other's updates; counters that
+        reach zero are dropped, and an empty record is deleted."""
+        if self.counters is None:
+            self.counters = {}
+        current = self.counters.setdefault((space, key), {})
+        for name, delta in deltas.items():
+            current[name] = current.get(name, 0) + delta
 
     def put(self, space: str, key: bytes, value: bytes) -> None:
         self.ops.append((space, key, value))
@@ -47,7 +68,24 @@ class WriteBatch:
         self.range_deletes.append((space, start, end))
 
     def __len__(self) -> int:
-        return len(self.ops) + len(self.range_deletes)
+        return len(self.ops) + len(self.range_deletes) + len(self.counters or ())
+
+
+def read_counters(raw: bytes | None) -> dict[str, int]:
+    return {} if raw is None else dict(records.decode(raw, Counters).values)
+
+
+def _counter_ops(
+    engine: RocksEngine, counters: dict[tuple[str, bytes], dict[str, int]]
+) -> list[Op]:
+    ops: list[Op] = []
+    for (space, key), deltas in counters.items():
+        values = read_counters(engine.get(space, key))
+        for name, delta in deltas.items():
+            values[name] = values.get(name, 0) + delta
+        kept = {name: value for name, value in values.items() if value}
+        ops.append((space, key, records.encode(Counters(kept)) if kept else None))
+    return ops
 
 
 class Store(Protocol):
@@ -247,7 +285,10 @@ class LocalStore:
         started = request_generation.get()
         if started is not None and started != self.generation:
             raise StoreReplaced()
-        self.engine.write(batch.ops, batch.range_deletes)
+        ops = batch.ops
+        if batch.counters:  # read-modify-write, with no await before the write
+            ops = ops + _counter_ops(self.engine, batch.counters)
+        self.engine.write(ops, batch.range_deletes)
         return self._group.note_write()
 
     async def durable(self, sequence: int) -> None:

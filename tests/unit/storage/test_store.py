@@ -134,3 +134,26 @@ def test_close_returns_promptly_and_keeps_writes(tmp_path: Path) -> None:
     reopened = LocalStore(str(tmp_path / "db"), ManualClock())
     assert reopened.get(spaces.ITEMS, pack("t", "k")) == b"v"
     reopened.close()
+
+
+def test_counters_add_up_across_batches_and_vanish_at_zero(tmp_path: Path) -> None:
+    from strata.storage.store import read_counters
+
+    store = LocalStore(str(tmp_path / "db"), ManualClock())
+    key = pack("counters")
+
+    async def add(deltas: dict[str, int]) -> None:
+        batch = WriteBatch()
+        batch.add(spaces.META, key, deltas)
+        batch.add(spaces.META, key, deltas)  # twice in one batch: both count
+        await store.commit(batch)
+
+    async def main() -> None:
+        # Concurrent committers: each read-modify-write happens inside apply.
+        await asyncio.gather(*(add({"objects": 1, "bytes": 10}) for _ in range(20)))
+
+    asyncio.run(main())
+    assert read_counters(store.get(spaces.META, key)) == {"objects": 40, "bytes": 400}
+    asyncio.run(add({"objects": -20, "bytes": -200}))
+    assert store.get(spaces.META, key) is None  # every counter at zero: the record is gone
+    store.close()

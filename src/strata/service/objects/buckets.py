@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
+from strata.service.objects import statistics
 from strata.service.objects.errors import (
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
@@ -44,6 +45,14 @@ class BucketService:
         self._decoded[name] = (raw, record)
         return record
 
+    def stats(self) -> dict[str, statistics.BucketStats]:
+        """Every bucket's object versions and bytes by storage class (no objects read)."""
+        return statistics.read_all(self.store)
+
+    def count(self) -> int:
+        """How many buckets (keys only: no record is decoded)."""
+        return sum(1 for _ in self.store.scan(spaces.BUCKETS, b""))
+
     def list_all(self) -> list[BucketRecord]:
         return [records.decode(v, BucketRecord) for _, v in self.store.scan(spaces.BUCKETS, b"")]
 
@@ -55,6 +64,7 @@ class BucketService:
         )
         batch = WriteBatch()
         batch.put(spaces.BUCKETS, bucket_key(name), records.encode(record))
+        batch.delete(spaces.META, statistics.stats_key(name))  # nothing left of a namesake
         await self.store.commit(batch)
         return record
 
@@ -72,6 +82,7 @@ class BucketService:
             raise BucketNotEmpty(name)
         batch = WriteBatch()
         batch.delete(spaces.BUCKETS, bucket_key(name))
+        batch.delete(spaces.META, statistics.stats_key(name))
         await self.store.commit(batch)
 
     async def _update(self, name: str, **changes: object) -> BucketRecord:

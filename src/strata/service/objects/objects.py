@@ -26,6 +26,7 @@ import msgspec
 
 from strata import limits
 from strata.errors import BodyTooLarge, DataCorruption, ProtocolError
+from strata.service.objects import statistics
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.errors import (
     MethodNotAllowed,
@@ -236,6 +237,7 @@ class ObjectService:
                     freed += self._stage_removal(batch, raw_key, old)
         raw_key = object_key(bucket, key, version.stamp)
         batch.put(spaces.OBJECTS, raw_key, records.encode(version))
+        statistics.stage_added(batch, bucket, version)
         for segment in version.segments:
             batch.put(spaces.BLOB_REFS, segment.blob_id.encode(), raw_key)
         return [b for b in freed if all(s.blob_id != b for s in version.segments)]
@@ -244,6 +246,7 @@ class ObjectService:
         self, batch: WriteBatch, raw_key: bytes, version: ObjectVersion
     ) -> list[str]:
         batch.delete(spaces.OBJECTS, raw_key)
+        statistics.stage_removed(batch, raw_key, version)
         freed = []
         for segment in version.segments:
             batch.delete(spaces.BLOB_REFS, segment.blob_id.encode())

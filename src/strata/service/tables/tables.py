@@ -95,6 +95,7 @@ class TableService:
         self._stats: dict[int, tuple[float, int, int, dict[str, tuple[int, int]]]] = {}
         self.changed: set[int] = set()  # ids of tables written since their last count
         self._recounting: set[int] = set()  # ids of tables being counted in the background
+        self._refreshing = False  # a metrics-driven recount of stale tables is running
         self._tasks: set[asyncio.Task[None]] = set()
         self.started = False
         self.last_sequence = 0  # of the last metadata write: ``store.durable`` it
@@ -248,6 +249,40 @@ class TableService:
             self._stats[table_id] = (not_before, counts[0][0], counts[0][1], per_index)
         finally:
             self._recounting.discard(table_id)
+
+    def statistics(self) -> list[tuple[Table, int, int, dict[str, tuple[int, int]]]]:
+        """Every table's last known (ItemCount, TableSizeBytes, per-index figures), for
+        metrics. Never counts on the caller's path: tables not yet counted, or written
+        since, are recounted by one paced background task, each at most every STATS_TTL_S
+        (zeros until a table's first count)."""
+        now = time.monotonic()
+        out = []
+        stale = []
+        for table in self.tables.values():
+            table_id = table.record.table_id
+            cached = self._stats.get(table_id)
+            if cached is None or (table_id in self.changed and now >= cached[0]):
+                stale.append(table)
+            count, size, per_index = (0, 0, {}) if cached is None else cached[1:]
+            out.append((table, count, size, per_index))
+        if stale and not self._refreshing:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # no loop (a CLI, a test): report what is known
+                return out
+            self._refreshing = True
+            self._spawn(self._refresh(stale))
+        return out
+
+    async def _refresh(self, stale: list[Table]) -> None:
+        """Recount ``stale`` one table at a time (each count paced by ``_recount``)."""
+        try:
+            for table in stale:
+                if table.record.table_id not in self._recounting:
+                    self._recounting.add(table.record.table_id)
+                    await self._recount(table)
+        finally:
+            self._refreshing = False
 
     def forget_stats(self, table: Table) -> None:
         self._stats.pop(table.record.table_id, None)

@@ -81,3 +81,14 @@ class RawClient:
             request.headers["X-Amz-Content-SHA256"] = "UNSIGNED-PAYLOAD"
         S3SigV4Auth(self.credentials, "s3", "us-east-1").add_auth(request)
         return self.send(method, path, dict(request.headers.items()), body)
+
+
+class S3SigV4AuthPayload(S3SigV4Auth):
+    """botocore's S3 signer (no path normalisation) with the x-amz-content-sha256 given."""
+
+    def __init__(self, credentials: Credentials, payload_hash: str) -> None:
+        super().__init__(credentials, "s3", "us-east-1")
+        self.payload_hash = payload_hash
+
+    def payload(self, request: AWSRequest) -> str:
+        return self.payload_hash

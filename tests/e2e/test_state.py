@@ -154,6 +154,84 @@ def test_reset_needs_the_root_key(fresh: Server) -> None:
     assert names == ["kept-bucket"]
 
 
+def test_reset_and_restore_during_background_work(fresh: Server) -> None:
+    """A GSI backfill, a table drop and TTL sweeps in progress when the store is replaced:
+    they stop cleanly, nothing of theirs leaks into the new store, nothing is logged."""
+    _, dynamodb = clients(fresh)
+    dynamodb.create_table(
+        TableName="busy-table",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName="busy-table", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    for first in range(0, 3000, 25):
+        dynamodb.batch_write_item(
+            RequestItems={
+                "busy-table": [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "pk": {"S": f"k{n}"},
+                                "g": {"S": f"g{n % 7}"},
+                                "ttl": {"N": "1"},  # > 5 years past: swept over, kept
+                            }
+                        }
+                    }
+                    for n in range(first, first + 25)
+                ]
+            }
+        )
+    fresh.save_snapshot("before-backfill")
+
+    def add_index() -> None:
+        dynamodb.update_table(
+            TableName="busy-table",
+            AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": "by-g",
+                        "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    }
+                }
+            ],
+        )
+
+    add_index()
+    fresh.reset()  # while the backfill runs
+    assert dynamodb.list_tables()["TableNames"] == []
+    fresh.restore_snapshot("before-backfill")
+    add_index()
+    dynamodb.delete_table(TableName="busy-table")  # its keys are dropped in the background
+    fresh.restore_snapshot("before-backfill")  # while they are
+    description = dynamodb.describe_table(TableName="busy-table")["Table"]
+    assert "GlobalSecondaryIndexes" not in description
+    assert dynamodb.scan(TableName="busy-table", Select="COUNT")["Count"] == 3000
+    add_index()  # a backfill on the restored store runs to the end
+    deadline = time.monotonic() + 60
+    while True:
+        indexes = dynamodb.describe_table(TableName="busy-table")["Table"]
+        if indexes["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE":
+            break
+        assert time.monotonic() < deadline, "backfill never finished"
+        time.sleep(0.1)
+    grouped = dynamodb.query(
+        TableName="busy-table",
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "g3"}},
+        Select="COUNT",
+    )
+    assert grouped["Count"] == len([n for n in range(3000) if n % 7 == 3])
+    log = Path(fresh.log_path).read_text(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
+    assert " ERROR " not in log, log[-3000:]
+
+
 # -- snapshots ---------------------------------------------------------------------------
 
 

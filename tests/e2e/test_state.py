@@ -5,6 +5,9 @@ Each test file that wipes state runs its own server: the session server is share
 
 from __future__ import annotations
 
+import hashlib
+import http.client
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +24,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from strata.bench.sigv4 import Signer
 from strata.remote import Credentials, Remote, RemoteError
 from strata.testing import Server
 
@@ -384,6 +388,60 @@ def test_restore_while_requests_run(fresh: Server) -> None:
     assert_filled(s3, dynamodb)
     with urllib.request.urlopen(f"{fresh.endpoint_url}/_strata/health", timeout=5) as reply:
         assert reply.status == 200
+
+
+def test_a_request_still_running_after_the_drain_gets_a_clean_503(fresh: Server) -> None:
+    """Two uploads send half their body, a restore drains for 5 s (they are still
+    running), swaps; the rest of the bodies arrive: both answers are ServiceUnavailable
+    and nothing of theirs is in the restored store."""
+    s3, dynamodb = clients(fresh)
+    fill(s3, dynamodb)
+    fresh.save_snapshot("drain")
+    host = f"127.0.0.1:{fresh.port}"
+
+    url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": "state-bucket", "Key": "slow.bin"}
+    )
+    slow_object = http.client.HTTPConnection("127.0.0.1", fresh.port, timeout=60)
+    slow_object.putrequest("PUT", url[len(fresh.endpoint_url) :], skip_accept_encoding=True)
+    slow_object.putheader("Content-Length", str(BIG_BYTES))
+    slow_object.endheaders()
+    slow_object.send(b"s" * (BIG_BYTES // 2))
+
+    body = json.dumps({"TableName": "state-table", "Item": {"pk": {"S": "slow"}}}).encode()
+    signer = Signer(fresh.aws_access_key_id, fresh.aws_secret_access_key, "us-east-1", "dynamodb")
+    headers = signer.sign(
+        "POST",
+        "/",
+        "",
+        [
+            ("content-type", "application/x-amz-json-1.0"),
+            ("host", host),
+            ("x-amz-target", "DynamoDB_20120810.PutItem"),
+        ],
+        hashlib.sha256(body).hexdigest(),
+        content_sha256_header=True,
+    )
+    slow_item = http.client.HTTPConnection("127.0.0.1", fresh.port, timeout=60)
+    slow_item.putrequest("POST", "/", skip_host=True, skip_accept_encoding=True)
+    for name, value in [*headers, ("content-length", str(len(body)))]:
+        slow_item.putheader(name, value)
+    slow_item.endheaders()
+    slow_item.send(body[:10])
+
+    done = fresh.restore_snapshot("drain")  # waits the whole drain: both are still running
+    assert (done["stage"], done["interrupted"]) == ("done", 2)
+    slow_object.send(b"s" * (BIG_BYTES - BIG_BYTES // 2))
+    slow_item.send(body[10:])
+    for connection in (slow_object, slow_item):
+        with connection.getresponse() as response:
+            answer = response.read()
+            assert response.status == 503, answer
+            assert b"ServiceUnavailable" in answer
+        connection.close()
+    assert error_code(s3.head_object, Bucket="state-bucket", Key="slow.bin") == "404"
+    assert "Item" not in dynamodb.get_item(TableName="state-table", Key={"pk": {"S": "slow"}})
+    assert_filled(s3, dynamodb)
 
 
 def test_summary_counts_objects_and_items(fresh: Server) -> None:

@@ -33,7 +33,7 @@ from strata.service.tables.tables import TableService
 from strata.storage import spaces
 from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
-from strata.storage.disk import disk_space
+from strata.storage.disk import DiskGuard, disk_space
 from strata.storage.keys import prefix_end
 from strata.storage.snapshots import Snapshots, clean_up, finish_swap
 from strata.storage.store import LocalStore
@@ -53,6 +53,7 @@ class Strata:
     app: StrataApp
     store: LocalStore
     blobs: BlobStore
+    disk: DiskGuard
     keys: KeyRing
     root: KeyPair
     root_generated: bool
@@ -211,22 +212,33 @@ def _started(start: Callable[[], None]) -> Callable[[], Awaitable[None]]:
 
 def build(config: Config) -> Strata:
     data_dir = os.path.abspath(config.data_dir)
-    # First: a restore or reset interrupted after READY may have moved db/ away already.
+    disk = DiskGuard(
+        data_dir,
+        reserve_bytes=config.disk_reserve_bytes,
+        free_min_bytes=config.disk_free_min_bytes,
+        free_warn_bytes=config.disk_free_warn_bytes,
+    )
+    # On a full disk, start-up needs room (the swap below, RocksDB's WAL replay, a new WAL
+    # and MANIFEST), and the blob GC is what frees the blobs of failed writes: the reserve
+    # goes first, and comes back with the refresh after the GC if there is room for it.
+    disk.release_for_start()
+    # Then: a restore or reset interrupted after READY may have moved db/ away already.
     if finish_swap(data_dir) is not None:
         log.info("completed a restore or reset interrupted by the last stop")
     clean_up(data_dir)
     check_data_dir(data_dir)
     clock = SystemClock(config.clock_offset_s)
     try:
-        store = LocalStore(os.path.join(data_dir, "db"), clock, config.wal_recovery)
+        store = LocalStore(os.path.join(data_dir, "db"), clock, config.wal_recovery, disk)
     except WalDamaged as exc:
         raise StartupRefused(str(exc)) from exc
-    blobs = BlobStore(os.path.join(data_dir, "blobs"))
+    blobs = BlobStore(os.path.join(data_dir, "blobs"), disk)
     removed = blobs.collect_garbage(
         partial(_referenced_blobs, store), config.startup_gc_fraction_max
     )
     if removed:
         log.info("removed %d unreferenced or partial blob files", removed)
+    disk.refresh()
     keys = KeyRing(data_dir)
     root, generated = ensure_root(config, keys)
     buckets = BucketService(store)
@@ -271,11 +283,13 @@ def build(config: Config) -> Strata:
         admin=admin,
         gate=gate,
     )
-    strata = Strata(config, app, store, blobs, keys, root, generated)
+    strata = Strata(config, app, store, blobs, disk, keys, root, generated)
     # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops
     # before the store closes.
     app.startup_hooks.append(dynamodb.start)
     app.startup_hooks.append(scrubber.start)
+    app.startup_hooks.append(disk.start)
+    app.shutdown_hooks.append(disk.stop)
     app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(dynamodb.stop)
     app.shutdown_hooks.append(strata.close)

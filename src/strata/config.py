@@ -47,6 +47,12 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     scrub_interval_s: Annotated[float, msgspec.Meta(ge=0)] = 86400.0
     # Per-bucket and per-table metric series: the largest this many; the rest as "(other)".
     metrics_series_max: Annotated[int, msgspec.Meta(ge=1)] = 100
+    # Disk space of the data directory's filesystem (storage/disk.py): a file of this
+    # size is held back so the server can always start and clean up on a full disk;
+    # writes are refused (503) below the minimum free; a warning is logged below the other.
+    disk_reserve_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64 * 1024 * 1024
+    disk_free_min_bytes: Annotated[int, msgspec.Meta(ge=0)] = 32 * 1024 * 1024
+    disk_free_warn_bytes: Annotated[int, msgspec.Meta(ge=0)] = 1024 * 1024 * 1024
 
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}

@@ -7,6 +7,7 @@ the file when it changes. Secrets never go to logs: ``KeyPair.__repr__`` hides t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -14,6 +15,8 @@ import string
 import threading
 import time
 from dataclasses import dataclass
+
+from strata.errors import DiskFull
 
 FILE_NAME = "credentials.json"
 _ACCESS_ALPHABET = string.ascii_uppercase + string.digits
@@ -125,12 +128,21 @@ class KeyRing:
             ]
         }
         tmp = self.path + ".tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(doc, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        # A buffered file: its flush writes every byte or raises (a raw write may be short).
+        # On any failure (ENOSPC is DiskFull) the old file stays and the partial one goes.
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(doc, handle, indent=2)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            if DiskFull.is_cause(exc):
+                raise DiskFull() from exc
+            raise
         self._mtime_ns = -1
         self.load()

@@ -16,6 +16,8 @@ Tree::
       RequestLimitExceeded           a limit in `strata.limits` was passed
         HeaderTooLarge               request headers over the cap
         BodyTooLarge                 request body over the cap for the operation
+      ServiceUnavailable             the server cannot take the request now; a retry may work
+        DiskFull                     the data directory's disk is full: writes refused
       ProtocolError                  an error already named by its protocol (code, status)
       InternalFault                  our own bug, surfaced as InternalError
         StorageFault                 the storage engine failed a read (logged at ERROR)
@@ -29,6 +31,8 @@ status so it needs no table entry.
 """
 
 from __future__ import annotations
+
+import errno
 
 
 class StrataError(Exception):
@@ -101,6 +105,29 @@ class HeaderTooLarge(RequestLimitExceeded):
 
 class BodyTooLarge(RequestLimitExceeded):
     default_message = "Your proposed upload exceeds the maximum allowed size"
+
+
+class ServiceUnavailable(StrataError):
+    """A temporary condition of the server, not of the request: clients retry (503)."""
+
+    default_message = "Service is unable to handle request."
+
+
+class DiskFull(ServiceUnavailable):
+    """The data directory's filesystem is full: nothing new is written until space is freed.
+
+    Raised before a write touches a file when the free space is below the minimum, and in
+    place of any ENOSPC; the failed write leaves nothing behind."""
+
+    default_message = (
+        "Service is unable to handle request: the server's disk is full. "
+        "Retry after space is freed."
+    )
+
+    @staticmethod
+    def is_cause(exc: OSError) -> bool:
+        """Whether an OS error means "no space" (ENOSPC, or a quota: EDQUOT)."""
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class ProtocolError(StrataError):

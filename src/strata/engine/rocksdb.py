@@ -32,7 +32,7 @@ from rocksdict import (
     WriteOptions,
 )
 
-from strata.errors import DataCorruption, StorageFault
+from strata.errors import DataCorruption, DiskFull, StorageFault
 
 log = logging.getLogger("strata.engine")
 
@@ -127,6 +127,12 @@ def _options(block_cache: Cache, memtables: WriteBufferManager) -> Options:
     return opts
 
 
+def _is_no_space(exc: Exception) -> bool:
+    """RocksDB's ENOSPC: rocksdict raises a bare Exception with RocksDB's status text."""
+    text = str(exc)
+    return "No space left on device" in text or "Disk quota exceeded" in text
+
+
 class RocksEngine:
     """A RocksDB database with named column families, raw bytes in and out."""
 
@@ -184,6 +190,19 @@ class RocksEngine:
         self._nosync = WriteOptions()
         self._nosync.sync = False
         self._mark_fd = self._open_mark()
+        self._out_of_space = False  # the last write error was ENOSPC
+
+    def _raise_if_no_space(self, exc: Exception) -> None:
+        """ENOSPC is ``DiskFull``, and so is every write error until a write succeeds.
+
+        The write that failed was not applied. RocksDB then refuses writes (its WAL file
+        writer answers "Writer has previous error") and resumes by itself, on a new WAL,
+        once its SstFileManager (polling every few seconds) sees a write buffer's worth
+        of free space: it flushes the memtables first."""
+        if _is_no_space(exc):
+            self._out_of_space = True
+        if self._out_of_space:
+            raise DiskFull() from exc
 
     def _check_recovered(self, mark: int, recovered: int, wal_recovery: WalRecovery) -> None:
         if recovered >= mark:
@@ -221,15 +240,25 @@ class RocksEngine:
         """Flush every memtable, then close: the next open has no WAL to replay.
 
         Durability does not depend on it (the WAL already holds every write); it only
-        makes a clean restart fast. ``flush=False`` for a database about to be discarded."""
+        makes a clean restart fast. ``flush=False`` for a database about to be discarded.
+        On a full disk the flushes fail: close anyway, the next open replays the WAL
+        (start-up first releases the disk reserve for that)."""
         if flush:
-            for family in self._cfs.values():
-                family.flush(True)
+            try:
+                for family in self._cfs.values():
+                    family.flush(True)
+            except Exception as exc:
+                if not (_is_no_space(exc) or self._out_of_space):
+                    raise
         self._cfs.clear()
         self._handles.clear()
         os.pwrite(self._mark_fd, self._db.latest_sequence_number().to_bytes(8, "big"), 0)
         os.close(self._mark_fd)
-        self._db.close()
+        try:
+            self._db.close()  # flushes again what is left
+        except Exception as exc:
+            if not (_is_no_space(exc) or self._out_of_space):
+                raise
 
     def get(self, space: str, key: bytes) -> bytes | None:
         try:
@@ -261,7 +290,12 @@ class RocksEngine:
                 batch.put(key, value, self._handles[space])
         for space, start, end in range_deletes:
             batch.delete_range(start, end, self._handles[space])
-        self._db.write(batch, self._nosync)
+        try:
+            self._db.write(batch, self._nosync)
+        except Exception as exc:
+            self._raise_if_no_space(exc)
+            raise
+        self._out_of_space = False
 
     def checkpoint(self, path: str) -> None:
         """A consistent copy of the database in ``path`` (which must not exist): SST files
@@ -273,7 +307,11 @@ class RocksEngine:
         """Make every write so far durable (fsync of the WAL), then record how far in the
         WAL mark. Releases the GIL during the fsync."""
         covered = self._db.latest_sequence_number()  # every write published so far
-        self._db.flush_wal(True)
+        try:
+            self._db.flush_wal(True)
+        except Exception as exc:
+            self._raise_if_no_space(exc)
+            raise
         if covered > self._marked:
             os.pwrite(self._mark_fd, covered.to_bytes(8, "big"), 0)
             self._marked = covered

@@ -7,12 +7,14 @@ Durable order of a blob write:
      a ``BLOB_REFS`` entry for the blob.
 A crash before 3 leaves an unreferenced file; ``collect_garbage`` at start-up removes it,
 unless unreferenced files are so many that the database, not the blobs, looks damaged.
+A write that fails (ENOSPC is ``DiskFull``) is aborted by its caller: nothing is left.
 No blob file is ever rewritten: a blob id names fixed bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import logging
 import os
@@ -20,8 +22,9 @@ import uuid
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from strata.errors import DataCorruption, StoreReplaced
+from strata.errors import DataCorruption, DiskFull, StoreReplaced
 from strata.storage.checksums import Hasher, new_hasher
+from strata.storage.disk import DiskGuard
 
 log = logging.getLogger("strata.blobs")
 
@@ -65,19 +68,37 @@ class BlobWriter:
         self._generation = store.generation
         self.blob_id = uuid.uuid4().hex
         self._tmp_path = os.path.join(store.tmp_dir, self.blob_id)
-        self._file = open(self._tmp_path, "wb", buffering=0)  # noqa: SIM115 - closed in finish/abort
+        self._published_path: str | None = None
+        try:
+            self._fd = os.open(self._tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            store.raise_if_no_space(exc)
+            raise
         self._md5 = hashlib.md5()
         self._hashers: dict[str, Hasher] = {name: new_hasher(name) for name in checksums}
         self.size_bytes = 0
         self._closed = False
 
-    def write(self, chunk: bytes | memoryview) -> None:
-        """Append a chunk: a page-cache write, cheap enough for the event loop."""
-        self._file.write(chunk)
-        self._md5.update(chunk)
+    def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Append a chunk, every byte of it: a page-cache write, cheap enough for the loop.
+
+        A raw write may take fewer bytes than it was given (a filling disk): write the
+        rest until done or until the OS refuses (ENOSPC becomes ``DiskFull``)."""
+        view = memoryview(chunk)
+        done, total = 0, view.nbytes
+        try:
+            while done < total:
+                written = os.write(self._fd, view[done:])
+                if written <= 0:  # never for a regular file; do not spin if it happens
+                    raise OSError(errno.EIO, "write wrote nothing", self._tmp_path)
+                done += written
+        except OSError as exc:
+            self._store.raise_if_no_space(exc)
+            raise
+        self._md5.update(view)
         for hasher in self._hashers.values():
-            hasher.update(chunk)
-        self.size_bytes += len(chunk)
+            hasher.update(view)
+        self.size_bytes += total
 
     def digests(self) -> tuple[bytes, dict[str, bytes]]:
         return self._md5.digest(), {n: h.digest() for n, h in self._hashers.items()}
@@ -95,29 +116,40 @@ class BlobWriter:
         return BlobInfo(self.blob_id, self.size_bytes, md5, checksums)
 
     def _publish(self, final_path: str) -> None:
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self._closed = True
-        directory = os.path.dirname(final_path)
-        os.makedirs(directory, exist_ok=True)
-        os.rename(self._tmp_path, final_path)
-        fsync_dir(directory)
+        try:
+            os.fsync(self._fd)  # ENOSPC can surface here (delayed allocation, NFS)
+            self._close()
+            directory = os.path.dirname(final_path)
+            os.makedirs(directory, exist_ok=True)
+            os.rename(self._tmp_path, final_path)
+            self._published_path = final_path
+            fsync_dir(directory)
+        except OSError as exc:
+            self._store.raise_if_no_space(exc)
+            raise
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self._fd)
 
     def abort(self) -> None:
-        if not self._closed:
-            self._file.close()
-            self._closed = True
-        try:
-            os.unlink(self._tmp_path)
-        except FileNotFoundError:
-            pass
+        """Remove whatever this writer put on disk (after a failure, before any reference)."""
+        self._close()
+        for path in (self._tmp_path, self._published_path):
+            if path is not None:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
 
 
 class BlobStore:
     """A directory of immutable blob files named by random ids."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, disk: DiskGuard | None = None) -> None:
         self.root = root
+        self.disk = disk
         self.tmp_dir = os.path.join(root, "tmp")
         os.makedirs(self.tmp_dir, exist_ok=True)
         self.generation = 0  # bumped when the directory is replaced (restore, reset)
@@ -131,6 +163,9 @@ class BlobStore:
         return os.path.join(self.root, blob_id[:2], blob_id)
 
     def writer(self, checksums: Sequence[str] = ()) -> BlobWriter:
+        """A new blob; ``DiskFull`` first if the disk has no room for new data."""
+        if self.disk is not None:
+            self.disk.require_room()
         return BlobWriter(self, checksums)
 
     def check_size(self, blob_id: str, size_bytes: int) -> None:
@@ -145,6 +180,13 @@ class BlobStore:
                 f"blob {blob_id} is {actual} bytes, its record needs {size_bytes} "
                 f"({self.path(blob_id)})"
             )
+
+    def raise_if_no_space(self, exc: OSError) -> None:
+        """A blob write's ENOSPC is ``DiskFull`` (503), and the disk is full from now."""
+        if DiskFull.is_cause(exc):
+            if self.disk is not None:
+                self.disk.note_no_space(engine=False)
+            raise DiskFull() from exc
 
     def open(self, blob_id: str) -> int:
         """An OS file descriptor for reading; the caller closes it."""

@@ -18,9 +18,10 @@ from typing import Protocol
 import msgspec
 
 from strata.engine.rocksdb import Op, RangeOp, RocksEngine, WalRecovery
-from strata.errors import StoreReplaced
+from strata.errors import DiskFull, StoreReplaced
 from strata.storage import records, spaces
 from strata.storage.clock import Clock, HybridClock
+from strata.storage.disk import DiskGuard
 
 # The store generation a request began under, set by the ASGI app per request (None
 # outside requests). A request still running when the store is replaced (snapshot
@@ -108,7 +109,9 @@ class Store(Protocol):
         ...
 
     def apply(self, batch: WriteBatch) -> int:
-        """Make the batch visible now; return the sequence to pass to ``durable``."""
+        """Make the batch visible now; return the sequence to pass to ``durable``.
+
+        If it raises, nothing of the batch was applied (``DiskFull`` on a full disk)."""
         ...
 
     async def durable(self, sequence: int) -> None:
@@ -226,10 +229,17 @@ class GroupCommit:
 class LocalStore:
     """``Store`` on one RocksDB database in this process."""
 
-    def __init__(self, path: str, clock: Clock, wal_recovery: WalRecovery = "strict") -> None:
+    def __init__(
+        self,
+        path: str,
+        clock: Clock,
+        wal_recovery: WalRecovery = "strict",
+        disk: DiskGuard | None = None,
+    ) -> None:
         self.path = path
         self.wal_recovery: WalRecovery = wal_recovery
         self.engine = RocksEngine(path, spaces.ALL, wal_recovery=wal_recovery)
+        self.disk = disk
         self.clock = clock
         self.hlc = HybridClock(clock)
         self._group = GroupCommit(self.engine)
@@ -263,9 +273,13 @@ class LocalStore:
         if self.closed:
             return
         self.closed = True
-        self._group.sync_now()
-        self._group.stop()
-        self.engine.close()
+        try:
+            self._group.sync_now()
+        except DiskFull:
+            pass  # not one write since the last fsync was acknowledged: nothing to lose
+        finally:
+            self._group.stop()
+            self.engine.close()
 
     def get(self, space: str, key: bytes) -> bytes | None:
         return self.engine.get(space, key)
@@ -285,14 +299,29 @@ class LocalStore:
         started = request_generation.get()
         if started is not None and started != self.generation:
             raise StoreReplaced()
+        disk = self.disk
+        if disk is not None and disk.refusing() and _adds_data(batch):
+            raise DiskFull()  # deletes still go through: they are how space comes back
         ops = batch.ops
         if batch.counters:  # read-modify-write, with no await before the write
             ops = ops + _counter_ops(self.engine, batch.counters)
-        self.engine.write(ops, batch.range_deletes)
+        try:
+            self.engine.write(ops, batch.range_deletes)
+        except DiskFull:
+            if disk is not None:
+                disk.note_no_space(engine=True)
+            raise
+        if disk is not None and disk.engine_stalled:
+            disk.engine_stalled = False  # RocksDB resumed: the reserve may come back
         return self._group.note_write()
 
     async def durable(self, sequence: int) -> None:
-        await self._group.wait(sequence)
+        try:
+            await self._group.wait(sequence)
+        except DiskFull:
+            if self.disk is not None:
+                self.disk.note_no_space(engine=True)
+            raise
 
     async def commit(self, batch: WriteBatch) -> None:
         await self._group.wait(self.apply(batch))
@@ -300,3 +329,7 @@ class LocalStore:
     def commit_blocking(self, batch: WriteBatch) -> None:
         self.apply(batch)
         self._group.sync_now()
+
+
+def _adds_data(batch: WriteBatch) -> bool:
+    return any(value is not None for _, _, value in batch.ops)

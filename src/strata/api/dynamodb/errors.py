@@ -25,6 +25,7 @@ from strata.errors import (
     MissingSecurityHeader,
     RequestExpired,
     RequestTimeTooSkewed,
+    ServiceUnavailable,
     SignatureDoesNotMatch,
     StoreReplaced,
     StrataError,
@@ -61,6 +62,8 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     BodyTooLarge: ("RequestEntityTooLarge", 413),
     InternalFault: ("InternalServerError", 500),
     StoreReplaced: ("ServiceUnavailable", 503),
+    # A full disk (DiskFull): AWS DynamoDB's documented 503, which the SDKs retry.
+    ServiceUnavailable: ("ServiceUnavailable", 503),
     TablesError: ("ValidationException", 400),
     ValidationError: ("ValidationException", 400),
     SerializationError: ("SerializationException", 400),
@@ -92,6 +95,7 @@ _CORAL: Final = {
     "MissingAuthenticationTokenException",
     "RequestEntityTooLarge",
     "SerializationException",
+    "ServiceUnavailable",
 }
 
 _encoder = msgspec.json.Encoder()

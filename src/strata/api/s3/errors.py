@@ -26,6 +26,7 @@ from strata.errors import (
     MissingSecurityHeader,
     RequestExpired,
     RequestTimeTooSkewed,
+    ServiceUnavailable,
     SignatureDoesNotMatch,
     StoreReplaced,
     StrataError,
@@ -68,6 +69,7 @@ S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     BodyTooLarge: ("EntityTooLarge", 400),
     InternalFault: ("InternalError", 500),
     StoreReplaced: ("ServiceUnavailable", 503),
+    ServiceUnavailable: ("ServiceUnavailable", 503),  # a full disk (DiskFull): SDKs retry
     NoSuchBucket: ("NoSuchBucket", 404),
     BucketAlreadyOwnedByYou: ("BucketAlreadyOwnedByYou", 409),
     BucketNotEmpty: ("BucketNotEmpty", 409),

@@ -371,7 +371,7 @@ class MultipartService:
             freed.append(old_part.blob_id)
         batch.put(spaces.PARTS, raw_key, records.encode(part))
         batch.put(spaces.BLOB_REFS, part.blob_id.encode(), raw_key)
-        await self.store.commit(batch)
+        await self.objects.commit_new_blobs(batch, [part.blob_id])
         self.objects.release_blobs(freed)
 
     # ---- completion -------------------------------------------------------------------

@@ -253,6 +253,19 @@ class ObjectService:
             freed.append(segment.blob_id)
         return freed
 
+    async def commit_new_blobs(self, batch: WriteBatch, blob_ids: list[str]) -> None:
+        """Commit a batch that references blobs just written; unapplied, they go with it.
+
+        ``apply`` raising (a full disk) means nothing of the batch landed: the blobs are
+        removed at once. Once applied they belong to the record, even if the fsync after
+        fails: the record may still reach the disk (start-up GC takes them if not)."""
+        try:
+            sequence = self.store.apply(batch)
+        except BaseException:
+            self.blobs.delete(blob_ids)
+            raise
+        await self.store.durable(sequence)
+
     def release_blobs(self, blob_ids: list[str]) -> None:
         """Unlink blobs whose references were committed away, after the grace period."""
         if not blob_ids:
@@ -328,7 +341,7 @@ class ObjectService:
         )
         batch = WriteBatch()
         freed = self.stage_version(batch, bucket_record, key, version)
-        await self.store.commit(batch)
+        await self.commit_new_blobs(batch, [s.blob_id for s in segments])
         self.release_blobs(freed)
         return bucket_record, version
 
@@ -435,7 +448,7 @@ class ObjectService:
         )
         batch = WriteBatch()
         freed = self.stage_version(batch, bucket_record, key, version)
-        await self.store.commit(batch)
+        await self.commit_new_blobs(batch, [s.blob_id for s in segments])
         self.release_blobs(freed)
         return bucket_record, version
 

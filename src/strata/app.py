@@ -275,7 +275,7 @@ def build(config: Config) -> Strata:
             keys=keys if config.auth else None,
         ),
         dynamodb=dynamodb,
-        streams=StreamsApi(),
+        streams=StreamsApi(dynamodb),
         keys=keys,
         clock=clock,
         metrics=metrics,

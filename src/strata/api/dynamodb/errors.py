@@ -38,6 +38,7 @@ from strata.service.tables.errors import (
     ValidationError,
 )
 from strata.service.tables.service_errors import (
+    ExpiredIterator,
     IdempotentParameterMismatch,
     ItemCollectionSizeLimitExceeded,
     LimitExceeded,
@@ -45,6 +46,7 @@ from strata.service.tables.service_errors import (
     ResourceNotFound,
     TransactionCanceled,
     TransactionConflict,
+    TrimmedDataAccess,
 )
 
 DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
@@ -75,6 +77,8 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     TransactionCanceled: ("TransactionCanceledException", 400),
     TransactionConflict: ("TransactionConflictException", 400),
     IdempotentParameterMismatch: ("IdempotentParameterMismatchException", 400),
+    ExpiredIterator: ("ExpiredIteratorException", 400),
+    TrimmedDataAccess: ("TrimmedDataAccessException", 400),
 }
 
 DYNAMODB_MESSAGES: Final[dict[type[StrataError], str]] = {

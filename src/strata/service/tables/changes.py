@@ -3,10 +3,10 @@
 PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems and TTL expiry all
 describe a change as (table, key, old item, new item) and hand it to ``Changes.stage``,
 which adds to the request's one ``WriteBatch``: the item record (stamped with an HLC stamp),
-its index entries and its item collection's size. ``Changes.apply`` makes the batch
-visible and marks the tables' statistics stale. Later side effects (the change log, a
-cache, replicas) join here and nowhere else; a unit test checks that no other module
-writes the ITEMS space.
+its index entries, its item collection's size and, when the table has a stream, its change
+record (``changelog.py``). ``Changes.apply`` makes the batch visible and marks the tables'
+statistics stale. Later side effects (a cache, replicas) join here and nowhere else; a
+unit test checks that no other module writes the ITEMS space.
 
 Callers keep the one rule of ``items.py``: no ``await`` between reading ``old``, checking
 conditions, staging and ``apply``. ``old`` must be the stored item whenever
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from strata.service.tables.changelog import stage_record
 from strata.service.tables.codec import encode_body, stamped
 from strata.service.tables.indexes import write_entries
 from strata.service.tables.item_collections import Tracker
@@ -37,19 +38,21 @@ class Staged(NamedTuple):
 
 
 def needs_old(table: Table) -> bool:
-    """Whether staging a change to ``table`` needs the stored item (indexes to update)."""
-    return bool(table.indexes)
+    """Whether staging a change to ``table`` needs the stored item (indexes to update, a
+    change record to write)."""
+    return bool(table.indexes) or table.stream_view is not None
 
 
 class Changes:
     """The changes of one request (or one background chunk), in one ``WriteBatch``."""
 
-    __slots__ = ("_tracker", "batch", "tables", "written")
+    __slots__ = ("_tracker", "batch", "log_bytes", "tables", "written")
 
     def __init__(self, tables: TableService) -> None:
         self.tables = tables
         self.batch = WriteBatch()
         self.written: set[int] = set()  # ids of the tables changed
+        self.log_bytes = 0  # change-log bytes staged (keys and records)
         self._tracker: Tracker | None = None
 
     def stage(
@@ -59,21 +62,27 @@ class Changes:
         old: Item | None,
         new: Item | None,
         body: bytes | None = None,
+        expired: bool = False,
     ) -> Staged:
         """Stage replacing ``old`` with ``new`` (None: delete) at ``key``.
 
-        ``body`` is ``encode_body(new)`` when the caller has it already. Raises
+        ``body`` is ``encode_body(new)`` when the caller has it already; ``expired`` marks
+        a deletion by TTL (its change record names the service). Raises
         ItemCollectionSizeLimitExceeded (nothing is applied: the caller drops the batch).
         """
         batch = self.batch
         record: bytes | None = None
+        stamp = self.tables.store.hlc.now()
         if new is None:
             batch.delete(spaces.ITEMS, key)
         else:
-            stamp = self.tables.store.hlc.now()
-            record = stamped(stamp, body if body is not None else encode_body(new))
+            if body is None:
+                body = encode_body(new)
+            record = stamped(stamp, body)
             batch.put(spaces.ITEMS, key, record)
         self.written.add(table.record.table_id)
+        if table.stream_view is not None:
+            self.log_bytes += stage_record(table, batch, stamp, old, new, body, expired)
         if not table.indexes:
             return Staged(record, {}, None)
         touched = write_entries(table, batch, key, old, new, record)
@@ -94,4 +103,5 @@ class Changes:
         """Make every staged change visible; the sequence to pass to ``store.durable``."""
         sequence = self.tables.store.apply(self.batch)
         self.tables.changed.update(self.written)
+        self.tables.change_log_bytes += self.log_bytes
         return sequence

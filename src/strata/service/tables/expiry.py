@@ -184,7 +184,7 @@ class TtlSweeper:
             if needle in value:
                 item = decode_item(value)
                 if is_expired(expires_at(item, attribute), now_s):
-                    changes.stage(table, key, item, None)
+                    changes.stage(table, key, item, None, expired=True)
                     deleted += 1
             if examined >= self.chunk_items:
                 last = key

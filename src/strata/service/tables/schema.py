@@ -8,6 +8,8 @@ writes a new record and replaces the cached ``Table``.
 
 from __future__ import annotations
 
+import calendar
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,14 @@ class IndexRecord(msgspec.Struct, frozen=True, kw_only=True):
     created_s: float = 0.0
 
 
+class PastStream(msgspec.Struct, frozen=True):
+    """A stream that was disabled: still readable for ``STREAM_RETENTION_S`` after."""
+
+    label: str
+    view_type: str
+    disabled_s: float
+
+
 class TableRecord(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     table_id: int
@@ -52,6 +62,7 @@ class TableRecord(msgspec.Struct, frozen=True, kw_only=True):
     stream_enabled: bool = False
     stream_view_type: str | None = None
     stream_label: str | None = None
+    past_streams: tuple[PastStream, ...] = ()
     sse: dict[str, Any] | None = None
     table_class: str = "STANDARD"
     deletion_protection: bool = False
@@ -98,6 +109,8 @@ class Table:
     indexes: dict[str, Index]
     arn: str
     description: dict[str, Any] = field(default_factory=dict)
+    stream_view: str | None = None  # the enabled stream's view type; None: no stream
+    stream_id: int = 0  # the enabled stream's id (``changelog.stream_id``)
 
     @property
     def writable_indexes(self) -> list[Index]:
@@ -143,4 +156,12 @@ def compile_table(record: TableRecord, arn: str) -> Table:
         key_names=key_names,
         indexes=indexes,
         arn=arn,
+        stream_view=record.stream_view_type if record.stream_enabled else None,
+        stream_id=label_ms(record.stream_label) if record.stream_label else 0,
     )
+
+
+def label_ms(label: str) -> int:
+    """A stream's id: its creation time in ms, read off its label (``%Y-%m-%dT%H:%M:%S.mmm``)."""
+    seconds = calendar.timegm(time.strptime(label[:19], "%Y-%m-%dT%H:%M:%S"))
+    return seconds * 1000 + int(label[20:23])

@@ -14,6 +14,7 @@ from strata.service.tables.batch import BatchService
 from strata.service.tables.expiry import SWEEP_INTERVAL_S, TtlSweeper
 from strata.service.tables.items import ItemService
 from strata.service.tables.query import QueryService
+from strata.service.tables.streams import StreamService
 from strata.service.tables.tables import TableService
 from strata.service.tables.transactions import TransactionService
 from strata.storage.store import Store
@@ -40,6 +41,7 @@ class TableOperations:
         self.queries = QueryService(self.tables)
         self.batches = BatchService(self.tables)
         self.transactions = TransactionService(self.tables)
+        self.streams = StreamService(self.tables)
         self.expiry = TtlSweeper(self.tables, ttl_sweep_interval_s)
 
     async def start(self) -> None:
@@ -68,6 +70,16 @@ class TableOperations:
             "Scan": self.queries.scan,
             "BatchGetItem": self.batches.batch_get_item,
             "TransactGetItems": self.transactions.transact_get_items,
+        }
+
+    def stream_routes(self) -> dict[str, SyncHandler]:
+        """The DynamoDB Streams operations (target ``DynamoDBStreams_20120810``)."""
+        s = self.streams
+        return {
+            "ListStreams": s.list_streams,
+            "DescribeStream": s.describe_stream,
+            "GetShardIterator": s.get_shard_iterator,
+            "GetRecords": s.get_records,
         }
 
     def routes(self) -> dict[str, Handler]:

@@ -10,6 +10,8 @@ Tree (under ``errors.TablesError``)::
     TransactionConflict           another transaction holds the item
     IdempotentParameterMismatch   same ClientRequestToken, different request
     DuplicateItem                 (internal) two actions on one item -> ValidationException
+    ExpiredIterator               a Streams shard iterator older than 15 minutes
+    TrimmedDataAccess             a Streams read behind the retention trim point
 
 ``api/dynamodb/errors.py`` maps each to AWS's code and status.
 """
@@ -35,6 +37,14 @@ class LimitExceeded(TablesError):
 
 class ItemCollectionSizeLimitExceeded(TablesError):
     default_message = "Item collection size limit exceeded"
+
+
+class ExpiredIterator(TablesError):
+    default_message = "Iterator expired"
+
+
+class TrimmedDataAccess(TablesError):
+    default_message = "The operation attempted to read past the oldest stream record in a shard"
 
 
 class TransactionConflict(TablesError):

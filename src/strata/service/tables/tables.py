@@ -25,6 +25,7 @@ from strata.service.tables.indexes import index_entries
 from strata.service.tables.schema import (
     IndexRecord,
     KeyElement,
+    PastStream,
     Table,
     TableRecord,
     compile_table,
@@ -47,6 +48,7 @@ DROP_CHUNK_KEYS: Final = 2000
 BACKFILL_CHUNK_ITEMS: Final = 500
 STATS_TTL_S: Final = 10.0  # big tables: recount ItemCount at most this often (or rarer)
 EXACT_COUNT_ITEMS_MAX: Final = 20_000  # smaller tables: recounted whenever written
+STREAM_RETENTION_S: Final = 24 * 3600  # a disabled stream stays readable this long
 STATS_CHUNK_ITEMS: Final = 500  # big tables are counted in the background, this many at a time
 _DROPPED: Final = "tables.dropped"
 KEY_TYPES: Final = ("B", "N", "S")
@@ -94,6 +96,7 @@ class TableService:
         # table id -> (recount big tables not before, item count, size, per index count+size)
         self._stats: dict[int, tuple[float, int, int, dict[str, tuple[int, int]]]] = {}
         self.changed: set[int] = set()  # ids of tables written since their last count
+        self.change_log_bytes = 0  # change-log bytes written since start (``changelog``)
         self._recounting: set[int] = set()  # ids of tables being counted in the background
         self._refreshing = False  # a metrics-driven recount of stale tables is running
         self._tasks: set[asyncio.Task[None]] = set()
@@ -632,6 +635,7 @@ class TableService:
         for space, start, stop in (
             (spaces.ITEMS, owner, end),
             (spaces.INDEXES, owner, end),
+            (spaces.STREAMS, owner, end),
             (spaces.META, *collections),
         ):
             while True:
@@ -864,8 +868,12 @@ class TableService:
                 raise ValidationError("Table already has no stream enabled")
             changes["stream_enabled"] = enabled
             changes["stream_view_type"] = view_type
+            kept = tuple(p for p in r.past_streams if now - p.disabled_s < STREAM_RETENTION_S)
             if enabled:
                 changes["stream_label"] = _stream_label(now)
+            elif r.stream_label is not None and r.stream_view_type is not None:
+                kept += (PastStream(r.stream_label, r.stream_view_type, now),)
+            changes["past_streams"] = kept
         if "SSESpecification" in req:
             changes["sse"] = _parse_sse(req["SSESpecification"], self.region)
         if req.get("TableClass"):

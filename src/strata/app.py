@@ -26,6 +26,8 @@ from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
 from strata.service.objects import statistics
+from strata.service.iam.access import AccessControl
+from strata.service.iam.principal import root_principal
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber
@@ -239,7 +241,8 @@ def build(config: Config) -> Strata:
     if removed:
         log.info("removed %d unreferenced or partial blob files", removed)
     disk.refresh()
-    keys = KeyRing(data_dir)
+    keys = KeyRing(data_dir, config.account_id)
+    access = AccessControl()
     root, generated = ensure_root(config, keys)
     buckets = BucketService(store)
     statistics.ensure(store)
@@ -248,6 +251,7 @@ def build(config: Config) -> Strata:
     scrubber = Scrubber(store, blobs, config.scrub_interval_s)
     _register_scrub_metrics(metrics, scrubber)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s)
+    dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s, access)
     assert dynamodb.tables is not None
     gate = RequestGate(store)
     admin = AdminApi(
@@ -273,6 +277,7 @@ def build(config: Config) -> Strata:
             ObjectService(store, blobs, buckets),
             config.region,
             keys=keys if config.auth else None,
+            access=access,
         ),
         dynamodb=dynamodb,
         streams=StreamsApi(dynamodb),
@@ -282,6 +287,7 @@ def build(config: Config) -> Strata:
         auth_enabled=config.auth,
         admin=admin,
         gate=gate,
+        unsigned_principal=root_principal(config.account_id),
     )
     strata = Strata(config, app, store, blobs, disk, keys, root, generated)
     # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops

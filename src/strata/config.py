@@ -25,6 +25,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     port: int = 4566
     data_dir: str = "./data"
     region: str = "us-east-1"
+    # The one AWS account this instance is (ARNs, GetCallerIdentity); LocalStack's default.
+    account_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{12}$")] = "000000000000"
     auth: bool = True  # SigV4 on every request; turn off only for experiments
     root_access_key: str | None = None
     root_secret_key: str | None = None

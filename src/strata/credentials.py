@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from strata.errors import DiskFull
+from strata.service.iam.principal import DEFAULT_ACCOUNT_ID, Principal, root_principal
 
 FILE_NAME = "credentials.json"
 _ACCESS_ALPHABET = string.ascii_uppercase + string.digits
@@ -43,9 +44,11 @@ def generate_pair(root: bool = False) -> KeyPair:
 class KeyRing:
     """Secrets by access key, loaded from the data directory's key file."""
 
-    def __init__(self, data_dir: str) -> None:
+    def __init__(self, data_dir: str, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
         self.path = os.path.join(data_dir, FILE_NAME)
+        self.account_id = account_id
         self._pairs: dict[str, KeyPair] = {}
+        self._signers: dict[str, tuple[str, Principal]] = {}
         self._mtime_ns = -1
         self._checked_s = 0.0
         self._lock = threading.Lock()
@@ -55,6 +58,7 @@ class KeyRing:
             stat = os.stat(self.path)
         except FileNotFoundError:
             self._pairs = {}
+            self._signers = {}
             self._mtime_ns = -1
             return
         if stat.st_mtime_ns == self._mtime_ns:
@@ -70,18 +74,23 @@ class KeyRing:
                 float(entry.get("created_s", 0.0)),
             )
             pairs[pair.access_key] = pair
+        # Every key in the file is the account root's: ``strata keys create`` has always
+        # made keys that may do anything. IAM users' keys live in the store.
+        self._signers = {
+            k: (p.secret_key, root_principal(self.account_id, k)) for k, p in pairs.items()
+        }
         self._pairs = pairs
         self._mtime_ns = stat.st_mtime_ns
 
-    def secret_for(self, access_key: str) -> str | None:
+    def lookup(self, access_key: str) -> tuple[str, Principal] | None:
+        """The secret and the (root) principal of ``access_key``."""
         # `strata keys` may have changed the file: look at its mtime once a second, and at
         # once for a key we do not know (a stat is cheap; a reload happens only on change).
         now = time.monotonic()
-        if now - self._checked_s >= 1.0 or access_key not in self._pairs:
+        if now - self._checked_s >= 1.0 or access_key not in self._signers:
             self._checked_s = now
             self.load()
-        pair = self._pairs.get(access_key)
-        return pair.secret_key if pair else None
+        return self._signers.get(access_key)
 
     def pairs(self) -> list[KeyPair]:
         self.load()

@@ -28,13 +28,19 @@ from strata.api.http import (
     Send,
 )
 from strata.api.metrics import Metrics
-from strata.api.sigv4 import SecretLookup, authenticate
+from strata.api.sigv4 import authenticate
 from strata.errors import (
     DataCorruption,
     HeaderTooLarge,
     InternalFault,
     StorageFault,
     StrataError,
+)
+from strata.service.iam.principal import (
+    DEFAULT_ACCOUNT_ID,
+    KeyLookup,
+    Principal,
+    root_principal,
 )
 from strata.storage.checksums import Hasher, etag, new_hasher
 from strata.storage.clock import Clock
@@ -56,10 +62,11 @@ class StrataApp:
         s3: ProtocolApi,
         dynamodb: ProtocolApi,
         streams: ProtocolApi | None,
-        keys: SecretLookup,
+        keys: KeyLookup,
         clock: Clock,
         metrics: Metrics,
         auth_enabled: bool = True,
+        unsigned_principal: Principal | None = None,
         on_startup: list[object] | None = None,
         admin: AdminApi | None = None,
         gate: RequestGate | None = None,
@@ -73,6 +80,8 @@ class StrataApp:
         self.auth_enabled = auth_enabled
         self.admin = admin  # /_strata/ reset, snapshots, summary
         self.gate = gate  # holds requests while the store is replaced
+        # Who a request is when authentication is off: the root user, allowed everything.
+        self.unsigned_principal = unsigned_principal or root_principal(DEFAULT_ACCOUNT_ID)
         self.startup_hooks: list[object] = list(on_startup or [])
         self.shutdown_hooks: list[object] = []
 
@@ -175,7 +184,9 @@ class StrataApp:
 
     async def _answer(self, protocol: ProtocolApi, request: Request) -> Response:
         try:
-            if self.auth_enabled and not protocol.anonymous(request):
+            if not self.auth_enabled:
+                request.principal = self.unsigned_principal
+            elif not protocol.anonymous(request):
                 await authenticate(request, self.keys, self.clock.now_s())
             return await protocol.handle(request)
         except StorageFault as exc:

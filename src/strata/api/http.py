@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from strata import limits
 from strata.errors import BodyTooLarge, HeaderTooLarge, ProtocolError, StrataError
+from strata.service.iam.principal import Principal
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -110,6 +111,8 @@ class Request:
     client_host: str = ""
     query: dict[str, str] = field(default_factory=dict)  # decoded; first value of each name
     access_key: str | None = None  # set once SigV4 verified the request
+    principal: Principal | None = None  # who signed it (None: not authenticated, anonymous)
+    signing_service: str = ""  # the credential scope's service ("s3", "dynamodb", "iam", ...)
     content_sha256: str | None = None
     operation: str = "unknown"  # set by the protocol's router, for metrics and logs
 

@@ -13,7 +13,7 @@ import calendar
 import hashlib
 import hmac
 import time
-from typing import Final, Protocol
+from typing import Final
 from urllib.parse import unquote
 
 from strata import limits
@@ -27,6 +27,7 @@ from strata.errors import (
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
 )
+from strata.service.iam.principal import KeyLookup, Principal
 
 # Query parameters that are part of the signed resource (AWS's list, as the SDKs use it).
 SIGNED_SUBRESOURCES: Final = frozenset(
@@ -40,10 +41,6 @@ SIGNED_SUBRESOURCES: Final = frozenset(
         "select", "select-type", "object-lock",
     }
 )  # fmt: skip
-
-
-class SecretLookup(Protocol):
-    def secret_for(self, access_key: str) -> str | None: ...
 
 
 def is_sigv2(request: Request) -> bool:
@@ -81,8 +78,8 @@ def _sign(secret: str, string_to_sign: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def authenticate(request: Request, keys: SecretLookup, now_s: float) -> str:
-    """Verify a SigV2 header or query signature; returns the access key."""
+def authenticate(request: Request, keys: KeyLookup, now_s: float) -> Principal:
+    """Verify a SigV2 header or query signature; returns the principal that signed it."""
     header = request.headers.get("authorization")
     if header is not None:
         access_key, sep, signature = header[4:].strip().rpartition(":")
@@ -115,9 +112,10 @@ def authenticate(request: Request, keys: SecretLookup, now_s: float) -> str:
             )
         if now_s > expires_s:
             raise RequestExpired()
-    secret = keys.secret_for(access_key)
-    if secret is None:
+    found = keys.lookup(access_key)
+    if found is None:
         raise InvalidAccessKeyId()
+    secret, principal = found
     string_to_sign = (
         f"{request.method}\n{request.headers.get('content-md5', '')}\n"
         f"{request.headers.get('content-type', '')}\n{date_field}\n"
@@ -126,4 +124,6 @@ def authenticate(request: Request, keys: SecretLookup, now_s: float) -> str:
     if not hmac.compare_digest(_sign(secret, string_to_sign), signature):
         raise SignatureDoesNotMatch()
     request.access_key = access_key
-    return access_key
+    request.principal = principal
+    request.signing_service = "s3"
+    return principal

@@ -18,7 +18,7 @@ import hmac
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 from urllib.parse import quote, unquote
 
 from strata import limits
@@ -36,6 +36,7 @@ from strata.errors import (
     SignatureDoesNotMatch,
     StrataError,
 )
+from strata.service.iam.principal import KeyLookup, Principal
 
 ALGORITHM: Final = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD: Final = "UNSIGNED-PAYLOAD"
@@ -49,10 +50,6 @@ class MissingAuthentication(StrataError):
     """The request carries no signature at all (anonymous)."""
 
     default_message = "Request is missing Authentication Token"
-
-
-class SecretLookup(Protocol):
-    def secret_for(self, access_key: str) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,11 +277,11 @@ def _parse_query_auth(request: Request) -> _Parsed:
     return _Parsed(credential, signed, signature, amz_date, payload, presigned=True)
 
 
-async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Credential:
-    """Verify the request's signature; arm the body's payload checks. Raises ``AuthError``."""
+async def authenticate(request: Request, keys: KeyLookup, now_s: float) -> Principal:
+    """Verify the request's signature; arm the body's payload checks; the principal that
+    signed it, also left on ``request.principal``. Raises ``AuthError``."""
     if sigv2.is_sigv2(request):
-        access_key = sigv2.authenticate(request, keys, now_s)
-        return Credential(access_key, "", "", "s3")
+        return sigv2.authenticate(request, keys, now_s)
     header = request.headers.get("authorization")
     if header is not None:
         parsed = _parse_header_auth(request, header)
@@ -294,9 +291,10 @@ async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Cr
         raise MissingAuthentication()
 
     credential = parsed.credential
-    secret = keys.secret_for(credential.access_key)
-    if secret is None:
+    found = keys.lookup(credential.access_key)
+    if found is None:
         raise InvalidAccessKeyId()
+    secret, principal = found
     request_s = _parse_amz_date(parsed.amz_date)
     if parsed.presigned:
         expires_s = int(request.query["X-Amz-Expires"])
@@ -333,10 +331,12 @@ async def authenticate(request: Request, keys: SecretLookup, now_s: float) -> Cr
         raise SignatureDoesNotMatch()
 
     request.access_key = credential.access_key
+    request.principal = principal
+    request.signing_service = credential.service
     request.content_sha256 = payload_hash
     if not body_hashed_here:  # a body we hashed ourselves is already covered by the signature
         _arm_payload_checks(request, payload_hash, key, parsed, credential)
-    return credential
+    return principal
 
 
 def _arm_payload_checks(

@@ -9,6 +9,7 @@ from strata.api.asgi import StrataApp
 from strata.api.http import Request, Response
 from strata.api.metrics import Metrics
 from strata.errors import ProtocolError, StrataError
+from strata.service.iam.principal import Principal
 from strata.storage.clock import ManualClock
 
 
@@ -73,7 +74,7 @@ def make_app(**protocols: Recorder) -> StrataApp:
 
 
 class _NoKeys:
-    def secret_for(self, access_key: str) -> str | None:
+    def lookup(self, access_key: str) -> tuple[str, Principal] | None:
         return None
 
 

@@ -19,6 +19,7 @@ from strata.errors import (
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
 )
+from strata.service.iam.principal import Principal, root_principal
 
 ACCESS = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -27,8 +28,8 @@ EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 class Keys:
-    def secret_for(self, access_key: str) -> str | None:
-        return SECRET if access_key == ACCESS else None
+    def lookup(self, access_key: str) -> tuple[str, Principal] | None:
+        return (SECRET, root_principal("123456789012", ACCESS)) if access_key == ACCESS else None
 
 
 def make_request(
@@ -90,9 +91,13 @@ def get_object_example() -> Request:
 
 def test_header_auth_documented_get_object() -> None:
     request = get_object_example()
-    credential = run(authenticate(request, Keys(), EXAMPLE_S + 60))
-    assert credential.access_key == ACCESS
+    principal = run(authenticate(request, Keys(), EXAMPLE_S + 60))
+    assert principal.access_key == ACCESS
+    assert principal.root
+    assert principal.arn == "arn:aws:iam::123456789012:root"
     assert request.access_key == ACCESS
+    assert request.principal is principal
+    assert request.signing_service == "s3"
 
 
 def test_header_auth_rejects_tampered_header() -> None:

@@ -31,6 +31,7 @@ from strata.errors import (
     StrataError,
     lookup,
 )
+from strata.service.iam.access import AccessDenied
 from strata.service.tables.errors import (
     ConditionalCheckFailed,
     SerializationError,
@@ -50,6 +51,7 @@ from strata.service.tables.service_errors import (
 )
 
 DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
+    AccessDenied: ("AccessDeniedException", 400),
     InvalidAccessKeyId: ("UnrecognizedClientException", 400),
     SignatureDoesNotMatch: ("InvalidSignatureException", 400),
     ContentSha256Mismatch: ("InvalidSignatureException", 400),

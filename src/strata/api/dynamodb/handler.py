@@ -17,11 +17,13 @@ from typing import Any, Final
 import msgspec
 
 from strata import limits
+from strata.api.dynamodb.actions import authorize
 from strata.api.dynamodb.errors import render_error
 from strata.api.dynamodb.model import MEMBERS, Member
 from strata.api.dynamodb.serialization import check_types
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
+from strata.service.iam.access import AccessControl
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
 from strata.service.tables.errors import SerializationError, ValidationError
 from strata.service.tables.expiry import SWEEP_INTERVAL_S
@@ -206,7 +208,10 @@ class DynamoDbApi:
         store: Store | None = None,
         region: str = "us-east-1",
         ttl_sweep_interval_s: float = SWEEP_INTERVAL_S,
+        access: AccessControl | None = None,
     ) -> None:
+        self.region = region
+        self.access = access or AccessControl()
         self.tables = (
             TableOperations(store, region, ttl_sweep_interval_s=ttl_sweep_interval_s)
             if store is not None
@@ -256,6 +261,7 @@ class DynamoDbApi:
         except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
             raise SerializationError("Start of structure or map found where not expected.")
         check_model(operation, req)
+        authorize(self.access, request, operation, req, self.region)
         run = self.sync_routes.get(operation)
         result = run(req) if run is not None else await route(req)
         body = _encode(result)

@@ -6,13 +6,14 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from strata import limits
 from strata.api.http import Request, Response
-from strata.api.sigv4 import SecretLookup
 from strata.errors import BodyTooLarge, ProtocolError
+from strata.service.iam.access import AccessControl
+from strata.service.iam.principal import KeyLookup
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.errors import BadDigest
 from strata.service.objects.integrity import DIGEST_BYTES, decode_digest
@@ -29,7 +30,8 @@ class S3Context:
     buckets: BucketService
     objects: ObjectService
     region: str = "us-east-1"
-    keys: SecretLookup | None = None  # POST Object verifies its policy's signature (None: auth off)
+    keys: KeyLookup | None = None  # POST Object verifies its policy's signature (None: auth off)
+    access: AccessControl = field(default_factory=AccessControl)
 
 
 @dataclass(slots=True)

@@ -32,6 +32,7 @@ from strata.errors import (
     StrataError,
     lookup,
 )
+from strata.service.iam.access import AccessDenied
 from strata.service.objects.errors import (
     BadDigest,
     BucketAlreadyOwnedByYou,
@@ -55,6 +56,7 @@ from strata.service.objects.multipart import (
 )
 
 S3_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
+    AccessDenied: ("AccessDenied", 403),
     InvalidAccessKeyId: ("InvalidAccessKeyId", 403),
     SignatureDoesNotMatch: ("SignatureDoesNotMatch", 403),
     ContentSha256Mismatch: ("XAmzContentSHA256Mismatch", 400),

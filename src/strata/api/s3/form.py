@@ -31,13 +31,14 @@ from typing import Final
 from strata import limits
 from strata.api.http import Request
 from strata.api.s3.routes import resolve
-from strata.api.sigv4 import ALGORITHM, SecretLookup, signing_key
+from strata.api.sigv4 import ALGORITHM, signing_key
 from strata.errors import (
     InvalidAccessKeyId,
     ProtocolError,
     SignatureDoesNotMatch,
     StrataError,
 )
+from strata.service.iam.principal import KeyLookup, Principal
 
 _READ_BYTES: Final = 64 * 1024
 # Fields a policy need not name: the signature's own, the policy, and the file.
@@ -249,8 +250,8 @@ class Policy:
     length_max: int | None = None
 
 
-def authenticate(form: Form, keys: SecretLookup | None) -> str | None:
-    """Check the policy's signature; the access key that signed it (None: auth is off)."""
+def authenticate(form: Form, keys: KeyLookup | None) -> Principal | None:
+    """Check the policy's signature; the principal that signed it (None: auth is off)."""
     policy = form.get("policy")
     if form.get("x-amz-signature") is not None or form.get("x-amz-algorithm") is not None:
         return _authenticate_v4(form, policy, keys)
@@ -261,7 +262,7 @@ def authenticate(form: Form, keys: SecretLookup | None) -> str | None:
     raise access_denied("Access Denied")  # anonymous: the bucket is not public
 
 
-def _authenticate_v4(form: Form, policy: str | None, keys: SecretLookup | None) -> str | None:
+def _authenticate_v4(form: Form, policy: str | None, keys: KeyLookup | None) -> Principal | None:
     for name in ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"):
         if form.get(name) is None:
             raise must_contain(name)
@@ -285,17 +286,18 @@ def _authenticate_v4(form: Form, policy: str | None, keys: SecretLookup | None) 
     access_key, date, region, service = parts[:4]
     if keys is None:
         return None
-    secret = keys.secret_for(access_key)
-    if secret is None:
+    found = keys.lookup(access_key)
+    if found is None:
         raise InvalidAccessKeyId()
+    secret, principal = found
     key = signing_key(secret, date, region, service)
     expected = hmac.new(key, policy.encode("utf-8"), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, (form.get("x-amz-signature") or "").lower()):
         raise SignatureDoesNotMatch()
-    return access_key
+    return principal
 
 
-def _authenticate_v2(form: Form, policy: str | None, keys: SecretLookup | None) -> str | None:
+def _authenticate_v2(form: Form, policy: str | None, keys: KeyLookup | None) -> Principal | None:
     for name in ("awsaccesskeyid", "signature"):
         if form.get(name) is None:
             raise must_contain("AWSAccessKeyId" if name == "awsaccesskeyid" else name)
@@ -304,13 +306,14 @@ def _authenticate_v2(form: Form, policy: str | None, keys: SecretLookup | None) 
     access_key = form.get("awsaccesskeyid") or ""
     if keys is None:
         return None
-    secret = keys.secret_for(access_key)
-    if secret is None:
+    found = keys.lookup(access_key)
+    if found is None:
         raise InvalidAccessKeyId()
+    secret, principal = found
     mac = hmac.new(secret.encode("utf-8"), policy.encode("utf-8"), hashlib.sha1).digest()
     if not hmac.compare_digest(base64.b64encode(mac).decode(), form.get("signature") or ""):
         raise SignatureDoesNotMatch()
-    return access_key
+    return principal
 
 
 def _invalid_policy(detail: str) -> ProtocolError:

@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Final
 
 from strata.api.http import Request, Response
+from strata.api.s3.actions import authorize_route
 from strata.api.s3.context import Call, S3Context
 from strata.api.s3.errors import render_error
 from strata.api.s3.form import is_form_upload
 from strata.api.s3.handlers import HANDLERS
 from strata.api.s3.handlers.cors import response_cors_headers
 from strata.api.s3.routes import resolve, split_target
-from strata.api.sigv4 import SecretLookup
 from strata.errors import ProtocolError, StrataError
+from strata.service.iam.access import AccessControl
+from strata.service.iam.principal import KeyLookup
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
 
@@ -57,9 +59,10 @@ class S3Api:
         buckets: BucketService,
         objects: ObjectService,
         region: str,
-        keys: SecretLookup | None = None,
+        keys: KeyLookup | None = None,
+        access: AccessControl | None = None,
     ) -> None:
-        self.context = S3Context(buckets, objects, region, keys)
+        self.context = S3Context(buckets, objects, region, keys, access or AccessControl())
 
     def anonymous(self, request: Request) -> bool:
         """CORS preflights carry no signature; a POST Object form signs its policy field,
@@ -69,6 +72,7 @@ class S3Api:
     async def handle(self, request: Request) -> Response:
         route = resolve(request)
         request.operation = route.operation
+        authorize_route(self.context.access, request, route)
         if (
             route.operation in LENGTH_REQUIRED
             and "content-length" not in request.headers

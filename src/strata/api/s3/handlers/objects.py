@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from strata import limits
 from strata.api.http import BodyDigest, FileRange, Response
 from strata.api.s3 import xml
+from strata.api.s3.actions import authorize, object_action, object_arn
 from strata.api.s3.context import Call, S3Context, content_md5, read_small_body, xml_response
 from strata.api.s3.errors import s3_code
 from strata.api.s3.handlers.acl import object_acl
@@ -521,6 +522,8 @@ async def delete_objects(s3: S3Context, call: Call) -> Response:
     for key, version_id in targets:
         try:
             check_key(key)
+            action = object_action("s3:DeleteObject", version_id)
+            authorize(s3.access, call.request, action, object_arn(call.bucket, key))
             if version_id == "":
                 raise ProtocolError("InvalidArgument", "Invalid version id specified")
             if version_id not in (None, NULL_VERSION) and not bucket_record.versioning:
@@ -600,6 +603,8 @@ def read_copy_source(
     s3: S3Context, call: Call, bucket: str, key: str, version_id: str | None
 ) -> tuple[BucketRecord, ObjectVersion]:
     """The version a copy reads (CopyObject, UploadPartCopy), its conditions checked."""
+    action = object_action("s3:GetObject", version_id)
+    authorize(s3.access, call.request, action, object_arn(bucket, key))
     try:
         source_bucket, source = s3.objects.get(bucket, key, version_id)
     except MethodNotAllowed:

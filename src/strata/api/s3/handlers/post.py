@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from strata.api.http import Response
 from strata.api.s3 import form as forms
 from strata.api.s3 import xml
+from strata.api.s3.actions import authorize, object_arn
 from strata.api.s3.context import Call, S3Context
 from strata.api.s3.handlers.objects import SSE_HEADER, check_key, new_object, version_header
 from strata.api.s3.handlers.tagging import parse_tagging
@@ -51,7 +52,7 @@ async def post_object(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)  # NoSuchBucket before anything is read
     reader = forms.FormReader(request)
     form = await reader.fields()
-    forms.authenticate(form, s3.keys)
+    principal = forms.authenticate(form, s3.keys)
     policy = None
     encoded = form.get("policy")
     if encoded is not None:
@@ -65,6 +66,9 @@ async def post_object(s3: S3Context, call: Call) -> Response:
     if not key:
         raise ProtocolError("InvalidArgument", "User key must have a length greater than 0.")
     check_key(key)
+    if principal is not None:  # None: authentication is off
+        call.request.principal = principal
+        authorize(s3.access, call.request, "s3:PutObject", object_arn(call.bucket, key))
     # The fields that stand for headers, as a request of their own for the PutObject helpers.
     headers = {name: value for name, value in form.fields.items() if name in _HEADER_FIELDS}
     headers.update({name: v for name, v in form.fields.items() if name.startswith("x-amz-meta-")})

@@ -1,0 +1,79 @@
+"""Each DynamoDB call's IAM actions and resources, as AWS checks them, and the check.
+
+Most operations are one action (``dynamodb:<Operation>``) on the table named by
+``TableName`` (on its index, for a Query or Scan naming ``IndexName``). Batches are checked
+per table (``dynamodb:BatchGetItem`` / ``dynamodb:BatchWriteItem``), transactions per item
+with the item's own action (``dynamodb:PutItem``, ``dynamodb:ConditionCheckItem``, ...),
+tagging on ``ResourceArn``, and the account-wide calls on ``*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from strata.api.http import Request
+from strata.service.iam.access import AccessControl
+
+ACCOUNT_WIDE: Final = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"})
+BY_RESOURCE_ARN: Final = frozenset({"TagResource", "UntagResource", "ListTagsOfResource"})
+_TRANSACT_ACTIONS: Final = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+
+
+def table_arn(region: str, account_id: str, table: str) -> str:
+    if table.startswith("arn:"):
+        return table  # DynamoDB takes a table's ARN wherever it takes its name
+    return f"arn:aws:dynamodb:{region}:{account_id}:table/{table}"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def checks(operation: str, req: dict[str, Any], region: str, account: str) -> list[tuple[str, str]]:
+    """The (action, resource ARN) pairs the call needs, in the order AWS looks at them."""
+    action = f"dynamodb:{operation}"
+    if operation in ACCOUNT_WIDE:
+        return [(action, "*")]
+    if operation in BY_RESOURCE_ARN:
+        return [(action, _text(req.get("ResourceArn")))]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        tables = req.get("RequestItems")
+        names = list(tables) if isinstance(tables, dict) else []
+        return [(action, table_arn(region, account, name)) for name in names]
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        found: list[tuple[str, str]] = []
+        items = req.get("TransactItems")
+        for entry in items if isinstance(items, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            for kind, body in entry.items():
+                item_action = _TRANSACT_ACTIONS.get(kind)
+                if item_action is not None and isinstance(body, dict):
+                    name = _text(body.get("TableName"))
+                    pair = (item_action, table_arn(region, account, name))
+                    if pair not in found:
+                        found.append(pair)
+        return found
+    resource = table_arn(region, account, _text(req.get("TableName")))
+    index = req.get("IndexName")
+    if operation in ("Query", "Scan") and isinstance(index, str):
+        resource = f"{resource}/index/{index}"
+    return [(action, resource)]
+
+
+def authorize(
+    access: AccessControl, request: Request, operation: str, req: dict[str, Any], region: str
+) -> None:
+    principal = request.principal
+    if principal is not None and principal.root:
+        return  # the fast path: nothing below is built for root
+    account = principal.account_id if principal is not None else ""
+    context = {"aws:SourceIp": request.client_host}
+    for action, resource in checks(operation, req, region, account):
+        access.authorize(principal, action, resource, context)

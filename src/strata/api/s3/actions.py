@@ -1,0 +1,165 @@
+"""Each S3 operation's IAM action and resource, exactly as AWS maps them, and the check.
+
+After ``routes.resolve`` names the operation, ``authorize_route`` asks ``AccessControl``
+once, with the action (a GET naming ``versionId`` is ``s3:GetObjectVersion``; ListObjects
+is ``s3:ListBucket``; HeadObject is ``s3:GetObject``) and the bucket or object ARN. Some
+operations are checked by their handler instead, where the resources are known: each key
+of DeleteObjects, the source of CopyObject / UploadPartCopy, a POST form's upload.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from strata.api.http import Request
+from strata.api.s3.routes import Route
+from strata.service.iam.access import AccessControl, Context
+
+BUCKET: Final = "bucket"
+OBJECT: Final = "object"
+SERVICE: Final = "service"
+
+# operation -> (action, resource kind); absent: checked by the handler (or not at all).
+ACTIONS: Final[dict[str, tuple[str, str]]] = {
+    "ListBuckets": ("s3:ListAllMyBuckets", SERVICE),
+    "GetBucketLocation": ("s3:GetBucketLocation", BUCKET),
+    "GetBucketVersioning": ("s3:GetBucketVersioning", BUCKET),
+    "PutBucketVersioning": ("s3:PutBucketVersioning", BUCKET),
+    "GetBucketTagging": ("s3:GetBucketTagging", BUCKET),
+    "PutBucketTagging": ("s3:PutBucketTagging", BUCKET),
+    "DeleteBucketTagging": ("s3:PutBucketTagging", BUCKET),
+    "GetBucketCors": ("s3:GetBucketCORS", BUCKET),
+    "PutBucketCors": ("s3:PutBucketCORS", BUCKET),
+    "DeleteBucketCors": ("s3:PutBucketCORS", BUCKET),
+    "ListObjectVersions": ("s3:ListBucketVersions", BUCKET),
+    "ListObjectsV2": ("s3:ListBucket", BUCKET),
+    "ListObjects": ("s3:ListBucket", BUCKET),
+    "CreateBucket": ("s3:CreateBucket", BUCKET),
+    "HeadBucket": ("s3:ListBucket", BUCKET),
+    "DeleteBucket": ("s3:DeleteBucket", BUCKET),
+    "GetBucketAcl": ("s3:GetBucketAcl", BUCKET),
+    "PutBucketAcl": ("s3:PutBucketAcl", BUCKET),
+    "GetObjectAcl": ("s3:GetObjectAcl", OBJECT),
+    "PutObjectAcl": ("s3:PutObjectAcl", OBJECT),
+    "GetBucketPolicyStatus": ("s3:GetBucketPolicyStatus", BUCKET),
+    "GetBucketPolicy": ("s3:GetBucketPolicy", BUCKET),
+    "DeleteBucketPolicy": ("s3:DeleteBucketPolicy", BUCKET),
+    "GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration", BUCKET),
+    "DeleteBucketLifecycle": ("s3:PutLifecycleConfiguration", BUCKET),
+    "GetBucketWebsite": ("s3:GetBucketWebsite", BUCKET),
+    "DeleteBucketWebsite": ("s3:DeleteBucketWebsite", BUCKET),
+    "GetBucketEncryption": ("s3:GetEncryptionConfiguration", BUCKET),
+    "GetPublicAccessBlock": ("s3:GetBucketPublicAccessBlock", BUCKET),
+    "PutPublicAccessBlock": ("s3:PutBucketPublicAccessBlock", BUCKET),
+    "DeletePublicAccessBlock": ("s3:PutBucketPublicAccessBlock", BUCKET),
+    "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls", BUCKET),
+    "PutBucketOwnershipControls": ("s3:PutBucketOwnershipControls", BUCKET),
+    "DeleteBucketOwnershipControls": ("s3:PutBucketOwnershipControls", BUCKET),
+    "GetBucketLogging": ("s3:GetBucketLogging", BUCKET),
+    "GetBucketNotificationConfiguration": ("s3:GetBucketNotification", BUCKET),
+    "GetBucketRequestPayment": ("s3:GetBucketRequestPayment", BUCKET),
+    "GetBucketAccelerateConfiguration": ("s3:GetAccelerateConfiguration", BUCKET),
+    "GetObjectLockConfiguration": ("s3:GetBucketObjectLockConfiguration", BUCKET),
+    "GetBucketReplication": ("s3:GetReplicationConfiguration", BUCKET),
+    "ListBucketAnalyticsConfigurations": ("s3:GetAnalyticsConfiguration", BUCKET),
+    "ListBucketMetricsConfigurations": ("s3:GetMetricsConfiguration", BUCKET),
+    "ListBucketInventoryConfigurations": ("s3:GetInventoryConfiguration", BUCKET),
+    "ListBucketIntelligentTieringConfigurations": (
+        "s3:GetIntelligentTieringConfiguration",
+        BUCKET,
+    ),
+    "GetObjectTagging": ("s3:GetObjectTagging", OBJECT),
+    "PutObjectTagging": ("s3:PutObjectTagging", OBJECT),
+    "DeleteObjectTagging": ("s3:DeleteObjectTagging", OBJECT),
+    "CopyObject": ("s3:PutObject", OBJECT),  # and read on the source: read_copy_source
+    "PutObject": ("s3:PutObject", OBJECT),
+    "GetObject": ("s3:GetObject", OBJECT),
+    "HeadObject": ("s3:GetObject", OBJECT),
+    "DeleteObject": ("s3:DeleteObject", OBJECT),
+    "ListMultipartUploads": ("s3:ListBucketMultipartUploads", BUCKET),
+    "CreateMultipartUpload": ("s3:PutObject", OBJECT),
+    "UploadPartCopy": ("s3:PutObject", OBJECT),  # and read on the source
+    "UploadPart": ("s3:PutObject", OBJECT),
+    "CompleteMultipartUpload": ("s3:PutObject", OBJECT),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", OBJECT),
+    "ListParts": ("s3:ListMultipartUploadParts", OBJECT),
+    "GetObjectAttributes": ("s3:GetObjectAttributes", OBJECT),
+    "RestoreObject": ("s3:RestoreObject", OBJECT),
+}
+
+# With ``versionId``, these act on a version and AWS names the action so.
+VERSIONED: Final = {
+    "s3:GetObject": "s3:GetObjectVersion",
+    "s3:DeleteObject": "s3:DeleteObjectVersion",
+    "s3:GetObjectAcl": "s3:GetObjectVersionAcl",
+    "s3:PutObjectAcl": "s3:PutObjectVersionAcl",
+    "s3:GetObjectTagging": "s3:GetObjectVersionTagging",
+    "s3:PutObjectTagging": "s3:PutObjectVersionTagging",
+    "s3:DeleteObjectTagging": "s3:DeleteObjectVersionTagging",
+    "s3:GetObjectAttributes": "s3:GetObjectVersionAttributes",
+}
+
+# Condition keys a listing offers (s3:prefix, s3:delimiter, s3:max-keys).
+_LIST_KEYS: Final = ("prefix", "delimiter", "max-keys")
+
+
+def bucket_arn(bucket: str) -> str:
+    return f"arn:aws:s3:::{bucket}"
+
+
+def object_arn(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def object_action(action: str, version_id: str | None) -> str:
+    return VERSIONED.get(action, action) if version_id is not None else action
+
+
+def request_context(request: Request) -> dict[str, str | list[str]]:
+    """Condition keys every S3 request offers, besides the principal's own."""
+    context: dict[str, str | list[str]] = {
+        "aws:SourceIp": request.client_host,
+        "aws:SecureTransport": (
+            "true" if request.headers.get("x-forwarded-proto", "").lower() == "https" else "false"
+        ),
+    }
+    if "versionId" in request.query:
+        context["s3:VersionId"] = request.query["versionId"]
+    for name in _LIST_KEYS:
+        if name in request.query:
+            context[f"s3:{name}"] = request.query[name]
+    sse = request.headers.get("x-amz-server-side-encryption")
+    if sse is not None:
+        context["s3:x-amz-server-side-encryption"] = sse
+    return context
+
+
+def authorize(
+    access: AccessControl, request: Request, action: str, resource: str, extra: Context = {}  # noqa: B006
+) -> None:  # fmt: skip
+    """One check, for a handler that knows its resource (a DeleteObjects key, a copy source)."""
+    access.authorize(
+        request.principal,
+        action,
+        resource,
+        lambda: {**request_context(request), **extra},
+        quote_resource=True,
+    )
+
+
+def authorize_route(access: AccessControl, request: Request, route: Route) -> None:
+    entry = ACTIONS.get(route.operation)
+    if entry is None:
+        return
+    principal = request.principal
+    if principal is not None and principal.root:
+        return  # the fast path: nothing below is built for root
+    action, kind = entry
+    if kind == OBJECT:
+        action = object_action(action, request.query.get("versionId"))
+        resource = object_arn(route.bucket, route.key)
+    elif kind == BUCKET:
+        resource = bucket_arn(route.bucket)
+    else:
+        resource = "*"
+    authorize(access, request, action, resource)

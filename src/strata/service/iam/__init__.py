@@ -1,0 +1,1 @@
+"""Identities and access: who is calling (``Principal``) and what they may do."""

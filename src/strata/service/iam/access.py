@@ -1,0 +1,94 @@
+"""The one authorization step: may this principal perform this action on this resource?
+
+Protocol handlers call ``AccessControl.authorize`` once they know the operation (S3:
+after routing; DynamoDB: once the target and body are decoded), with the IAM action name
+as AWS maps it (``s3:GetObjectVersion``, ``dynamodb:PutItem``) and the resource ARN.
+The root user is always allowed, before anything else is looked at: its cost is one
+attribute test. Everyone else is decided by their identity policies (``Decider``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Protocol
+
+from strata.errors import StrataError
+from strata.service.iam.principal import Principal
+
+ContextValue = str | list[str]
+Context = Mapping[str, ContextValue]
+
+
+class Decision(Enum):
+    ALLOW = "allow"
+    IMPLICIT_DENY = "implicit"  # nothing allows it
+    EXPLICIT_DENY = "explicit"  # a statement denies it
+
+
+class AccessDenied(StrataError):
+    """Authorization refused the request; the message is AWS's "User: ... is not authorized"."""
+
+    def __init__(
+        self, principal: Principal | None, action: str, resource: str, decision: Decision, *,
+        quote_resource: bool = False,
+    ) -> None:  # fmt: skip
+        self.action = action
+        self.resource = resource
+        self.explicit = decision is Decision.EXPLICIT_DENY
+        if principal is None or principal.anonymous:
+            super().__init__("Access Denied")
+            return
+        shown = f'"{resource}"' if quote_resource else resource
+        why = (
+            "with an explicit deny in an identity-based policy"
+            if self.explicit
+            else f"because no identity-based policy allows the {action} action"
+        )
+        super().__init__(
+            f"User: {principal.arn} is not authorized to perform: {action} "
+            f"on resource: {shown} {why}"
+        )
+
+
+class Decider(Protocol):
+    """Evaluates a non-root principal's policies (``policy.py``)."""
+
+    def decide(
+        self, principal: Principal, action: str, resource: str, context: Context
+    ) -> Decision: ...
+
+
+class DenyAll:
+    """No IAM users exist: every non-root principal is implicitly denied."""
+
+    def decide(
+        self, principal: Principal, action: str, resource: str, context: Context
+    ) -> Decision:
+        return Decision.IMPLICIT_DENY
+
+
+class AccessControl:
+    def __init__(self, decider: Decider | None = None) -> None:
+        self.decider: Decider = decider or DenyAll()
+
+    def authorize(
+        self,
+        principal: Principal | None,
+        action: str,
+        resource: str,
+        context: Context | Callable[[], Context] = {},  # noqa: B006 (never mutated)
+        *,
+        quote_resource: bool = False,
+    ) -> None:
+        """Return if allowed; raise ``AccessDenied`` otherwise. ``context`` (the condition
+        keys) may be a function, so the root fast path never builds it."""
+        if principal is not None and principal.root:
+            return
+        if principal is None or principal.anonymous:
+            # Anonymous access needs a bucket policy (not implemented yet): denied.
+            raise AccessDenied(principal, action, resource, Decision.IMPLICIT_DENY)
+        keys = context() if callable(context) else context
+        decision = self.decider.decide(principal, action, resource, keys)
+        if decision is not Decision.ALLOW:
+            raise AccessDenied(principal, action, resource, decision, quote_resource=quote_resource)

@@ -25,9 +25,9 @@ from strata.api.s3.routes import ROUTES
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
-from strata.service.objects import statistics
 from strata.service.iam.access import AccessControl
 from strata.service.iam.principal import root_principal
+from strata.service.objects import statistics
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 ACCESS_KEY = "AKSATESTROOT00000000"
@@ -54,14 +56,22 @@ class RunningServer:
         self.process.wait()
 
 
+def _limit_files(nofile: tuple[int, int]) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
+
+
 def start_server(
     data_dir: Path,
     *,
     port: int | None = None,
     env: dict[str, str] | None = None,
     inherit_root: bool = True,
+    nofile: tuple[int, int] | None = None,
 ) -> RunningServer:
-    """Start a server; with ``inherit_root=False`` it generates its own root key pair."""
+    """Start a server; with ``inherit_root=False`` it generates its own root key pair.
+
+    ``nofile`` sets the server's open-file limit (soft, hard) as a low-limit host would.
+    """
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"{data_dir.name}-server-{port}.log"
@@ -90,6 +100,7 @@ def start_server(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=full_env,
+            preexec_fn=None if nofile is None else partial(_limit_files, nofile),
         )
     server = RunningServer(process, port, data_dir, log_path)
     deadline = time.monotonic() + 30

@@ -55,6 +55,12 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     disk_reserve_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64 * 1024 * 1024
     disk_free_min_bytes: Annotated[int, msgspec.Meta(ge=0)] = 32 * 1024 * 1024
     disk_free_warn_bytes: Annotated[int, msgspec.Meta(ge=0)] = 1024 * 1024 * 1024
+    # Connections served at once; 0 sizes it from the open-file limit (listener.py).
+    max_connections: Annotated[int, msgspec.Meta(ge=0)] = 0
+    # An idle keep-alive connection is closed after this long without a request.
+    keep_alive_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    # A connection must send a request's whole header section within this long.
+    header_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
 
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}

@@ -5,6 +5,9 @@ from typing import Final
 # HTTP
 header_bytes_max: Final = 16 * 1024  # all request header names and values together
 header_count_max: Final = 200
+# The HTTP server refuses (431, close) a request head beyond this before buffering more;
+# above header_bytes_max so the protocols' own errors answer the merely too large.
+http_head_bytes_max: Final = 64 * 1024
 dynamodb_body_bytes_max: Final = 16 * 1024 * 1024  # largest JSON request body (BatchWrite 25x400KB)
 xml_body_bytes_max: Final = 1024 * 1024  # S3 configuration bodies (tagging, CORS, delete)
 delete_objects_body_bytes_max: Final = 2 * 1024 * 1024  # 1000 keys of 1024 bytes, quoted

@@ -117,6 +117,8 @@ def _serve_locked(config: Config) -> int:
     before, after = listener.raise_fd_limit()
     if after != before:
         log.info("open-file limit raised from %d to %d (the hard limit)", before, after)
+    connections_max = config.max_connections or listener.default_max_connections(after)
+    log.info("serving at most %d connections at once", connections_max)
     try:
         sock = listener.bind(config.host, config.port, BACKLOG)
     except listener.ListenError as exc:
@@ -137,9 +139,9 @@ def _serve_locked(config: Config) -> int:
     strata.app.startup_hooks.append(announce)  # last: after every other start-up hook
     try:
         if config.server == "granian":
-            code = _serve_granian(strata, sock)
+            code = _serve_granian(strata, sock, connections_max)
         else:
-            code = _serve_uvicorn(strata, sock)
+            code = _serve_uvicorn(strata, sock, connections_max)
     finally:
         strata.close()
     if not started and strata.root_generated:
@@ -152,7 +154,7 @@ def _serve_locked(config: Config) -> int:
     return code if started else (code or 1)
 
 
-def _serve_granian(strata: Strata, sock: socket.socket) -> int:
+def _serve_granian(strata: Strata, sock: socket.socket, connections_max: int) -> int:
     """Granian's embedded server: Rust HTTP, our ASGI app on this process's uvloop."""
     import asyncio
     import signal
@@ -160,8 +162,13 @@ def _serve_granian(strata: Strata, sock: socket.socket) -> int:
     import uvloop
     from granian._granian import SocketHolder
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.server.embed import Server
 
+    from strata.silent_connections import SilentConnectionCloser
+
+    config = strata.config
+    closer = SilentConnectionCloser(sock.fileno(), sock.getsockname()[1], config.header_timeout_s)
     fd = sock.detach()  # granian owns the descriptor from here
 
     class PreboundServer(Server):  # type: ignore[misc]
@@ -172,13 +179,17 @@ def _serve_granian(strata: Strata, sock: socket.socket) -> int:
             self._shd = SocketHolder(fd, False, BACKLOG)  # type: ignore[assignment,call-arg]
             self._sfd = fd  # type: ignore[assignment]
 
-    config = strata.config
+    # hyper's header_read_timeout also bounds the wait for a keep-alive connection's next
+    # request: granian has one timer for both, the shorter of the two settings.
+    head_timeout_s = min(config.header_timeout_s, config.keep_alive_timeout_s)
     server = PreboundServer(
         strata.app,
         address=config.host,
         port=config.port,
         interface=Interfaces.ASGI,
         backlog=BACKLOG,
+        backpressure=connections_max,
+        http1_settings=HTTP1Settings(header_read_timeout=int(head_timeout_s * 1000)),
         log_enabled=False,
     )
 
@@ -188,14 +199,23 @@ def _serve_granian(strata: Strata, sock: socket.socket) -> int:
             loop.add_signal_handler(sig, server.stop)
         await server.serve()
 
-    uvloop.run(main())
+    closer.start()
+    try:
+        uvloop.run(main())
+    finally:
+        closer.stop()
     return 0
 
 
-def _serve_uvicorn(strata: Strata, sock: socket.socket) -> int:
+def _serve_uvicorn(strata: Strata, sock: socket.socket, connections_max: int) -> int:
     import uvicorn
 
+    from strata.uvicorn_protocol import GuardedHttpToolsProtocol
+
     config = strata.config
+    protocol = GuardedHttpToolsProtocol.configured(
+        header_timeout_s=config.header_timeout_s, connections_max=connections_max
+    )
 
     server = uvicorn.Server(
         uvicorn.Config(
@@ -203,12 +223,12 @@ def _serve_uvicorn(strata: Strata, sock: socket.socket) -> int:
             host=config.host,
             port=config.port,
             loop="uvloop",
-            http="httptools",
+            http=protocol,
             lifespan="on",
             access_log=False,
             server_header=False,
             log_level=config.log_level,
-            timeout_keep_alive=30,
+            timeout_keep_alive=config.keep_alive_timeout_s,  # type: ignore[arg-type]  # call_later
             backlog=BACKLOG,
         )
     )

@@ -32,6 +32,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     root_secret_key: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False  # one log line per request (costs throughput)
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
     server: Literal["uvicorn", "granian"] = "granian"  # measured: docs/benchmarks.md
     clock_offset_s: float = 0.0  # shifts the server's clock: lets tests jump in time
     # DynamoDB TTL: seconds between sweeps that delete expired items.

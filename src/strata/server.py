@@ -9,7 +9,7 @@ import shutil
 import socket
 import sys
 
-from strata import __version__, datadir, listener
+from strata import __version__, datadir, listener, logs
 from strata.app import Strata, build
 from strata.config import Config
 from strata.credentials import FILE_NAME
@@ -94,10 +94,7 @@ def serve(config: Config) -> int:
     if missing:
         print(missing, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(config.log_level, config.log_format)
     if config.access_log:
         logging.getLogger("strata.access").setLevel(logging.INFO)
     else:

@@ -48,6 +48,31 @@ from strata.storage.clock import Clock
 log = logging.getLogger("strata.api")
 access_log = logging.getLogger("strata.access")
 
+
+def access_fields(
+    request: Request, service: str, response: Response, bytes_in: int, bytes_out: int,
+    elapsed_s: float,
+) -> dict[str, str | int | float]:  # fmt: skip
+    """One request for the operator: who, from where, did what to which resource, how it
+    went. Text logs print the values in this order; ``JsonFormatter`` prints the dict."""
+    principal = request.principal
+    fields: dict[str, str | int | float] = {
+        "request_id": request.request_id,
+        "principal": request.access_key or (principal.arn if principal else "-"),
+        "client": request.client_host or "-",
+        "service": service,
+        "operation": request.operation,
+        "resource": request.resource or "-",
+        "method": request.method,
+        "status": response.status,
+        "error_code": response.error_code or "-",
+        "bytes_in": bytes_in,
+        "bytes_out": bytes_out,
+        "duration_ms": round(elapsed_s * 1000, 3),
+    }
+    return fields
+
+
 DYNAMODB_PREFIX: Final = "DynamoDB_20120810."
 STREAMS_PREFIX: Final = "DynamoDBStreams_20120810."
 _FILE_CHUNK_BYTES: Final = 1024 * 1024
@@ -171,15 +196,9 @@ class StrataApp:
             response.error_code,
         )
         if access_log.isEnabledFor(logging.INFO):
+            fields = access_fields(request, protocol.name, response, bytes_in, sent, elapsed)
             access_log.info(
-                "%s %s %s %s %d %s %.1fms",
-                request.request_id,
-                protocol.name,
-                request.operation,
-                request.method,
-                response.status,
-                response.error_code or "-",
-                elapsed * 1000,
+                " ".join(["%s"] * len(fields)), *fields.values(), extra={"access": fields}
             )
 
     async def _answer(self, protocol: ProtocolApi, request: Request) -> Response:

@@ -115,6 +115,7 @@ class Request:
     signing_service: str = ""  # the credential scope's service ("s3", "dynamodb", "iam", ...)
     content_sha256: str | None = None
     operation: str = "unknown"  # set by the protocol's router, for metrics and logs
+    resource: str = ""  # bucket/key or table the request names, for the access log
 
     @classmethod
     def from_scope(cls, scope: Scope, receive: Receive) -> Request:

@@ -261,6 +261,9 @@ class DynamoDbApi:
         except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
             raise SerializationError("Start of structure or map found where not expected.")
         check_model(operation, req)
+        table_name = req.get("TableName")
+        if isinstance(table_name, str):
+            request.resource = table_name
         authorize(self.access, request, operation, req, self.region)
         run = self.sync_routes.get(operation)
         result = run(req) if run is not None else await route(req)

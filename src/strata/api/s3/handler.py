@@ -72,6 +72,7 @@ class S3Api:
     async def handle(self, request: Request) -> Response:
         route = resolve(request)
         request.operation = route.operation
+        request.resource = f"{route.bucket}/{route.key}" if route.key else route.bucket
         authorize_route(self.context.access, request, route)
         if (
             route.operation in LENGTH_REQUIRED

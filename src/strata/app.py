@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -230,16 +231,25 @@ def build(config: Config) -> Strata:
     clean_up(data_dir)
     check_data_dir(data_dir)
     clock = SystemClock(config.clock_offset_s)
+    # Start-up work that grows with the store is timed in the log, so an operator waiting
+    # on a big store's restart sees what it is doing and for how long.
+    started = time.monotonic()
+    log.info("opening the database (replaying its WAL)")
     try:
         store = LocalStore(os.path.join(data_dir, "db"), clock, config.wal_recovery, disk)
     except WalDamaged as exc:
         raise StartupRefused(str(exc)) from exc
+    log.info("database open in %.2f s", time.monotonic() - started)
+    started = time.monotonic()
     blobs = BlobStore(os.path.join(data_dir, "blobs"), disk)
     removed = blobs.collect_garbage(
         partial(_referenced_blobs, store), config.startup_gc_fraction_max
     )
-    if removed:
-        log.info("removed %d unreferenced or partial blob files", removed)
+    log.info(
+        "start-up blob GC in %.2f s: removed %d unreferenced or partial blob files",
+        time.monotonic() - started,
+        removed,
+    )
     disk.refresh()
     keys = KeyRing(data_dir, config.account_id)
     access = AccessControl()

@@ -1,4 +1,4 @@
-"""The access log an operator reads: one line per request, who did what to which resource."""
+"""What an operator reads: the access log (who did what to which resource) and start-up progress."""
 
 from __future__ import annotations
 
@@ -90,3 +90,14 @@ def test_access_log_names_principal_client_resource_status_and_bytes(
     for line in server.log().splitlines():
         if line.startswith("{"):
             json.loads(line)
+
+
+def test_start_up_logs_its_long_steps_with_durations(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", env={"STRATA_LOG_LEVEL": "info"})
+    try:
+        log = server.log()
+    finally:
+        server.stop()
+    assert "opening the database (replaying its WAL)" in log
+    assert "database open in " in log
+    assert "start-up blob GC in " in log

@@ -251,8 +251,6 @@ class DynamoDbApi:
         operation = target.partition(".")[2]
         request.operation = operation or "unknown"
         route = self.routes.get(operation)
-        if self.tables is not None and not self.tables.tables.started:
-            self.tables.tables.start()  # resume drops and backfills of the previous run
         if route is None:
             raise ProtocolError("UnknownOperationException", "", 400)
         body = await request.body.read(limits.dynamodb_body_bytes_max)

@@ -89,7 +89,6 @@ class TableOperations:
 
         def sync(fn: SyncHandler) -> Handler:
             async def run(req: dict[str, Any]) -> dict[str, Any]:
-                t.start()
                 return fn(req)
 
             return run
@@ -113,17 +112,14 @@ class TableOperations:
         return routes
 
     async def _create_table(self, req: dict[str, Any]) -> dict[str, Any]:
-        self.tables.start()
         description = self.tables.create_table(req)
         await self._sync()
         return {"TableDescription": description}
 
     async def _delete_table(self, req: dict[str, Any]) -> dict[str, Any]:
-        self.tables.start()
         return {"TableDescription": await self.tables.delete_table(req["TableName"])}
 
     async def _update_table(self, req: dict[str, Any]) -> dict[str, Any]:
-        self.tables.start()
         description = await self.tables.update_table(req)
         await self._sync()
         return {"TableDescription": description}

@@ -35,12 +35,12 @@ def test_the_pattern_sees_a_write() -> None:
 
 
 def test_table_drop_is_the_only_range_delete_of_items() -> None:
-    text = (PACKAGE / "service" / "tables" / "tables.py").read_text()
+    text = (PACKAGE / "service" / "tables" / "drops.py").read_text()
     assert len(DROP_RANGE.findall(text)) == 1
     others = [
         path.name
         for path in PACKAGE.rglob("*.py")
-        if path.name != "tables.py" and "delete_range(spaces.ITEMS" in path.read_text()
+        if path.name != "drops.py" and "delete_range(spaces.ITEMS" in path.read_text()
     ]
     assert others == []
 

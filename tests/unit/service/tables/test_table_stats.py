@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from strata.service.tables import tables
+from strata.service.tables import statistics
 from strata.service.tables.service import TableOperations
 from strata.storage.clock import ManualClock
 from strata.storage.store import LocalStore
@@ -21,6 +21,7 @@ GSI = {
 
 
 async def scenario(ops: TableOperations, items: int) -> list[dict[str, Any]]:
+    await ops.start()  # the lifespan's part: the background jobs
     routes = ops.routes()
     await routes["CreateTable"](
         {
@@ -42,10 +43,11 @@ async def scenario(ops: TableOperations, items: int) -> list[dict[str, Any]]:
         await routes["BatchWriteItem"]({"RequestItems": {"tbl": batch}})
     described = [(await routes["DescribeTable"]({"TableName": "tbl"}))["Table"]]
     for _ in range(1000):  # let a background count run (it pauses between chunks)
-        if not ops.tables._recounting:
+        if not ops.tables.stats.counting():
             break
         await asyncio.sleep(0.005)
     described.append((await routes["DescribeTable"]({"TableName": "tbl"}))["Table"])
+    await ops.stop()
     return described
 
 
@@ -65,8 +67,8 @@ def test_small_table_is_counted_exactly(ops: TableOperations) -> None:
 def test_big_table_is_counted_in_the_background(
     ops: TableOperations, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tables, "EXACT_COUNT_ITEMS_MAX", 20)
-    monkeypatch.setattr(tables, "STATS_CHUNK_ITEMS", 7)
+    monkeypatch.setattr(statistics, "EXACT_COUNT_ITEMS_MAX", 20)
+    monkeypatch.setattr(statistics, "STATS_CHUNK_ITEMS", 7)
     first, second = asyncio.run(scenario(ops, 60))
     # The request path stops at the bound and answers a lower bound at once...
     assert first["ItemCount"] == 20

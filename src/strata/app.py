@@ -27,6 +27,8 @@ from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
 from strata.service.iam.access import AccessControl
+from strata.service.iam.directory import Directory
+from strata.service.iam.keychain import KeyChain
 from strata.service.iam.principal import root_principal
 from strata.service.objects import statistics
 from strata.service.objects.buckets import BucketService
@@ -254,13 +256,14 @@ def build(config: Config) -> Strata:
     keys = KeyRing(data_dir, config.account_id)
     access = AccessControl()
     root, generated = ensure_root(config, keys)
+    directory = Directory(store)  # IAM users, keys, groups, policies, roles, sessions
+    keychain = KeyChain(directory, keys, clock, config.account_id)
     buckets = BucketService(store)
     statistics.ensure(store)
     metrics = Metrics(operations=_known_operations())
     _register_process_metrics(metrics, store, data_dir)
     scrubber = Scrubber(store, blobs, config.scrub_interval_s)
     _register_scrub_metrics(metrics, scrubber)
-    dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s, access)
     assert dynamodb.tables is not None
     gate = RequestGate(store)
@@ -273,6 +276,7 @@ def build(config: Config) -> Strata:
         before_swap=[dynamodb.stop, scrubber.stop],
         after_swap=[
             dynamodb.reload,
+            _started(directory.load),
             _started(scrubber.start),
             _started(partial(statistics.ensure, store)),
         ],
@@ -286,12 +290,12 @@ def build(config: Config) -> Strata:
             buckets,
             ObjectService(store, blobs, buckets),
             config.region,
-            keys=keys if config.auth else None,
+            keys=keychain if config.auth else None,
             access=access,
         ),
         dynamodb=dynamodb,
         streams=StreamsApi(dynamodb),
-        keys=keys,
+        keys=keychain,
         clock=clock,
         metrics=metrics,
         auth_enabled=config.auth,

@@ -82,8 +82,11 @@ class KeyRing:
         self._pairs = pairs
         self._mtime_ns = stat.st_mtime_ns
 
-    def lookup(self, access_key: str) -> tuple[str, Principal] | None:
-        """The secret and the (root) principal of ``access_key``."""
+    def lookup(
+        self, access_key: str, session_token: str | None = None
+    ) -> tuple[str, Principal] | None:
+        """The secret and the (root) principal of ``access_key`` (``KeyChain`` refuses a
+        session token with a root key)."""
         # `strata keys` may have changed the file: look at its mtime once a second, and at
         # once for a key we do not know (a stat is cheap; a reload happens only on change).
         now = time.monotonic()
@@ -91,6 +94,9 @@ class KeyRing:
             self._checked_s = now
             self.load()
         return self._signers.get(access_key)
+
+    def note_used(self, access_key: str, service: str, region: str) -> None:
+        pass
 
     def pairs(self) -> list[KeyPair]:
         self.load()

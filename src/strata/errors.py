@@ -95,6 +95,19 @@ class AuthorizationQueryParametersError(AuthError):
     )
 
 
+class InvalidToken(AuthError):
+    """The session token is not the one issued with the temporary access key (or a
+    permanent key came with a token)."""
+
+    default_message = "The provided token is malformed or otherwise invalid."
+
+
+class ExpiredToken(AuthError):
+    """Temporary credentials past their expiration, by the store clock."""
+
+    default_message = "The provided token has expired."
+
+
 class RequestLimitExceeded(StrataError):
     """A bound from ``strata.limits`` was passed by the client."""
 

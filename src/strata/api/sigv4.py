@@ -291,7 +291,12 @@ async def authenticate(request: Request, keys: KeyLookup, now_s: float) -> Princ
         raise MissingAuthentication()
 
     credential = parsed.credential
-    found = keys.lookup(credential.access_key)
+    token = (
+        request.query.get("X-Amz-Security-Token")
+        if parsed.presigned
+        else request.headers.get("x-amz-security-token")
+    )
+    found = keys.lookup(credential.access_key, token)
     if found is None:
         raise InvalidAccessKeyId()
     secret, principal = found
@@ -330,6 +335,7 @@ async def authenticate(request: Request, keys: KeyLookup, now_s: float) -> Princ
     else:
         raise SignatureDoesNotMatch()
 
+    keys.note_used(credential.access_key, credential.service, credential.region)
     request.access_key = credential.access_key
     request.principal = principal
     request.signing_service = credential.service

@@ -18,6 +18,7 @@ ITEMS: Final = "items"  # (table id, partition key, sort key) -> item
 INDEXES: Final = "indexes"  # (table id, index, index keys, base keys) -> projected item
 STREAMS: Final = "streams"  # (table id, shard, sequence) -> stream record
 TOKENS: Final = "tokens"  # idempotency tokens (transactions) with their expiry
+IAM: Final = "iam"  # (kind, name) -> IAM user, access key, group, policy, role, STS session
 
 ALL: Final = (
     META,
@@ -31,4 +32,5 @@ ALL: Final = (
     INDEXES,
     STREAMS,
     TOKENS,
+    IAM,
 )

@@ -74,8 +74,13 @@ def make_app(**protocols: Recorder) -> StrataApp:
 
 
 class _NoKeys:
-    def lookup(self, access_key: str) -> tuple[str, Principal] | None:
+    def lookup(
+        self, access_key: str, session_token: str | None = None
+    ) -> tuple[str, Principal] | None:
         return None
+
+    def note_used(self, access_key: str, service: str, region: str) -> None:
+        pass
 
 
 def test_dispatch_by_target_header() -> None:

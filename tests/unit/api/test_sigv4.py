@@ -28,8 +28,13 @@ EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 class Keys:
-    def lookup(self, access_key: str) -> tuple[str, Principal] | None:
+    def lookup(
+        self, access_key: str, session_token: str | None = None
+    ) -> tuple[str, Principal] | None:
         return (SECRET, root_principal("123456789012", ACCESS)) if access_key == ACCESS else None
+
+    def note_used(self, access_key: str, service: str, region: str) -> None:
+        pass
 
 
 def make_request(

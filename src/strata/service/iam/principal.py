@@ -22,6 +22,8 @@ class Principal:
     user_name: str | None = None  # an IAM user's name (None for root and anonymous)
     root: bool = False
     anonymous: bool = False
+    role_name: str | None = None  # an assumed role's name (its session is in ``arn``)
+    session_name: str | None = None
 
 
 def root_principal(account_id: str, access_key: str | None = None) -> Principal:
@@ -41,7 +43,28 @@ def user_principal(
     return Principal(account_id, arn, user_id, access_key, user_name)
 
 
-class KeyLookup(Protocol):
-    """Access key -> (secret key, the principal it signs for); None for an unknown key."""
+def assumed_role_principal(
+    account_id: str, role_name: str, role_id: str, session_name: str, access_key: str
+) -> Principal:
+    """Who signs with ``sts:AssumeRole``'s credentials: AWS's user id is ``<role id>:<session>``."""
+    arn = f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
+    return Principal(
+        account_id, arn, f"{role_id}:{session_name}", access_key,
+        role_name=role_name, session_name=session_name,
+    )  # fmt: skip
 
-    def lookup(self, access_key: str) -> tuple[str, Principal] | None: ...
+
+class KeyLookup(Protocol):
+    """Access key -> (secret key, the principal it signs for); None for an unknown key.
+
+    ``session_token`` is the request's ``x-amz-security-token``: temporary credentials
+    need the token they were issued with (``InvalidToken`` otherwise, ``ExpiredToken``
+    past their expiry); a permanent key refuses one."""
+
+    def lookup(
+        self, access_key: str, session_token: str | None = None
+    ) -> tuple[str, Principal] | None: ...
+
+    def note_used(self, access_key: str, service: str, region: str) -> None:
+        """A request signed with ``access_key`` passed (GetAccessKeyLastUsed)."""
+        ...

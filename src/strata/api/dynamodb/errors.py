@@ -19,9 +19,11 @@ from strata.errors import (
     AuthorizationQueryParametersError,
     BodyTooLarge,
     ContentSha256Mismatch,
+    ExpiredToken,
     HeaderTooLarge,
     InternalFault,
     InvalidAccessKeyId,
+    InvalidToken,
     MissingSecurityHeader,
     RequestExpired,
     RequestTimeTooSkewed,
@@ -54,6 +56,8 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     AccessDenied: ("AccessDeniedException", 400),
     InvalidAccessKeyId: ("UnrecognizedClientException", 400),
     SignatureDoesNotMatch: ("InvalidSignatureException", 400),
+    InvalidToken: ("UnrecognizedClientException", 400),
+    ExpiredToken: ("ExpiredTokenException", 400),
     ContentSha256Mismatch: ("InvalidSignatureException", 400),
     RequestTimeTooSkewed: ("InvalidSignatureException", 400),
     RequestExpired: ("InvalidSignatureException", 400),
@@ -85,6 +89,8 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
 
 DYNAMODB_MESSAGES: Final[dict[type[StrataError], str]] = {
     InvalidAccessKeyId: "The security token included in the request is invalid.",
+    InvalidToken: "The security token included in the request is invalid.",
+    ExpiredToken: "The security token included in the request is expired",
     SignatureDoesNotMatch: (
         "The request signature we calculated does not match the signature you provided. "
         "Check your AWS Secret Access Key and signing method. "
@@ -96,6 +102,7 @@ DYNAMODB_MESSAGES: Final[dict[type[StrataError], str]] = {
 # Errors AWS reports from its front door use the coral namespace, the rest DynamoDB's.
 _CORAL: Final = {
     "UnrecognizedClientException",
+    "ExpiredTokenException",
     "InvalidSignatureException",
     "IncompleteSignatureException",
     "MissingAuthenticationTokenException",

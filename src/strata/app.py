@@ -35,7 +35,7 @@ from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber
 from strata.service.tables.tables import TableService
-from strata.storage import spaces
+from strata.storage import spaces, store_clock
 from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
 from strata.storage.disk import DiskGuard, disk_space
@@ -242,6 +242,7 @@ def build(config: Config) -> Strata:
     except WalDamaged as exc:
         raise StartupRefused(str(exc)) from exc
     log.info("database open in %.2f s", time.monotonic() - started)
+    store_clock.restore(clock, store)  # time never runs back under what was stamped
     started = time.monotonic()
     blobs = BlobStore(os.path.join(data_dir, "blobs"), disk)
     removed = blobs.collect_garbage(
@@ -275,6 +276,7 @@ def build(config: Config) -> Strata:
         auth_enabled=config.auth,
         before_swap=[dynamodb.stop, scrubber.stop],
         after_swap=[
+            partial(store_clock.persist, clock, store),
             dynamodb.reload,
             _started(directory.load),
             _started(scrubber.start),

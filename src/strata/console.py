@@ -1,4 +1,5 @@
-"""The ``strata`` commands that talk to a running server: ``snapshot``, ``reset``, ``ls``.
+"""The ``strata`` commands that talk to a running server: ``snapshot``, ``reset``, ``ls``,
+``clock``.
 
 They reach it through ``strata.remote`` (standard library only). ``strata ls`` without an
 argument asks ``GET /_strata/summary`` (one request: the server counts each bucket's
@@ -30,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: Any) -> None:
-    """Add ``snapshot``, ``reset`` and ``ls`` to the ``strata`` command's subparsers."""
+    """Add ``snapshot``, ``reset``, ``ls`` and ``clock`` to the ``strata`` command's
+    subparsers."""
     snapshot = commands.add_parser("snapshot", help="save, restore, list or delete snapshots")
     actions = snapshot.add_subparsers(dest="action", required=True)
     for name, text in (
@@ -58,6 +60,17 @@ def add_commands(commands: Any) -> None:
     ls.add_argument("--limit", type=int, help="keys (default 1000) or items (default 20)")
     add_arguments(ls)
     ls.set_defaults(func=ls_command)
+
+    clock = commands.add_parser("clock", help="show the store clock or move it forward")
+    clock_actions = clock.add_subparsers(dest="action", required=True)
+    add_arguments(clock_actions.add_parser("show", help="the store clock and its offset"))
+    advance = clock_actions.add_parser("advance", help="move it ahead: 90s, 15m, 12h, 31d")
+    advance.add_argument("duration")
+    add_arguments(advance)
+    set_to = clock_actions.add_parser("set", help="move it to an ISO 8601 time (UTC if naive)")
+    set_to.add_argument("time")
+    add_arguments(set_to)
+    clock.set_defaults(func=clock_command)
 
 
 def _remote(args: argparse.Namespace) -> Remote:
@@ -265,3 +278,40 @@ def _items(remote: Remote, table: str, limit: int) -> None:
     count = answer.get("Count", 0)
     more = " (more: --limit N)" if "LastEvaluatedKey" in answer else ""
     print(f"({count} items{more})", file=sys.stderr)
+
+
+# -- clock ---------------------------------------------------------------------------------
+
+_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``90``, ``90s``, ``15m``, ``12h``, ``31d`` or ``2w``; ValueError otherwise."""
+    text = text.strip().lower()
+    unit = _UNITS_S.get(text[-1:]) if text else None
+    number = text[:-1] if unit is not None else text
+    seconds = float(number) * (unit or 1)
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(text)
+    return seconds
+
+
+def clock_command(args: argparse.Namespace) -> int:
+    change: dict[str, Any] | None = None
+    if args.action == "advance":
+        try:
+            change = {"advance_s": parse_duration(args.duration)}
+        except ValueError:
+            print(
+                f"strata: not a duration: {args.duration} (e.g. 90s, 15m, 12h, 31d)",
+                file=sys.stderr,
+            )
+            return 2
+    elif args.action == "set":
+        change = {"set": args.time}
+    try:
+        shown = _remote(args).clock(change)
+    except RemoteError as exc:
+        return _fail(exc)
+    print(f"{shown['now']}  (offset {shown['offset_s']:.3f} s)")
+    return 0

@@ -22,10 +22,12 @@ key_bytes_max: Final = 1024
 metadata_bytes_max: Final = 2 * 1024
 inline_object_bytes_max: Final = 64 * 1024  # objects at most this big live inside RocksDB
 post_fields_bytes_max: Final = 20 * 1024  # POST Object: the form fields before the file
+admin_body_bytes_max: Final = 64 * 1024  # JSON bodies of /_strata/ endpoints (clock)
 
 # Auth
 clock_skew_s_max: Final = 15 * 60
 presign_expiry_s_max: Final = 7 * 24 * 3600
+clock_offset_s_max: Final = 100 * 365 * 24 * 3600  # the store clock runs at most this far ahead
 
 # Storage
 stream_chunk_bytes: Final = 256 * 1024

@@ -144,10 +144,27 @@ class Remote:
 
     # -- admin ---------------------------------------------------------------------------
 
-    def admin(self, method: str, path: str, query: Sequence[tuple[str, str]] = ()) -> Any:
-        """A ``/_strata/...`` endpoint's JSON answer; ``RemoteError`` for an error."""
-        status, body = self.call(method, "/_strata/" + path, query=query)
-        return _json_or_raise(status, body)
+    def admin(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        document: Any = None,
+    ) -> Any:
+        """A ``/_strata/...`` endpoint's JSON answer (``document``: a JSON body to send);
+        ``RemoteError`` for an error."""
+        body = b"" if document is None else json.dumps(document).encode()
+        status, answer = self.call(method, "/_strata/" + path, query=query, body=body)
+        return _json_or_raise(status, answer)
+
+    def clock(self, change: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The store clock (``{"now", "offset_s"}``), after ``change`` (``{"advance_s": N}``
+        or ``{"set": ISO}``) when given."""
+        if change is None:
+            shown: dict[str, Any] = self.admin("GET", "clock")
+        else:
+            shown = self.admin("POST", "clock", document=dict(change))
+        return shown
 
     def admin_events(self, method: str, path: str) -> Iterator[dict[str, Any]]:
         """A streamed admin answer (restore): one JSON event per line, as they come."""

@@ -1,4 +1,4 @@
-"""Admin endpoints under ``/_strata/``: reset, snapshots, summary. JSON in and out.
+"""Admin endpoints under ``/_strata/``: reset, snapshots, summary, clock. JSON in and out.
 
 Every admin request is SigV4-signed like any other; reset and snapshots want the root
 key (anyone else: 403 AccessDenied), the summary any valid key. Replacing the live
@@ -6,12 +6,16 @@ store (reset, restore) goes through ``RequestGate``: new requests wait, running 
 ``limits.state_drain_s_max`` to finish, background work stops, the store is swapped in one
 synchronous step, caches are rebuilt, and the held requests go on against the new store.
 A request still running after the drain gets ServiceUnavailable on its next write.
+``/_strata/clock`` shows the store clock (any key) and moves it forward (root), waking
+every background engine so work that fell due runs at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -25,9 +29,11 @@ from strata.api.s3.errors import S3_ERRORS
 from strata.api.sigv4 import MissingAuthentication, authenticate
 from strata.credentials import KeyRing
 from strata.errors import AuthError, StrataError, lookup
+from strata.service.background import wake_all
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.listing import bucket_usage
-from strata.storage.clock import Clock
+from strata.storage import store_clock
+from strata.storage.clock import Clock, SystemClock
 from strata.storage.snapshots import (
     InvalidSnapshotName,
     NoSuchSnapshot,
@@ -56,10 +62,15 @@ class MethodNotAllowed(StrataError):
     default_message = "The method is not allowed on this endpoint"
 
 
+class InvalidClockChange(StrataError):
+    default_message = 'Give {"advance_s": seconds} or {"set": "<ISO 8601 time>"}'
+
+
 ADMIN_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     AccessDenied: ("AccessDenied", 403),
     NotFound: ("NotFound", 404),
     MethodNotAllowed: ("MethodNotAllowed", 405),
+    InvalidClockChange: ("InvalidArgument", 400),
     InvalidSnapshotName: ("InvalidSnapshotName", 400),
     NoSuchSnapshot: ("NoSuchSnapshot", 404),
     SnapshotExists: ("SnapshotAlreadyExists", 409),
@@ -164,7 +175,7 @@ class AdminApi:
     async def _authorize(self, request: Request, *, root: bool) -> None:
         if not self.auth_enabled:
             return
-        await authenticate(request, self.keys, self.clock.now_s())
+        await authenticate(request, self.keys, self.clock.now_s(), time.time())
         if root:
             pair = self.keys.root()
             if pair is None or pair.access_key != request.access_key:
@@ -179,6 +190,13 @@ class AdminApi:
             if self.summary is None:
                 raise NotFound()
             await _respond(send, 200, _json(await self.summary()))
+            return
+        if parts == ["clock"]:
+            self._allow(method, "GET", "POST")
+            await self._authorize(request, root=method == "POST")
+            if method == "POST":
+                await self.move_clock(await request.body.read(limits.admin_body_bytes_max))
+            await _respond(send, 200, _json(self.clock_state()))
             return
         if parts == ["reset"]:
             self._allow(method, "POST")
@@ -219,6 +237,45 @@ class AdminApi:
     def _allow(method: str, *allowed: str) -> None:
         if method not in allowed:
             raise MethodNotAllowed()
+
+    def clock_state(self) -> dict[str, Any]:
+        now = datetime.datetime.fromtimestamp(self.clock.now_s(), datetime.UTC)
+        offset_s = self.clock.offset_s if isinstance(self.clock, SystemClock) else 0.0
+        return {"now": now.isoformat(timespec="milliseconds"), "offset_s": offset_s}
+
+    async def move_clock(self, body: bytes) -> None:
+        """``{"advance_s": N}`` or ``{"set": ISO}``: forward only, durable, then wake the
+        background engines."""
+        if not isinstance(self.clock, SystemClock):
+            raise InvalidClockChange("This server's clock cannot be moved")
+        try:
+            change = msgspec.json.decode(body) if body else None
+        except msgspec.DecodeError:
+            raise InvalidClockChange() from None
+        if not isinstance(change, dict) or len(change) != 1:
+            raise InvalidClockChange()
+        if "advance_s" in change:
+            seconds = change["advance_s"]
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+                raise InvalidClockChange("advance_s must be a number of seconds")
+            if not math.isfinite(seconds) or seconds < 0:
+                raise InvalidClockChange("The store clock only moves forward: advance_s >= 0")
+            offset_s = self.clock.offset_s + seconds
+        elif "set" in change:
+            target_s = _parse_time(change["set"])
+            if target_s < self.clock.now_s():
+                raise InvalidClockChange(
+                    f"The store clock only moves forward: {change['set']} is before "
+                    f"{self.clock_state()['now']}"
+                )
+            offset_s = max(self.clock.offset_s, target_s - time.time())
+        else:
+            raise InvalidClockChange()
+        if offset_s > limits.clock_offset_s_max:
+            raise InvalidClockChange("The store clock moves at most 100 years ahead")
+        await store_clock.advance(self.clock, self.gate.store, offset_s)
+        log.info("store clock moved to offset %.3f s", offset_s)
+        wake_all()
 
     async def reset(self) -> dict[str, Any]:
         """Swap in an empty store: buckets, objects, tables, items go; keys stay."""
@@ -320,6 +377,19 @@ def store_summary(buckets: BucketService, dynamodb: DynamoDbApi) -> Summary:
         return {"buckets": listed_buckets, "tables": listed_tables}
 
     return summary
+
+
+def _parse_time(value: Any) -> float:
+    """Epoch seconds of an ISO 8601 time (naive means UTC)."""
+    if not isinstance(value, str):
+        raise InvalidClockChange("set must be an ISO 8601 time")
+    try:
+        when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidClockChange(f"Not an ISO 8601 time: {value}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.timestamp()
 
 
 def _since(started: float) -> float:

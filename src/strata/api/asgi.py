@@ -206,7 +206,7 @@ class StrataApp:
             if not self.auth_enabled:
                 request.principal = self.unsigned_principal
             elif not protocol.anonymous(request):
-                await authenticate(request, self.keys, self.clock.now_s())
+                await authenticate(request, self.keys, self.clock.now_s(), time.time())
             return await protocol.handle(request)
         except StorageFault as exc:
             log.error(

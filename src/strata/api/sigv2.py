@@ -78,8 +78,13 @@ def _sign(secret: str, string_to_sign: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def authenticate(request: Request, keys: KeyLookup, now_s: float) -> Principal:
-    """Verify a SigV2 header or query signature; returns the principal that signed it."""
+def authenticate(
+    request: Request, keys: KeyLookup, now_s: float, real_s: float | None = None
+) -> Principal:
+    """Verify a SigV2 header or query signature; returns the principal that signed it.
+
+    Presigned expiry follows the store clock (``now_s``), the skew check the wall clock."""
+    real_s = now_s if real_s is None else real_s
     header = request.headers.get("authorization")
     if header is not None:
         access_key, sep, signature = header[4:].strip().rpartition(":")
@@ -97,7 +102,7 @@ def authenticate(request: Request, keys: KeyLookup, now_s: float) -> Principal:
             raise AccessDeniedSignature(
                 "AWS authentication requires a valid Date or x-amz-date header"
             )
-        if abs(now_s - sent_s) > limits.clock_skew_s_max:
+        if abs(real_s - sent_s) > limits.clock_skew_s_max:
             raise RequestTimeTooSkewed()
     else:
         access_key = request.query["AWSAccessKeyId"]

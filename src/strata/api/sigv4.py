@@ -277,11 +277,19 @@ def _parse_query_auth(request: Request) -> _Parsed:
     return _Parsed(credential, signed, signature, amz_date, payload, presigned=True)
 
 
-async def authenticate(request: Request, keys: KeyLookup, now_s: float) -> Principal:
+async def authenticate(
+    request: Request, keys: KeyLookup, now_s: float, real_s: float | None = None
+) -> Principal:
     """Verify the request's signature; arm the body's payload checks; the principal that
-    signed it, also left on ``request.principal``. Raises ``AuthError``."""
+    signed it, also left on ``request.principal``. Raises ``AuthError``.
+
+    ``now_s`` is the store clock: presigned URLs expire by it. ``real_s`` (default
+    ``now_s``) is the host's wall clock: the signing-skew check compares with it, so
+    requests stay valid after a test or an operator moves the store clock ahead.
+    """
+    real_s = now_s if real_s is None else real_s
     if sigv2.is_sigv2(request):
-        return sigv2.authenticate(request, keys, now_s)
+        return sigv2.authenticate(request, keys, now_s, real_s)
     header = request.headers.get("authorization")
     if header is not None:
         parsed = _parse_header_auth(request, header)
@@ -305,9 +313,9 @@ async def authenticate(request: Request, keys: KeyLookup, now_s: float) -> Princ
         expires_s = int(request.query["X-Amz-Expires"])
         if now_s > request_s + expires_s:
             raise RequestExpired()
-        if request_s - now_s > limits.clock_skew_s_max:
+        if request_s - real_s > limits.clock_skew_s_max:
             raise RequestExpired("Request is not valid yet")
-    elif abs(now_s - request_s) > limits.clock_skew_s_max:
+    elif abs(real_s - request_s) > limits.clock_skew_s_max:
         raise RequestTimeTooSkewed()
     if "host" not in parsed.signed_headers:
         raise SignatureDoesNotMatch()

@@ -1,11 +1,22 @@
-"""A background task of the server process: started and stopped by the ASGI lifespan."""
+"""Background tasks of the server process: started and stopped by the ASGI lifespan, and
+woken early when the store clock moves.
+
+Engines whose work falls due by the store clock (TTL expiry, change-log trim, lifecycle)
+sleep between passes with ``Waker.pause``; ``wake_all`` (called when an operator or a test
+moves the clock forward) ends every such pause at once, so work that fell due runs
+promptly instead of at the next interval. A wake that arrives while a pass is running is
+kept, and makes the next pause return at once: the pass may have read the old time.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
+
+_wakers: weakref.WeakSet[Waker] = weakref.WeakSet()
 
 
 class BackgroundTask:
@@ -28,3 +39,37 @@ class BackgroundTask:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+class Waker:
+    """The pause between an engine's passes, which ``wake_all`` cuts short."""
+
+    def __init__(self) -> None:
+        self._woken = False
+        self._event: asyncio.Event | None = None
+        _wakers.add(self)
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if woken (now or since the last pause)."""
+        if self._woken:
+            self._woken = False
+            await asyncio.sleep(0)
+            return
+        self._event = event = asyncio.Event()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), seconds)
+        finally:
+            self._event = None
+            self._woken = False
+
+    def wake(self) -> None:
+        self._woken = True
+        if self._event is not None:
+            self._event.set()
+
+
+def wake_all() -> None:
+    """The store clock moved: every engine's pause ends now (on the event loop's thread)."""
+    for waker in list(_wakers):
+        waker.wake()

@@ -119,6 +119,11 @@ class Server:
                 raise ServerError(f"restore of {name} failed: {last.get('message')}")
         return last
 
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the store clock ``seconds`` ahead (forward only; it stays moved across
+        restarts); background work that fell due runs within a few seconds."""
+        return self.remote.clock({"advance_s": seconds})
+
     # -- process -------------------------------------------------------------------------
 
     def start(self) -> Server:

@@ -29,7 +29,7 @@ from typing import Final
 
 import msgspec
 
-from strata.service.background import BackgroundTask
+from strata.service.background import BackgroundTask, Waker
 from strata.service.tables import keycodec
 from strata.service.tables.changes import Changes
 from strata.service.tables.codec import decode_item
@@ -91,6 +91,7 @@ class TtlSweeper:
         self.expired_total = 0  # items deleted since start (for metrics and tests)
         self._positions: dict[str, _Position] = {}  # table name -> where its next slice starts
         self._task = BackgroundTask("strata-ttl", self._run)
+        self._waker = Waker()  # the store clock moved: sweep now
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ class TtlSweeper:
                 await self.sweep()
             except Exception:  # a bug must not end expiry for good: log it, try next time
                 log.exception("TTL sweep failed")
-            await asyncio.sleep(self.interval_s)
+            await self._waker.pause(self.interval_s)
 
     # -- sweeping ------------------------------------------------------------------------
 

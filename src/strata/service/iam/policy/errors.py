@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from strata.errors import StrataError
+from strata.service.iam import errors
 
 
 class Reason(Enum):
@@ -21,8 +21,8 @@ class Reason(Enum):
     SID = "sid"  # duplicate statement ids
 
 
-class MalformedPolicyDocument(StrataError):
-    default_message = "Syntax errors in policy."
+class MalformedPolicyDocument(errors.MalformedPolicyDocument):
+    """IAM's error (so IAM's table maps it), with the ``reason`` other services word."""
 
     def __init__(self, message: str, reason: Reason = Reason.SYNTAX) -> None:
         super().__init__(message)

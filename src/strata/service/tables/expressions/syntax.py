@@ -141,7 +141,13 @@ _TOKEN_RE: Final = re.compile(
 _SPACE_RE: Final = re.compile(r"[ \t\r\n]*")
 
 EXPRESSION_BYTES_MAX: Final = 4096
-PAREN_DEPTH_MAX: Final = 64  # keeps hostile input off Python's recursion limit
+# Parentheses and NOTs open at once. AWS has no such limit of its own, but any deeper
+# nesting has redundant parentheses or more than OPERATORS_MAX operators; it keeps hostile
+# input off Python's recursion limit (about two frames a level).
+PAREN_DEPTH_MAX: Final = 300
+# AWS's limit on operators and functions in one expression (documented for UpdateExpression,
+# observed on every kind: "The expression contains too many operators; operator count: 301").
+OPERATORS_MAX: Final = 300
 IN_OPERANDS_MAX: Final = 100
 
 CONDITION_KEYWORDS: Final = frozenset({"AND", "OR", "NOT", "BETWEEN", "IN"})
@@ -158,6 +164,7 @@ CONDITION_FUNCTIONS: Final = frozenset(
 )
 UPDATE_FUNCTIONS: Final = frozenset({"if_not_exists", "list_append"})
 COMPARATORS: Final = frozenset({"=", "<>", "<", "<=", ">", ">="})
+ARITHMETIC: Final = frozenset({"+", "-"})
 
 
 class Token:
@@ -351,30 +358,42 @@ class _Parser:
     # -- conditions -------------------------------------------------------------------
 
     def condition(self) -> tuple[ConditionSyntax, bool]:
-        """OR of ANDs; the flag says the whole thing is one parenthesised condition."""
-        node, wrapped = self.conjunction()
-        while self.is_keyword("OR"):
-            self.pos += 1
-            right, _ = self.conjunction()
-            node, wrapped = OrSyntax(node, right), False
-        return node, wrapped
+        """OR of ANDs of optionally negated primaries; the flag says the whole thing is one
+        parenthesised condition.
 
-    def conjunction(self) -> tuple[ConditionSyntax, bool]:
-        node, wrapped = self.negation()
-        while self.is_keyword("AND"):
-            self.pos += 1
-            right, _ = self.negation()
-            node, wrapped = AndSyntax(node, right), False
-        return node, wrapped
-
-    def negation(self) -> tuple[ConditionSyntax, bool]:
-        if self.is_keyword("NOT"):
-            self.pos += 1
-            self.enter()
-            inner, _ = self.negation()
-            self.depth -= 1
-            return NotSyntax(inner), False
-        return self.primary()
+        One loop, no recursion but through parentheses (``primary``), so a nesting as deep
+        as AWS's 300 operators allow costs two Python frames a level.
+        """
+        terms: list[ConditionSyntax] = []  # the ORed terms, each an AND chain
+        node: ConditionSyntax | None = None  # the AND chain being built
+        wrapped = False
+        while True:
+            negations = 0
+            while self.is_keyword("NOT"):
+                self.pos += 1
+                negations += 1
+                self.enter()
+            unit, wrapped = self.primary()
+            self.depth -= negations
+            for _ in range(negations):
+                unit, wrapped = NotSyntax(unit), False
+            if node is None:
+                node = unit
+            else:
+                node, wrapped = AndSyntax(node, unit), False
+            if self.is_keyword("AND"):
+                self.pos += 1
+                continue
+            terms.append(node)
+            node = None
+            if self.is_keyword("OR"):
+                self.pos += 1
+                continue
+            break
+        result = terms[0]
+        for right in terms[1:]:
+            result, wrapped = OrSyntax(result, right), False
+        return result, wrapped
 
     def primary(self) -> tuple[ConditionSyntax, bool]:
         if self.is_op("("):
@@ -524,6 +543,46 @@ def _check_text(text: str, kind: str) -> None:
         )
 
 
+def _operator_count(tokens: list[Token], operators: frozenset[str]) -> int:
+    """Operators and function calls as AWS counts them against OPERATORS_MAX.
+
+    ``operators`` (comparators in conditions, + and - in updates), AND/OR/NOT, BETWEEN
+    (its AND is part of it), IN, and each function call. Counted on the tokens, before
+    parsing, so an expression too deep to parse still gets AWS's count.
+    """
+    count = 0
+    betweens = 0
+    for index, tok in enumerate(tokens):
+        if tok.kind == "op":
+            if tok.text in operators:
+                count += 1
+            continue
+        if tok.kind != "ident":
+            continue
+        word = tok.text.upper()
+        if word == "BETWEEN":
+            betweens += 1
+            count += 1
+        elif word == "AND" and betweens:
+            betweens -= 1
+        elif word in ("AND", "OR", "NOT", "IN") or _is_call(tokens, index):
+            count += 1
+    return count
+
+
+def _is_call(tokens: list[Token], index: int) -> bool:
+    after = tokens[index + 1]
+    return after.kind == "op" and after.text == "("
+
+
+def _check_operators(parser: _Parser, operators: frozenset[str]) -> None:
+    count = _operator_count(parser.tokens, operators)
+    if count > OPERATORS_MAX:
+        raise ExpressionSyntaxError(
+            f"The expression contains too many operators; operator count: {count}"
+        )
+
+
 _CONDITION_ORDER: Final = ("parens", "unknownFunction", "misusedFunction", "reserved")
 _UPDATE_ORDER: Final = ("reserved", "unknownFunction", "section")
 _PROJECTION_ORDER: Final = ("reserved",)
@@ -533,6 +592,7 @@ def parse_condition_syntax(text: str, *, size_suffix: bool = True) -> ConditionS
     """Parse a Condition/Filter/KeyCondition expression; ExpressionSyntaxError if invalid."""
     _check_text(text, "condition" if size_suffix else "other")
     parser = _Parser(text, CONDITION_KEYWORDS)
+    _check_operators(parser, COMPARATORS)
     try:
         node, _ = parser.condition()
         parser.expect_eof()
@@ -548,6 +608,7 @@ def parse_update_syntax(text: str) -> UpdateSyntax:
     """Parse an UpdateExpression; ExpressionSyntaxError if invalid."""
     _check_text(text, "update")
     parser = _Parser(text, UPDATE_KEYWORDS)
+    _check_operators(parser, ARITHMETIC)
     try:
         node = parser.update()
     except _Failure:

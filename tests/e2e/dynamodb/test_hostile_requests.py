@@ -25,7 +25,8 @@ def raw(server: RunningServer) -> Iterator[RawClient]:
 
 
 def nested_and(levels: int) -> str:
-    """``a = :v AND (a = :v AND (...))``: ``levels`` parentheses, 2 * levels + 1 operators."""
+    """``a = :v AND (a = :v AND (...))``: ``levels`` parentheses, 2 * levels + 1 operators
+    (AWS counts comparisons and AND/OR/NOT, not parentheses: 149 levels are accepted)."""
     text = "a = :v"
     for _ in range(levels):
         text = f"a = :v AND ({text})"
@@ -90,6 +91,8 @@ def test_more_than_300_operators_is_refused(
         "(" * 1300 + "a" + ")" * 1300 + " = :v",
         "a IN (" + "(" * 1300 + ":v" + ")" * 1300 + ")",
         "size(" * 300 + "a" + ")" * 300 + " = :v",
+        "a < " + "size(" * 680 + "b" + ")" * 680,
+        "a < " + "f(" * 1355 + "b" + ")" * 1355,
         "NOT (" * 600,
     ],
 )

@@ -44,7 +44,8 @@ def create_table(tables: TableService, req: dict[str, Any]) -> dict[str, Any]:
     if checks.not_null(attrs_in, "attributeDefinitions"):
         for i, a in enumerate(structures(attrs_in)):
             base = f"attributeDefinitions.{i + 1}.member"
-            checks.not_null(a.get("AttributeName"), f"{base}.attributeName")
+            if checks.not_null(a.get("AttributeName"), f"{base}.attributeName"):
+                checks.length(a["AttributeName"], f"{base}.attributeName", 1, 255)
             if checks.not_null(a.get("AttributeType"), f"{base}.attributeType"):
                 checks.enum(a["AttributeType"], f"{base}.attributeType", KEY_TYPES)
     checks.table_name(name)

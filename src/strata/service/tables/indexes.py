@@ -9,7 +9,7 @@ that is not there, nor misses one that is.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from strata.service.tables import keycodec
 from strata.service.tables.codec import encode_item
@@ -20,6 +20,28 @@ from strata.storage import spaces
 from strata.storage.store import WriteBatch
 
 INVALID = "One or more parameter values were invalid: "
+# AWS's words, its missing space included.
+MSG_HASH_KEY_SIZE: Final = (
+    INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes"
+)
+MSG_RANGE_KEY_SIZE: Final = (
+    INVALID + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+)
+HASH_KEY_BYTES_MAX: Final = 2048
+RANGE_KEY_BYTES_MAX: Final = 1024
+
+
+def check_key_size(kind: str, raw: str, is_hash: bool) -> None:
+    """A key attribute's value (S: UTF-8 bytes, B: decoded bytes) within AWS's limit."""
+    limit = HASH_KEY_BYTES_MAX if is_hash else RANGE_KEY_BYTES_MAX
+    # A string has at least as many bytes as characters, at most four times; base64 has
+    # more characters than bytes: only a long value needs counting. Numbers always fit.
+    if len(raw) * 4 <= limit or kind == "N":
+        return
+    size = len(raw.encode("utf-8")) if kind == "S" else len(raw) * 3 // 4 - raw.count("=")
+    if size > limit:
+        raise ValidationError(MSG_HASH_KEY_SIZE if is_hash else MSG_RANGE_KEY_SIZE)
+
 
 Entry = tuple[bytes, bytes]
 
@@ -79,6 +101,7 @@ def check_index_keys(table: Table, item: Item) -> None:
                     f"{element.kind} Actual: {actual} IndexName: {index.name}"
                 )
             raw: Any = value[element.kind]
+            check_key_size(element.kind, raw, element is index.hash)
             if raw == "":
                 kind = "string" if element.kind == "S" else "binary"
                 raise ValidationError(

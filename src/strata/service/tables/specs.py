@@ -91,7 +91,8 @@ def check_key_schema(checks: Constraints, schema: Any, path: str) -> None:
     checks.length(schema, path, 1, 2, shown if schema else None)
     for i, element in enumerate(structures(schema)):
         base = f"{path}.{i + 1}.member"
-        checks.not_null(element.get("AttributeName"), f"{base}.attributeName")
+        if checks.not_null(element.get("AttributeName"), f"{base}.attributeName"):
+            checks.length(element["AttributeName"], f"{base}.attributeName", 1, 255)
         if checks.not_null(element.get("KeyType"), f"{base}.keyType"):
             checks.enum(element["KeyType"], f"{base}.keyType", KEY_KINDS)
 

@@ -47,6 +47,9 @@ from strata.storage.store import Store
 
 TOKEN_TTL_S: Final = 600.0
 MSG_SAME_ITEM: Final = "Transaction request cannot include multiple operations on one item"
+TRANSACTION_BYTES_MAX: Final = 4 * 1024 * 1024
+# AWS's exact words for this were not found; these are its documentation's.
+MSG_TOO_LARGE: Final = "The aggregate size of the items in the transaction cannot exceed 4 MB"
 ACTIONS: Final = ("ConditionCheck", "Put", "Delete", "Update")
 
 
@@ -128,6 +131,8 @@ class TransactionService:
         actions = [self._plan(entry, i + 1) for i, entry in enumerate(entries)]
         if len({(id(a.table), a.key) for a in actions}) != len(actions):
             raise ValidationError(MSG_SAME_ITEM)
+        if sum(item_size(a.item) for a in actions if a.item is not None) > TRANSACTION_BYTES_MAX:
+            raise ValidationError(MSG_TOO_LARGE)
         token = req.get("ClientRequestToken")
         rcc = req.get("ReturnConsumedCapacity")
         want_capacity = rcc is not None and rcc != "NONE"

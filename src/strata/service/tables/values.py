@@ -61,6 +61,27 @@ MSG_UNDERFLOW: Final = (
 MSG_DIGITS: Final = "Attempting to store more than 38 significant digits in a Number"
 MSG_NULL_FALSE: Final = _INVALID + "Null attribute value types must have the value of true"
 MSG_NESTING: Final = _INVALID + "Nesting Levels have exceeded supported limits"
+ATTRIBUTE_NAME_BYTES_MAX: Final = 65535  # "64 KB", but 65535 is the longest AWS takes
+# AWS's words, as measured (the number is one more than the longest name it takes).
+MSG_NAME_TOO_LARGE: Final = (
+    "1 validation error detected: Attribute name is too large, must be less than 65536 bytes"
+)
+# Not found in AWS's documentation or in reports of what it answers: our wording.
+MSG_NAME_EMPTY: Final = _INVALID + "Empty attribute name"
+
+
+_NAME_CHARS_SAFE: Final = ATTRIBUTE_NAME_BYTES_MAX // 4  # this many characters always fit
+
+
+def check_attribute_name(name: str, size: int | None = None) -> None:
+    """An attribute name (at any depth) non-empty and at most 65535 bytes of UTF-8."""
+    if size is None:
+        size = len(name) if len(name) <= _NAME_CHARS_SAFE else len(name.encode())
+    if size > ATTRIBUTE_NAME_BYTES_MAX:
+        raise ValidationError(MSG_NAME_TOO_LARGE)
+    if not size:
+        raise ValidationError(MSG_NAME_EMPTY)
+
 
 # Java's BigDecimal grammar (what DynamoDB accepts); Python's Decimal would also take
 # "NaN", "Infinity", "1_000" and surrounding whitespace, which DynamoDB rejects.
@@ -219,7 +240,10 @@ def validate_item_sized(item: object) -> tuple[Item, int]:
     out: Item | None = None
     size = 0
     for name, value in item.items():
-        size += len(name) if name.isascii() else len(name.encode("utf-8"))
+        name_size = len(name) if name.isascii() else len(name.encode("utf-8"))
+        if not name_size or name_size > ATTRIBUTE_NAME_BYTES_MAX:
+            check_attribute_name(name, name_size)
+        size += name_size
         if type(value) is dict and len(value) == 1:
             raw = value.get("S")
             if type(raw) is str:
@@ -312,6 +336,8 @@ def _validate_member(kind: str, raw: Any, depth: int) -> Any:
             raise ValidationError(MSG_NESTING)
         out_map: dict[str, Any] | None = None
         for key, child in raw.items():
+            if not key or len(key) > _NAME_CHARS_SAFE:
+                check_attribute_name(key)
             checked = validate_value(child, depth + 1)
             if checked is not child:
                 if out_map is None:
@@ -376,7 +402,10 @@ def item_size(item: Item) -> int:
     """Size of an item as AWS counts it against the 400 KB limit and capacity units."""
     size = 0
     for name, value in item.items():
-        size += len(name) if name.isascii() else len(name.encode("utf-8"))
+        name_size = len(name) if name.isascii() else len(name.encode("utf-8"))
+        if not name_size or name_size > ATTRIBUTE_NAME_BYTES_MAX:
+            check_attribute_name(name, name_size)
+        size += name_size
         raw = value.get("S")
         if raw is not None:
             size += len(raw) if raw.isascii() else len(raw.encode("utf-8"))

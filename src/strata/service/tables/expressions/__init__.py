@@ -71,7 +71,7 @@ from strata.service.tables.expressions.syntax import (
     parse_projection_syntax,
     parse_update_syntax,
 )
-from strata.service.tables.values import AttributeValue, validate_value
+from strata.service.tables.values import AttributeValue, check_attribute_name, validate_value
 
 __all__ = [
     "KEY_OPERATORS",
@@ -302,11 +302,17 @@ def validate_expression_attributes(
     if names is not None:
         if not names:
             raise ValidationError("ExpressionAttributeNames must not be empty")
-        for key in names:
+        for key, name in names.items():
             if not _valid_key(key, "#"):
                 raise ValidationError(
                     f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
                 )
+            if not name:
+                raise ValidationError(
+                    f"ExpressionAttributeNames contains invalid value: Empty attribute name "
+                    f"for key {key}"
+                )
+            check_attribute_name(name)
     if values is None:
         return None
     if not values:

@@ -141,9 +141,10 @@ _TOKEN_RE: Final = re.compile(
 _SPACE_RE: Final = re.compile(r"[ \t\r\n]*")
 
 EXPRESSION_BYTES_MAX: Final = 4096
-# Parentheses and NOTs open at once. AWS has no such limit of its own, but any deeper
-# nesting has redundant parentheses or more than OPERATORS_MAX operators; it keeps hostile
-# input off Python's recursion limit (about two frames a level).
+# Parentheses, function calls and NOTs open at once. AWS has no such limit of its own (a
+# deeper condition has redundant parentheses or more than OPERATORS_MAX operators, but
+# AWS does take 680 nested size() calls to its type check, where this is a syntax error);
+# it keeps hostile input off Python's recursion limit (about two frames a level).
 PAREN_DEPTH_MAX: Final = 300
 # AWS's limit on operators and functions in one expression (documented for UpdateExpression,
 # observed on every kind: "The expression contains too many operators; operator count: 301").
@@ -309,10 +310,12 @@ class _Parser:
 
     def call_args(self, functions: frozenset[str], check_misuse: bool) -> tuple[OperandSyntax, ...]:
         self.expect_op("(")
+        self.enter()
         args = [self.operand(functions, check_misuse)[0]]
         while self.is_op(","):
             self.pos += 1
             args.append(self.operand(functions, check_misuse)[0])
+        self.depth -= 1
         self.expect_op(")")
         return tuple(args)
 
@@ -547,12 +550,13 @@ def _operator_count(tokens: list[Token], operators: frozenset[str]) -> int:
     """Operators and function calls as AWS counts them against OPERATORS_MAX.
 
     ``operators`` (comparators in conditions, + and - in updates), AND/OR/NOT, BETWEEN
-    (its AND is part of it), IN, and each function call. Counted on the tokens, before
+    (its AND is part of it) and IN; not parentheses and not function calls (AWS takes
+    ``a < size(size(...))`` 680 deep to its type check). Counted on the tokens, before
     parsing, so an expression too deep to parse still gets AWS's count.
     """
     count = 0
     betweens = 0
-    for index, tok in enumerate(tokens):
+    for tok in tokens:
         if tok.kind == "op":
             if tok.text in operators:
                 count += 1
@@ -565,14 +569,9 @@ def _operator_count(tokens: list[Token], operators: frozenset[str]) -> int:
             count += 1
         elif word == "AND" and betweens:
             betweens -= 1
-        elif word in ("AND", "OR", "NOT", "IN") or _is_call(tokens, index):
+        elif word in ("AND", "OR", "NOT", "IN"):
             count += 1
     return count
-
-
-def _is_call(tokens: list[Token], index: int) -> bool:
-    after = tokens[index + 1]
-    return after.kind == "op" and after.text == "("
 
 
 def _check_operators(parser: _Parser, operators: frozenset[str]) -> None:

@@ -44,9 +44,18 @@ def test_batch_write_limits(dynamodb: Any, table: str) -> None:
         dynamodb.batch_write_item(
             RequestItems={table: [{"PutRequest": {"Item": key(f"k{i}")}} for i in range(26)]}
         )
-    assert error_of(caught) == (
-        "ValidationException",
-        "Too many items requested for the BatchWriteItem call",
+    # AWS's member-path form: the map as Java prints it, WriteRequest@hash for each request
+    code, message = error_of(caught)
+    assert code == "ValidationException"
+    assert message.startswith(
+        f"1 validation error detected: Value '{{{table}=[com.amazonaws.dynamodb.v20120810."
+        "WriteRequest@"
+    )
+    assert message.count("WriteRequest@") == 26
+    assert message.endswith(
+        "]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy "
+        "constraint: [Member must have length less than or equal to 25, Member must have "
+        "length greater than or equal to 1]"
     )
     with pytest.raises(ClientError) as caught:
         dynamodb.batch_write_item(

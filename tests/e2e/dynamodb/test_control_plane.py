@@ -55,14 +55,22 @@ def listed(message: str) -> tuple[str, list[str]]:
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
-        ({}, "The parameter 'TableName' is required but was not present in the request"),
         (
-            {"TableName": "ab"},
-            "TableName must be at least 3 characters long and at most 255 characters long",
+            {},
+            "3 validation errors detected: Value null at 'attributeDefinitions' failed to "
+            "satisfy constraint: Member must not be null; Value null at 'tableName' failed to "
+            "satisfy constraint: Member must not be null; Value null at 'keySchema' failed to "
+            "satisfy constraint: Member must not be null",
         ),
         (
-            {"TableName": "a" * 256},
-            "TableName must be at least 3 characters long and at most 255 characters long",
+            {"TableName": "ab", "AttributeDefinitions": [], "KeySchema": key("a")},
+            "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 3",
+        ),
+        (
+            {"TableName": "a" * 256, "AttributeDefinitions": [], "KeySchema": key("a")},
+            f"1 validation error detected: Value '{'a' * 256}' at 'tableName' failed to satisfy "
+            "constraint: Member must have length less than or equal to 255",
         ),
         (
             {

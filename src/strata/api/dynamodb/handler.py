@@ -140,49 +140,40 @@ def check_model_fully(operation: str, req: dict[str, Any]) -> None:
 
 
 def _check_constraints(operation: str, req: dict[str, Any]) -> None:
-    """The model's constraints on top-level members (their types are already checked)."""
+    """The model's constraints on top-level members (their types are already checked).
+
+    Every member in the model's order, as AWS lists the errors: a missing required member
+    is "Value null ... Member must not be null"; a table name is checked against the
+    pattern, then its length (3 to 255 on table operations, 1 to 255 on item operations).
+    """
     spec = _BY_NAME.get(operation)
     if spec is None:
         return
-    by_name, required_members = spec
-    # AWS checks the table name before anything else, with messages of its own.
-    if "TableName" in by_name:
-        table_name = req.get("TableName")
-        if table_name is None:
-            raise ValidationError(
-                "The parameter 'TableName' is required but was not present in the request"
-            )
-        if (
-            isinstance(table_name, str)
-            and not 3 <= len(table_name) <= 255
-            and not table_name.startswith("arn:")
-        ):
-            raise ValidationError(
-                "TableName must be at least 3 characters long and at most 255 characters long"
-            )
+    by_name, _ = spec
     if "ResourceArn" in by_name and req.get("ResourceArn") is None:
         raise ValidationError("Invalid TableArn")
+    if operation in _BATCHES and req.get("RequestItems") == {}:
+        raise ValidationError(f"The requestItems parameter is required for {operation}")
     checks: Constraints | None = None
-    for member in required_members:
-        if req.get(member[0]) is None:
-            checks = checks or Constraints()
-            checks.not_null(None, member[1])
-    for key, value in req.items():
-        found = by_name.get(key)
-        if found is None or value is None:
-            continue
-        name, path, _, kind, enum, low, high = found
-        if name == "TableName":
-            if not TABLE_NAME_RE.fullmatch(value) and not value.startswith("arn:"):
+    for name, found in by_name.items():
+        value = req.get(name)
+        _, path, required, kind, enum, low, high = found
+        if value is None:
+            if required:
                 checks = checks or Constraints()
-                checks.table_name(value)
+                checks.not_null(None, path)
+            continue
+        if name == "TableName":
+            if not value.startswith("arn:"):
+                checks = checks or Constraints()
+                checks.table_name(value, path, shortest=_TABLE_NAME_SHORTEST.get(operation, 3))
         elif name == "IndexName":
             checks = checks or Constraints()
             checks.index_name(value, path)
         elif enum is not None:
             if value not in enum:
                 checks = checks or Constraints()
-                checks.enum(value, path, enum)
+                checks.enum(value, path, _AWS_ENUM_ORDER.get(frozenset(enum), enum))
         elif kind in ("integer", "long"):
             checks = checks or Constraints()
             checks.range(value, path, low, high)
@@ -197,6 +188,32 @@ def _check_constraints(operation: str, req: dict[str, Any]) -> None:
             checks.length(value, path, low, high, shown)
     if checks is not None and operation not in _NESTED_CHECKS:
         checks.raise_if_any()
+
+
+_BATCHES: Final = frozenset({"BatchGetItem", "BatchWriteItem"})
+
+# AWS lists some enums' values in an order of its own (a Java set's), not the model's.
+_AWS_ENUM_ORDER: Final[dict[frozenset[str], tuple[str, ...]]] = {
+    frozenset(order): order
+    for order in (
+        ("ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"),
+        ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"),
+    )
+}
+
+# Item operations take table names from 1 character (an ARN is longer); table operations
+# from 3, as CreateTable does.
+_TABLE_NAME_SHORTEST: Final = {
+    operation: 1
+    for operation in (
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+    )
+}
 
 
 class DynamoDbApi:

@@ -9,6 +9,7 @@ rest in ``UnprocessedKeys``.
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, Final
 
 from strata.service.tables import capacity, exprs, item_collections
@@ -32,6 +33,31 @@ BATCH_GET_KEYS_MAX: Final = 100
 BATCH_WRITE_REQUESTS_MAX: Final = 25
 BATCH_GET_RESPONSE_BYTES_MAX: Final = 16 * 1024 * 1024
 MSG_DUPLICATES: Final = "Provided list of item keys contains duplicates"
+
+_WRITE_REQUEST_JAVA: Final = "com.amazonaws.dynamodb.v20120810.WriteRequest"
+
+
+def _check_write_lists(request_items: dict[str, Any]) -> None:
+    """Each table's list of 1 to 25 write requests, refused in AWS's member-path form: the
+    whole map printed as Java prints it (``{t=[WriteRequest@hash, ...]}``)."""
+    if all(
+        0 < len(requests or ()) <= BATCH_WRITE_REQUESTS_MAX for requests in request_items.values()
+    ):
+        return
+    shown = ", ".join(
+        f"{name}=["
+        + ", ".join(
+            f"{_WRITE_REQUEST_JAVA}@{zlib.crc32(repr(r).encode()):x}" for r in requests or ()
+        )
+        + "]"
+        for name, requests in request_items.items()
+    )
+    raise ValidationError(
+        f"1 validation error detected: Value '{{{shown}}}' at 'requestItems' failed to satisfy "
+        "constraint: Map value must satisfy constraint: [Member must have length less than or "
+        f"equal to {BATCH_WRITE_REQUESTS_MAX}, Member must have length greater than or equal to 1]"
+    )
+
 
 Plan = tuple[str, Table, dict[str, Any], exprs.Compiled, list[tuple[Item, bytes]]]
 
@@ -104,18 +130,13 @@ class BatchService:
 
     async def batch_write_item(self, req: dict[str, Any]) -> dict[str, Any]:
         request_items: dict[str, Any] = req["RequestItems"]
+        _check_write_lists(request_items)
         total = sum(len(requests or []) for requests in request_items.values())
         if total > BATCH_WRITE_REQUESTS_MAX:
             raise ValidationError("Too many items requested for the BatchWriteItem call")
         planned: list[tuple[Table, bytes, Item | None]] = []  # item None: delete
         for name, requests in request_items.items():
             table = self.tables.get(name)
-            if not requests:
-                raise ValidationError(
-                    f"1 validation error detected: Value '[]' at 'requestItems.{name}.member' "
-                    "failed to satisfy constraint: Member must have length greater than or equal "
-                    "to 1"
-                )
             seen: set[bytes] = set()
             for request in requests:
                 put = request.get("PutRequest")

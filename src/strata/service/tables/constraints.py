@@ -75,23 +75,27 @@ class Constraints:
         if value is not None and value not in allowed:
             self.add(value, path, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
 
-    def table_name(self, value: Any, path: str = "tableName", required: bool = True) -> None:
+    def table_name(
+        self, value: Any, path: str = "tableName", required: bool = True, shortest: int = 3
+    ) -> None:
+        """The pattern, then the length (AWS's order); ``shortest``: 1 on item operations."""
         if value is None:
             if required:
                 self.not_null(value, path)
             return
         if not isinstance(value, str):
             return
-        if len(value) < 3:
-            self.add(value, path, "Member must have length greater than or equal to 3")
-        elif len(value) > 255 and not value.startswith("arn:"):
-            self.add(value, path, "Member must have length less than or equal to 255")
-        if not TABLE_NAME_RE.fullmatch(value) and not value.startswith("arn:"):
+        arn = value.startswith("arn:")
+        if not TABLE_NAME_RE.fullmatch(value) and not arn:
             self.add(
                 value,
                 path,
                 f"Member must satisfy regular expression pattern: {TABLE_NAME_PATTERN}",
             )
+        if len(value) < shortest:
+            self.add(value, path, f"Member must have length greater than or equal to {shortest}")
+        elif len(value) > 255 and not arn:
+            self.add(value, path, "Member must have length less than or equal to 255")
 
     def index_name(self, value: Any, path: str) -> None:
         if value is None or not isinstance(value, str):

@@ -66,8 +66,7 @@ ATTRIBUTE_NAME_BYTES_MAX: Final = 65535  # "64 KB", but 65535 is the longest AWS
 MSG_NAME_TOO_LARGE: Final = (
     "1 validation error detected: Attribute name is too large, must be less than 65536 bytes"
 )
-# Not found in AWS's documentation or in reports of what it answers: our wording.
-MSG_NAME_EMPTY: Final = _INVALID + "Empty attribute name"
+MSG_NAME_EMPTY: Final = "Empty attribute name"  # as AWS answers it, bare
 
 
 _NAME_CHARS_SAFE: Final = ATTRIBUTE_NAME_BYTES_MAX // 4  # this many characters always fit

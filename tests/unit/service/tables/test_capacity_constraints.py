@@ -49,10 +49,11 @@ def test_constraint_messages_are_joined() -> None:
     with pytest.raises(ValidationError) as caught:
         checks.raise_if_any()
     assert caught.value.message == (
+        # AWS's order: the pattern, then the length
         "3 validation errors detected: Value 'a!' at 'tableName' failed to satisfy constraint: "
-        "Member must have length greater than or equal to 3; Value 'a!' at 'tableName' failed to "
-        "satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; "
-        "Value null at 'key' failed to satisfy constraint: Member must not be null"
+        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value 'a!' at "
+        "'tableName' failed to satisfy constraint: Member must have length greater than or equal "
+        "to 3; Value null at 'key' failed to satisfy constraint: Member must not be null"
     )
 
 

@@ -175,8 +175,9 @@ def test_no_such_upload(s3: Any, bucket: str) -> None:
 def test_completed_and_aborted_uploads_are_gone(s3: Any, bucket: str) -> None:
     upload_id, done = upload(s3, bucket, "k", [b"a"])
     complete(s3, bucket, "k", upload_id, done)
+    # A repeated completion answers the result again (test_aws_fidelity); parts are refused.
     with pytest.raises(ClientError) as caught:
-        complete(s3, bucket, "k", upload_id, done)
+        s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=b"x")
     assert error_of(caught) == ("NoSuchUpload", 404)
     upload_id, _ = upload(s3, bucket, "k2", [b"a"])
     reply = s3.abort_multipart_upload(Bucket=bucket, Key="k2", UploadId=upload_id)
@@ -515,13 +516,9 @@ def test_list_multipart_uploads_url_encoding(s3: Any, bucket: str) -> None:
     assert [u["Key"] for u in listed["Uploads"]] == ["sp+ace/%C3%BC"]
 
 
-def test_bucket_with_uploads_is_not_empty(s3: Any, unique_name: str) -> None:
+def test_bucket_with_only_uploads_can_be_deleted(s3: Any, unique_name: str) -> None:
     s3.create_bucket(Bucket=unique_name)
-    upload_id = s3.create_multipart_upload(Bucket=unique_name, Key="k")["UploadId"]
-    with pytest.raises(ClientError) as caught:
-        s3.delete_bucket(Bucket=unique_name)
-    assert error_of(caught) == ("BucketNotEmpty", 409)
-    s3.abort_multipart_upload(Bucket=unique_name, Key="k", UploadId=upload_id)
+    s3.create_multipart_upload(Bucket=unique_name, Key="k")
     s3.delete_bucket(Bucket=unique_name)
 
 
@@ -613,7 +610,9 @@ def test_concurrent_completes_of_one_upload(s3: Any, bucket: str) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes) == ["NoSuchUpload"] * 5 + ["ok"]
+    # One completion wins; the others are repeats of it and answer its result.
+    assert outcomes == ["ok"] * 6
+    assert s3.get_object(Bucket=bucket, Key="same")["Body"].read() == b"data"
 
 
 def test_versioned_bucket_gets_a_version_id(s3: Any, bucket: str) -> None:

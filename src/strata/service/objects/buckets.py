@@ -68,22 +68,23 @@ class BucketService:
         await self.store.commit(batch)
         return record
 
-    def is_empty(self, name: str) -> bool:
+    def has_objects(self, name: str) -> bool:
+        """Whether any version or delete marker is left (uploads in progress do not count)."""
         prefix = keys.pack(name)
         for _ in self.store.scan(spaces.OBJECTS, prefix, keys.prefix_end(prefix)):
-            return False
-        for _ in self.store.scan(spaces.UPLOADS, prefix, keys.prefix_end(prefix)):
-            return False
-        return True
+            return True
+        return False
 
-    async def delete(self, name: str) -> None:
+    def stage_delete(self, batch: WriteBatch, name: str) -> None:
+        """Add the removal of an empty bucket to ``batch``; ``BucketNotEmpty`` if it is not.
+
+        Call with no ``await`` between this and the commit of ``batch``.
+        """
         self.get(name)
-        if not self.is_empty(name):
+        if self.has_objects(name):
             raise BucketNotEmpty(name)
-        batch = WriteBatch()
         batch.delete(spaces.BUCKETS, bucket_key(name))
         batch.delete(spaces.META, statistics.stats_key(name))
-        await self.store.commit(batch)
 
     async def _update(self, name: str, **changes: object) -> BucketRecord:
         record = msgspec.structs.replace(self.get(name), **changes)

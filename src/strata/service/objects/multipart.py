@@ -220,6 +220,23 @@ class MultipartService:
             raise NoSuchUpload(upload_id)
         return records.decode(raw, UploadRecord)
 
+    async def completed(
+        self, bucket: str, key: str, upload_id: str
+    ) -> tuple[BucketRecord, ObjectVersion] | None:
+        """The version a completed upload made, while it is still the key's current one.
+
+        Returns once that version is durable: the completion that made it may be
+        applied and still waiting for its fsync.
+        """
+        bucket_record = self.buckets.get(bucket)
+        if self.store.get(spaces.UPLOADS, upload_key(bucket, key, upload_id)) is not None:
+            return None
+        current = self.objects.current(bucket, key)
+        if current is None or not upload_id or current.upload_id != upload_id:
+            return None
+        await self.store.commit(WriteBatch())  # an fsync covers every write before it
+        return bucket_record, current
+
     async def create(
         self, bucket: str, key: str, new: NewObject, algorithm: str, checksum_type: str
     ) -> UploadRecord:
@@ -252,6 +269,29 @@ class MultipartService:
             batch.delete(spaces.PARTS, raw_key)
             batch.delete(spaces.BLOB_REFS, part.blob_id.encode())
             freed.append(part.blob_id)
+        await self.store.commit(batch)
+        self.objects.release_blobs(freed)
+
+    async def delete_bucket(self, bucket: str) -> None:
+        """DeleteBucket: refused while versions remain; uploads in progress are aborted.
+
+        S3 deletes a bucket whose only contents are incomplete multipart uploads (observed
+        behaviour; the API reference says only that the bucket must be empty), and the
+        uploads go with it: one batch removes the bucket, every upload and part record and
+        their blob refs, and the parts' blobs are released after the commit.
+        """
+        batch = WriteBatch()
+        self.buckets.stage_delete(batch, bucket)
+        prefix = keys.pack(bucket)
+        end = keys.prefix_end(prefix)
+        for raw_key, _ in self.store.scan(spaces.UPLOADS, prefix, end):
+            batch.delete(spaces.UPLOADS, raw_key)
+        freed: list[str] = []
+        for raw_key, value in self.store.scan(spaces.PARTS, prefix, end):
+            batch.delete(spaces.PARTS, raw_key)
+            blob_id = records.decode(value, PartRecord).blob_id
+            batch.delete(spaces.BLOB_REFS, blob_id.encode())
+            freed.append(blob_id)
         await self.store.commit(batch)
         self.objects.release_blobs(freed)
 
@@ -458,6 +498,7 @@ class MultipartService:
             checksum=checksum,
             checksum_type=upload.checksum_type,
             acl=upload.acl,
+            upload_id=upload_id,
         )
         batch = WriteBatch()
         batch.delete(spaces.UPLOADS, upload_key(bucket, key, upload_id))

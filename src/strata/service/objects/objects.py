@@ -445,6 +445,7 @@ class ObjectService:
             acl=new.acl,
             segments=segments,
             restore_expiry_ms=None,
+            upload_id="",
         )
         batch = WriteBatch()
         freed = self.stage_version(batch, bucket_record, key, version)

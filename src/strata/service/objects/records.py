@@ -104,6 +104,7 @@ class ObjectVersion(msgspec.Struct, frozen=True):
     acl: list[Grant] = []
     # GLACIER / DEEP_ARCHIVE: until when a RestoreObject copy is readable (None: none).
     restore_expiry_ms: int | None = None
+    upload_id: str = ""  # the multipart upload that made this version ("" = none)
 
 
 class ListedVersion(msgspec.Struct, frozen=True):

@@ -12,6 +12,8 @@ from strata.api.s3.context import Call, S3Context, owner_xml, read_small_body, x
 from strata.api.s3.handlers.acl import OWNER_GRANT, access_service, check_create_bucket_acl
 from strata.api.s3.handlers.tagging import parse_tagging, render_tagging
 from strata.errors import ProtocolError
+from strata.service.objects.errors import BucketAlreadyOwnedByYou
+from strata.service.objects.multipart import MultipartService
 from strata.service.objects.ownership import BucketAccess
 
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -161,7 +163,14 @@ async def create_bucket(s3: S3Context, call: Call) -> Response:
             f"The {constraint or 'unspecified'} location constraint is incompatible for the "
             "region specific endpoint this request was sent to.",
         )
-    await s3.buckets.create(call.bucket, region)
+    try:
+        await s3.buckets.create(call.bucket, region)
+    except BucketAlreadyOwnedByYou:
+        if region == "us-east-1" and s3.buckets.get(call.bucket).region == "us-east-1":
+            # S3 in us-east-1 answers a repeated create of one's own bucket with 200 and
+            # changes nothing (its legacy behaviour); every other region says 409.
+            return Response(status=200, headers=[("location", f"/{call.bucket}")])
+        raise
     # Written even when default: clears what a deleted bucket of this name may have left.
     await access_service(s3).put(
         call.bucket,
@@ -182,7 +191,7 @@ async def head_bucket(s3: S3Context, call: Call) -> Response:
 
 
 async def delete_bucket(s3: S3Context, call: Call) -> Response:
-    await s3.buckets.delete(call.bucket)
+    await MultipartService(s3.objects).delete_bucket(call.bucket)
     await access_service(s3).forget(call.bucket)
     return Response(status=204)
 

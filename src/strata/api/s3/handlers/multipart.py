@@ -32,6 +32,7 @@ from strata.api.s3.handlers.objects import (
     read_copy_source,
     version_header,
     version_id_param,
+    write_condition,
 )
 from strata.errors import ProtocolError
 from strata.service.objects.errors import BadDigest
@@ -42,12 +43,12 @@ from strata.service.objects.multipart import (
     FULL_OBJECT,
     Completion,
     MultipartService,
+    NoSuchUpload,
     PartRecord,
     RequestedPart,
     UploadRecord,
 )
-from strata.service.objects.objects import WriteCondition
-from strata.service.objects.records import NULL_VERSION, ObjectVersion
+from strata.service.objects.records import NULL_VERSION, BucketRecord, ObjectVersion
 from strata.storage.checksums import b64
 
 LIST_MAX: Final = 1000  # ListParts / ListMultipartUploads / ObjectParts page size cap
@@ -145,20 +146,6 @@ def _checksum_type(algorithm: str, value: str | None) -> str:
     return kind
 
 
-def _write_condition(call: Call) -> WriteCondition | None:
-    if_none_match, if_match = call.header("if-none-match"), call.header("if-match")
-    if if_none_match is None and if_match is None:
-        return None
-    if if_none_match is not None and if_none_match.strip() != "*":
-        raise ProtocolError(
-            "NotImplemented",
-            "A header you provided implies functionality that is not implemented",
-            501,
-            Header="If-None-Match",
-        )
-    return WriteCondition(if_none_match=if_none_match, if_match=if_match)
-
-
 def _parse_parts(body: bytes) -> list[RequestedPart]:
     root = xml.parse(body, "CompleteMultipartUpload")
     parts: list[RequestedPart] = []
@@ -208,7 +195,7 @@ def _completion(call: Call) -> Completion:
                 "InvalidRequest", "Value for x-amz-mp-object-size header is invalid."
             )
     return Completion(
-        condition=_write_condition(call),
+        condition=write_condition(call, star_match_header="If-None-Match"),
         checksum_type=kind.strip().upper() if kind is not None else None,
         full_checksum=full,
         object_size=size,
@@ -339,6 +326,12 @@ async def complete_multipart_upload(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
     upload_id = _upload_id(call)
     multipart = service(s3)
+    # A repeated completion: S3 answers it with the result again, as long as it keeps
+    # the upload's record (here: while its object is the key's current version).
+    done = await multipart.completed(call.bucket, call.key, upload_id)
+    if done is not None:
+        await call.request.body.read(limits.complete_body_bytes_max)
+        return _completed(call, *done)
     multipart.get_upload(call.bucket, call.key, upload_id)
     completion = _completion(call)
     # Not ``read_small_body``: the x-amz-checksum-* headers of a completion are the
@@ -348,9 +341,19 @@ async def complete_multipart_upload(s3: S3Context, call: Call) -> Response:
     if md5 is not None and hashlib.md5(body).digest() != md5:
         raise BadDigest("The Content-MD5 you specified did not match what we received.")
     requested = _parse_parts(body)
-    bucket, version = await multipart.complete(
-        call.bucket, call.key, upload_id, requested, completion
-    )
+    try:
+        bucket, version = await multipart.complete(
+            call.bucket, call.key, upload_id, requested, completion
+        )
+    except NoSuchUpload:
+        done = await multipart.completed(call.bucket, call.key, upload_id)
+        if done is None:
+            raise
+        return _completed(call, *done)  # a concurrent completion of this upload won
+    return _completed(call, bucket, version)
+
+
+def _completed(call: Call, bucket: BucketRecord, version: ObjectVersion) -> Response:
     host = call.header("host") or "localhost"
     location = f"http://{host}/{quote(call.bucket)}/{quote(call.key)}"
     fields = [

@@ -337,6 +337,37 @@ def archived_copy_source() -> ProtocolError:
     )
 
 
+def write_condition(call: Call, star_match_header: str = "If-Match") -> WriteCondition | None:
+    """If-None-Match: * or If-Match: <etag> of PutObject and CompleteMultipartUpload.
+
+    S3 takes one of the two, and If-None-Match only as ``*``, If-Match never as ``*``:
+    anything else is 501 NotImplemented naming the header (observed answers; the API
+    reference says only "expects the '*' character"). For If-Match: * S3 names
+    If-Match on PutObject but If-None-Match on CompleteMultipartUpload, as observed.
+    """
+    if_none_match, if_match = call.header("if-none-match"), call.header("if-match")
+    if if_none_match is None and if_match is None:
+        return None
+    header = detail = ""
+    if if_none_match is not None and if_match is not None:
+        header = "If-Match,If-None-Match"
+        detail = "Multiple conditional request headers present in the request"
+    elif if_none_match is not None and if_none_match.strip() != "*":
+        header = "If-None-Match"
+    elif if_match is not None and if_match.strip() == "*":
+        header = star_match_header
+    if header:
+        raise ProtocolError(
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+            501,
+            Header=header,
+            additionalMessage=detail
+            or f"We don't accept the provided value of {header} header for this API",
+        )
+    return WriteCondition(if_none_match=if_none_match, if_match=if_match)
+
+
 # ---- handlers ---------------------------------------------------------------------------
 
 
@@ -345,17 +376,7 @@ async def put_object(s3: S3Context, call: Call) -> Response:
     new = new_object(s3, call)
     checks = payload_checks(call)
     size = declared_size(call)
-    condition = None
-    if_none_match, if_match = call.header("if-none-match"), call.header("if-match")
-    if if_none_match is not None or if_match is not None:
-        if if_none_match is not None and if_none_match.strip() != "*":
-            raise ProtocolError(
-                "NotImplemented",
-                "A header you provided implies functionality that is not implemented",
-                501,
-                Header="If-None-Match",
-            )
-        condition = WriteCondition(if_none_match=if_none_match, if_match=if_match)
+    condition = write_condition(call)
     bucket, version = await s3.objects.put(
         call.bucket,
         call.key,

@@ -1,0 +1,172 @@
+"""S3 behaviours as AWS shows them (issue 16): buckets, repeated completions, conditions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.e2e.s3.conftest import error_of
+from tests.e2e.s3.test_multipart import MIB, complete, upload
+
+
+def test_delete_bucket_aborts_its_uploads(s3: Any, unique_name: str) -> None:
+    s3.create_bucket(Bucket=unique_name)
+    upload(s3, unique_name, "big", [b"x" * (5 * MIB), b"tail"])
+    upload(s3, unique_name, "dir/other", [])
+    s3.delete_bucket(Bucket=unique_name)
+    with pytest.raises(ClientError) as caught:
+        s3.head_bucket(Bucket=unique_name)
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    # A namesake starts empty: the uploads went with the bucket.
+    s3.create_bucket(Bucket=unique_name)
+    try:
+        assert s3.list_multipart_uploads(Bucket=unique_name).get("Uploads", []) == []
+    finally:
+        s3.delete_bucket(Bucket=unique_name)
+
+
+def test_delete_bucket_with_objects_and_uploads_is_refused(s3: Any, bucket: str) -> None:
+    upload_id, _ = upload(s3, bucket, "u", [b"part"])
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(ClientError) as caught:
+        s3.delete_bucket(Bucket=bucket)
+    assert error_of(caught) == ("BucketNotEmpty", 409)
+    # Nothing changed: the upload is still there.
+    assert s3.list_parts(Bucket=bucket, Key="u", UploadId=upload_id)["Parts"][0]["Size"] == 4
+
+
+def test_create_bucket_again_in_us_east_1_is_ok(s3: Any, bucket: str) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
+    reply = s3.create_bucket(Bucket=bucket)
+    assert reply["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert reply["Location"] == f"/{bucket}"
+    # Nothing was reset.
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"
+
+
+def test_create_bucket_again_elsewhere_is_already_owned(s3: Any, unique_name: str) -> None:
+    where = {"LocationConstraint": "eu-west-1"}
+    s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration=where)
+    try:
+        with pytest.raises(ClientError) as caught:
+            s3.create_bucket(Bucket=unique_name, CreateBucketConfiguration=where)
+        assert error_of(caught) == ("BucketAlreadyOwnedByYou", 409)
+        with pytest.raises(ClientError) as caught:
+            s3.create_bucket(Bucket=unique_name)
+        assert error_of(caught) == ("BucketAlreadyOwnedByYou", 409)
+    finally:
+        s3.delete_bucket(Bucket=unique_name)
+
+
+def test_repeated_completion_answers_the_same(s3: Any, bucket: str) -> None:
+    upload_id, parts = upload(s3, bucket, "k", [b"a" * (5 * MIB), b"b"])
+    first = complete(s3, bucket, "k", upload_id, parts)
+    again = complete(s3, bucket, "k", upload_id, parts)
+    assert again["ETag"] == first["ETag"]
+    assert (again["Key"], again["Bucket"]) == ("k", bucket)
+    assert s3.head_object(Bucket=bucket, Key="k")["ETag"] == first["ETag"]
+    # Once the object is replaced, the upload is gone for good.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"new")
+    with pytest.raises(ClientError) as caught:
+        complete(s3, bucket, "k", upload_id, parts)
+    assert error_of(caught) == ("NoSuchUpload", 404)
+    # Another key with that upload id is no completion of it.
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "k"})
+    with pytest.raises(ClientError) as caught:
+        complete(s3, bucket, "other", upload_id, parts)
+    assert error_of(caught) == ("NoSuchUpload", 404)
+
+
+def test_repeated_completion_in_a_versioned_bucket(s3: Any, bucket: str) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    upload_id, parts = upload(s3, bucket, "k", [b"only part"])
+    first = complete(s3, bucket, "k", upload_id, parts)
+    again = complete(s3, bucket, "k", upload_id, parts)
+    assert (again["ETag"], again["VersionId"]) == (first["ETag"], first["VersionId"])
+    versions = s3.list_object_versions(Bucket=bucket)["Versions"]
+    assert [v["VersionId"] for v in versions] == [first["VersionId"]]
+
+
+def _not_implemented(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    assert error_of(caught) == ("NotImplemented", 501)
+    error = caught.value.response["Error"]
+    assert error["Message"] == "A header you provided implies functionality that is not implemented"
+    return error["Header"], error["additionalMessage"]
+
+
+def test_put_object_condition_values(s3: Any, bucket: str) -> None:
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["ETag"]
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"two", IfNoneMatch=etag)
+    assert _not_implemented(caught) == (
+        "If-None-Match",
+        "We don't accept the provided value of If-None-Match header for this API",
+    )
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"two", IfMatch="*")
+    assert _not_implemented(caught) == (
+        "If-Match",
+        "We don't accept the provided value of If-Match header for this API",
+    )
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"two", IfMatch=etag, IfNoneMatch="*")
+    assert _not_implemented(caught) == (
+        "If-Match,If-None-Match",
+        "Multiple conditional request headers present in the request",
+    )
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
+    # The ETag, quoted or not, is compared with the current one.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"two", IfMatch=etag.strip('"'))
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"three", IfMatch=etag)
+    assert error_of(caught) == ("PreconditionFailed", 412)
+    assert caught.value.response["Error"]["Condition"] == "If-Match"
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"two"
+
+
+def test_put_object_if_match_after_delete(s3: Any, bucket: str) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["ETag"]
+    s3.delete_object(Bucket=bucket, Key="k")
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"two", IfMatch=etag)
+    assert error_of(caught) == ("NoSuchKey", 404)
+    # If-None-Match looks at the current version only: a delete marker is no object.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"three", IfNoneMatch="*")
+
+
+def test_complete_condition_values(s3: Any, bucket: str) -> None:
+    upload_id, parts = upload(s3, bucket, "k", [b"part"])
+
+    def finish(**condition: str) -> Any:
+        return s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="k",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
+            **condition,
+        )
+
+    cases = [
+        ({"IfNoneMatch": '"abc"'}, "If-None-Match"),
+        ({"IfMatch": "*"}, "If-None-Match"),
+        ({"IfMatch": '"abc"', "IfNoneMatch": "*"}, "If-Match,If-None-Match"),
+    ]
+    for condition, header in cases:
+        with pytest.raises(ClientError) as caught:
+            finish(**condition)
+        assert _not_implemented(caught)[0] == header
+    with pytest.raises(ClientError) as caught:
+        finish(IfMatch='"abc"')
+    assert error_of(caught) == ("NoSuchKey", 404)
+    # The upload survives every refusal.
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"before")["ETag"]
+    with pytest.raises(ClientError) as caught:
+        finish(IfMatch='"abc"')
+    assert error_of(caught) == ("PreconditionFailed", 412)
+    done = finish(IfMatch=etag)
+    assert s3.head_object(Bucket=bucket, Key="k")["ETag"] == done["ETag"]

@@ -45,6 +45,7 @@ _READ_BYTES: Final = 64 * 1024
 _UNCONDITIONED: Final = frozenset(
     {"policy", "file", "x-amz-signature", "signature", "awsaccesskeyid", "x-amz-security-token"}
 )
+_EXPIRATION: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 _DISPOSITION_PARAM: Final = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
 
 
@@ -239,6 +240,15 @@ def _disposition(block: bytes) -> tuple[str, str | None]:
     raise malformed()
 
 
+def substitute_filename(form: Form) -> None:
+    """``${filename}`` in any field becomes the file's name (without a client's path), as
+    S3 does before it checks the policy's conditions."""
+    name = form.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    for field_name, value in form.fields.items():
+        if "${filename}" in value:
+            form.fields[field_name] = value.replace("${filename}", name)
+
+
 # ---- authentication and policy -------------------------------------------------------
 
 
@@ -330,12 +340,14 @@ def parse_policy(encoded: str) -> Policy:
     expiration = document.get("expiration")
     if not isinstance(expiration, str):
         raise _invalid_policy("Policy missing expiration.")
+    # ISO 8601 in UTC, as S3 documents it (2007-12-01T12:00:00.000Z); S3 refuses other
+    # forms, even ones a lenient parser reads (a space for the T, a +00:00 offset).
+    if not _EXPIRATION.fullmatch(expiration):
+        raise _invalid_policy("Invalid 'expiration' value: '" + expiration + "'")
     try:
-        when = datetime.datetime.fromisoformat(expiration)
+        when = datetime.datetime.fromisoformat(expiration[:-1]).replace(tzinfo=datetime.UTC)
     except ValueError:
         raise _invalid_policy("Invalid 'expiration' value: '" + expiration + "'")
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
     conditions = document.get("conditions")
     if not isinstance(conditions, list):
         raise _invalid_policy("Policy missing conditions.")
@@ -360,6 +372,11 @@ def check_policy(policy: Policy, form: Form, bucket: str, now_s: float) -> None:
     named: set[str] = set()
     for condition in policy.conditions:
         if isinstance(condition, dict):
+            if len(condition) != 1:
+                raise _invalid_policy(
+                    "Invalid Simple-Condition: Simple-Conditions must have exactly one "
+                    "property specified."
+                )
             for name, expected in condition.items():
                 named.add(name.lower())
                 if values.get(name.lower()) != expected:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Final
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote
 
 from strata import limits
 from strata.api.http import Response
@@ -22,6 +22,7 @@ from strata.api.s3.context import (
     owner_xml,
     xml_response,
 )
+from strata.api.s3.handlers.listing import url_encode, url_encoding
 from strata.api.s3.handlers.objects import (
     SSE_HEADER,
     _copy_source,
@@ -423,18 +424,10 @@ async def list_parts(s3: S3Context, call: Call) -> Response:
 
 
 async def list_multipart_uploads(s3: S3Context, call: Call) -> Response:
-    encoding = call.query("encoding-type")
-    if encoding is not None and encoding != "url":
-        raise ProtocolError(
-            "InvalidArgument",
-            "Invalid Encoding Method specified in Request",
-            ArgumentName="encoding-type",
-            ArgumentValue=encoding,
-        )
-    url = encoding == "url"
+    url = url_encoding(call)
 
     def enc(value: str | None) -> str | None:
-        return quote_plus(value, safe="/") if url and value is not None else value
+        return url_encode(value, url)
 
     prefix = call.query("prefix") or ""
     delimiter = call.query("delimiter") or ""

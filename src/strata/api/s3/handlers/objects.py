@@ -88,11 +88,14 @@ def system_headers(call: Call) -> dict[str, str]:
         if value is None:
             continue
         if name == "content-encoding":
-            value = ",".join(
-                part.strip() for part in value.split(",") if part.strip() not in ("aws-chunked", "")
-            )
-            if not value:
+            # aws-chunked is framing, not the object's encoding: the other values are kept
+            # as they were sent (spacing included), repeated headers joined with ",".
+            if "aws-chunked" in value:
+                kept = [p for p in value.split(",") if p.strip() not in ("aws-chunked", "")]
+                value = ",".join(kept)
+            if not value.strip():
                 continue
+            value = value.strip()
         headers[name] = value
     return headers
 

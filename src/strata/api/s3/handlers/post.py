@@ -1,8 +1,9 @@
 """POST Object: a browser form upload to a bucket (``generate_presigned_post``).
 
 The form's fields stand for PutObject's headers (``Content-Type``, ``x-amz-meta-*``,
-``x-amz-storage-class``, ``acl``, ``tagging`` as an XML document, ...); ``key`` may
-end in ``${filename}``, replaced by the file's name. The answer is 204 by default, 200
+``x-amz-storage-class``, ``acl``, ``tagging`` as an XML document, ``Content-MD5`` and
+``x-amz-checksum-*`` digests of the file, ``x-amz-checksum-algorithm``); ``${filename}``
+in any field (the key, usually) is the file's name. The answer is 204 by default, 200
 or 201 (with a ``PostResponse`` document) by ``success_action_status``, or a 303 to
 ``success_action_redirect`` with the bucket, key and ETag in its query.
 """
@@ -18,11 +19,17 @@ from strata.api.s3 import form as forms
 from strata.api.s3 import xml
 from strata.api.s3.actions import authorize, object_arn
 from strata.api.s3.context import Call, S3Context
-from strata.api.s3.handlers.objects import SSE_HEADER, check_key, new_object, version_header
+from strata.api.s3.handlers.objects import (
+    SSE_HEADER,
+    check_key,
+    new_object,
+    payload_checks,
+    version_header,
+)
 from strata.api.s3.handlers.tagging import parse_tagging
 from strata.api.s3.routes import virtual_host_bucket
 from strata.errors import ProtocolError
-from strata.service.objects.integrity import PayloadChecks
+from strata.service.objects.integrity import DIGEST_BYTES
 
 # Form fields that become the object's request headers (the rest are policy or auth).
 _HEADER_FIELDS: Final = frozenset(
@@ -32,7 +39,15 @@ _HEADER_FIELDS: Final = frozenset(
         "x-amz-website-redirect-location",
     }
 )  # fmt: skip
-_ACL_HEADERS: Final = {"acl": "x-amz-acl"}
+# Fields named otherwise as headers: the ACL, and the checksum algorithm to compute.
+_FIELD_HEADERS: Final = {
+    "acl": "x-amz-acl",
+    "x-amz-checksum-algorithm": "x-amz-sdk-checksum-algorithm",
+}
+# Digests the file must match, as PutObject's headers of those names.
+_CHECKSUM_FIELDS: Final = frozenset(
+    {"content-md5", *(f"x-amz-checksum-{a.lower()}" for a in DIGEST_BYTES)}
+)
 _STATUSES: Final = frozenset({"200", "201", "204"})
 
 
@@ -53,6 +68,7 @@ async def post_object(s3: S3Context, call: Call) -> Response:
     reader = forms.FormReader(request)
     form = await reader.fields()
     principal = forms.authenticate(form, s3.keys)
+    forms.substitute_filename(form)
     policy = None
     encoded = form.get("policy")
     if encoded is not None:
@@ -61,8 +77,6 @@ async def post_object(s3: S3Context, call: Call) -> Response:
     key = form.get("key")
     if key is None:
         raise forms.must_contain("key")
-    if key.endswith("${filename}"):
-        key = key[: -len("${filename}")] + form.filename.replace("\\", "/").rsplit("/", 1)[-1]
     if not key:
         raise ProtocolError("InvalidArgument", "User key must have a length greater than 0.")
     check_key(key)
@@ -72,11 +86,13 @@ async def post_object(s3: S3Context, call: Call) -> Response:
     # The fields that stand for headers, as a request of their own for the PutObject helpers.
     headers = {name: value for name, value in form.fields.items() if name in _HEADER_FIELDS}
     headers.update({name: v for name, v in form.fields.items() if name.startswith("x-amz-meta-")})
-    for name, header in _ACL_HEADERS.items():
+    for name, header in _FIELD_HEADERS.items():
         if name in form.fields:
             headers[header] = form.fields[name]
+    headers.update({name: v for name, v in form.fields.items() if name in _CHECKSUM_FIELDS})
     as_put = Call(dataclasses.replace(request, headers=headers), call.bucket, key)
     new = new_object(s3, as_put)
+    checks = payload_checks(as_put)
     tagging = form.get("tagging")
     if tagging is not None:
         new.tags = parse_tagging(tagging.encode("utf-8"), bucket=False)
@@ -89,7 +105,7 @@ async def post_object(s3: S3Context, call: Call) -> Response:
         body,
         declared_size=form.size_bytes_max,
         new=new,
-        checks=PayloadChecks(),
+        checks=checks,
     )
     etag = f'"{version.etag}"'
     location = _location(call, key)

@@ -80,6 +80,9 @@ def parse_tagging_header(value: str) -> list[tuple[str, str]]:
 
 
 def render_tagging(tags: list[tuple[str, str]]) -> bytes:
+    """The ``Tagging`` document, tags sorted by key: S3 keeps a tag set, not a list, and
+    answers it in key order whatever order it was sent in."""
+    tags = sorted(tags)
     return xml.document(
         "Tagging",
         xml.node(

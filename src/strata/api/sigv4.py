@@ -104,14 +104,25 @@ def canonical_query(query_string: str, exclude: str | None = None) -> str:
     return "&".join(f"{n}={v}" for n, v in pairs)
 
 
-def _canonical_headers(request: Request, signed: list[str]) -> str:
+def _canonical_headers(request: Request, signed: list[str]) -> list[str]:
+    """Candidates for the canonical headers. Header bytes arrive decoded as latin-1; a
+    client that sent a value's UTF-8 bytes (an ``x-amz-meta-*`` value in another script,
+    from an SDK that does not RFC 2047-encode it) signed those bytes: the second
+    candidate reads such values as UTF-8, so the canonical request has the bytes sent."""
     lines = []
     for name in signed:
         value = request.headers.get(name)
         if value is None:
             raise SignatureDoesNotMatch()
         lines.append(f"{name}:{' '.join(value.split())}\n")
-    return "".join(lines)
+    text = "".join(lines)
+    if text.isascii():
+        return [text]
+    try:
+        as_utf8 = text.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return [text]
+    return [text, as_utf8]
 
 
 def _canonical_uris(request: Request, service: str) -> list[str]:
@@ -328,12 +339,17 @@ async def authenticate(
         request.body.keep(body)
 
     key = signing_key(secret, credential.date, credential.region, credential.service)
-    headers_part = _canonical_headers(request, parsed.signed_headers)
+    headers_parts = _canonical_headers(request, parsed.signed_headers)
     signed_part = ";".join(parsed.signed_headers)
     query = canonical_query(
         request.query_string, exclude="X-Amz-Signature" if parsed.presigned else None
     )
-    for uri in _canonical_uris(request, credential.service):
+    candidates = (
+        (uri, headers_part)
+        for uri in _canonical_uris(request, credential.service)
+        for headers_part in headers_parts
+    )
+    for uri, headers_part in candidates:
         canonical_request = (
             f"{request.method}\n{uri}\n{query}\n{headers_part}\n{signed_part}\n{payload_hash}"
         )

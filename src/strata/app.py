@@ -19,17 +19,27 @@ from strata.api.data_metrics import DataMetrics
 from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.dynamodb.model import MEMBERS
 from strata.api.dynamodb.streams import STREAMS_OPERATIONS, StreamsApi
+from strata.api.iam.context import IamServices
+from strata.api.iam.handler import IamApi
+from strata.api.iam.model import IAM_ALL, STS_ALL
 from strata.api.metrics import Metrics
 from strata.api.s3.handler import S3Api
 from strata.api.s3.handlers import HANDLERS
 from strata.api.s3.routes import ROUTES
+from strata.api.sts import StsApi
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
 from strata.service.iam.access import AccessControl
 from strata.service.iam.directory import Directory
+from strata.service.iam.groups import Groups
+from strata.service.iam.holders import PolicyHolders
 from strata.service.iam.keychain import KeyChain
+from strata.service.iam.managed import ManagedPolicies
 from strata.service.iam.principal import root_principal
+from strata.service.iam.roles import Roles
+from strata.service.iam.sessions import Sessions
+from strata.service.iam.users import Users
 from strata.service.objects import statistics
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
@@ -145,6 +155,8 @@ def _known_operations() -> dict[str, frozenset[str]]:
         "s3": frozenset(rule.operation for rule in ROUTES) | frozenset(HANDLERS) | {"GetObject"},
         "dynamodb": frozenset(MEMBERS),
         "streams": frozenset(STREAMS_OPERATIONS),
+        "iam": frozenset(IAM_ALL),
+        "sts": frozenset(STS_ALL),
     }
 
 
@@ -215,6 +227,24 @@ def _started(start: Callable[[], None]) -> Callable[[], Awaitable[None]]:
     return hook
 
 
+def _iam_services(
+    account_id: str, directory: Directory, keychain: KeyChain, clock: SystemClock,
+    access: AccessControl,
+) -> IamServices:  # fmt: skip
+    managed = ManagedPolicies(directory, clock, account_id)
+    return IamServices(
+        account_id=account_id,
+        directory=directory,
+        users=Users(directory, clock),
+        groups=Groups(directory, clock),
+        managed=managed,
+        holders=PolicyHolders(directory, managed),
+        roles=Roles(directory, clock),
+        keychain=keychain,
+        access=access,
+    )
+
+
 def build(config: Config) -> Strata:
     data_dir = os.path.abspath(config.data_dir)
     disk = DiskGuard(
@@ -259,6 +289,7 @@ def build(config: Config) -> Strata:
     root, generated = ensure_root(config, keys)
     directory = Directory(store)  # IAM users, keys, groups, policies, roles, sessions
     keychain = KeyChain(directory, keys, clock, config.account_id)
+    iam = _iam_services(config.account_id, directory, keychain, clock, access)
     buckets = BucketService(store)
     statistics.ensure(store)
     metrics = Metrics(operations=_known_operations())
@@ -271,7 +302,7 @@ def build(config: Config) -> Strata:
     admin = AdminApi(
         snapshots=Snapshots(data_dir, store, blobs),
         gate=gate,
-        keys=keys,
+        keys=keychain,
         clock=clock,
         auth_enabled=config.auth,
         before_swap=[dynamodb.stop, scrubber.stop],
@@ -304,6 +335,8 @@ def build(config: Config) -> Strata:
         admin=admin,
         gate=gate,
         unsigned_principal=root_principal(config.account_id),
+        iam=IamApi(iam),
+        sts=StsApi(Sessions(directory, clock, config.account_id, access)),
     )
     strata = Strata(config, app, store, blobs, disk, keys, root, generated)
     # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops

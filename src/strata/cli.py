@@ -61,7 +61,7 @@ def _keys(args: argparse.Namespace) -> int:
         for pair in pairs:
             created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(pair.created_s))
             secret = pair.secret_key if args.show_secrets else pair.secret_key[:4] + "…"
-            role = "root" if pair.root else "user"
+            role = "root (primary)" if pair.root else "root"
             print(f"{pair.access_key}  {secret}  {role}  created {created} UTC")
         return 0
     if args.action == "show" and args.access_key is None:
@@ -127,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
 
     keys = commands.add_parser("keys", help="manage access keys")
     keys_actions = keys.add_subparsers(dest="action", required=True)
-    for name, text in (("create", "create an access key"), ("list", "list access keys")):
+    for name, text in (
+        ("create", "create an access key of the account root (IAM users: aws iam ...)"),
+        ("list", "list the root's access keys"),
+    ):
         sub = keys_actions.add_parser(name, help=text)
         sub.add_argument("--data-dir")
         sub.add_argument("--config")

@@ -10,6 +10,7 @@ header_count_max: Final = 200
 http_head_bytes_max: Final = 64 * 1024
 dynamodb_body_bytes_max: Final = 16 * 1024 * 1024  # largest JSON request body (BatchWrite 25x400KB)
 xml_body_bytes_max: Final = 1024 * 1024  # S3 configuration bodies (tagging, CORS, delete)
+query_body_bytes_max: Final = 1024 * 1024  # IAM/STS forms: a 128 KiB policy, URL-encoded
 delete_objects_body_bytes_max: Final = 2 * 1024 * 1024  # 1000 keys of 1024 bytes, quoted
 
 # S3

@@ -132,17 +132,11 @@ def test_reset_needs_the_root_key(fresh: Server) -> None:
     assert anonymous.value.code == 403
     assert b'"AccessDenied"' in anonymous.value.read()
 
-    created = subprocess.run(
-        [sys.executable, "-m", "strata.cli", "keys", "create", "--data-dir", fresh.data_dir],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    values = dict(line.split("=", 1) for line in created.stdout.splitlines() if "=" in line)
-    user = Remote(
-        fresh.endpoint_url,
-        Credentials(values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]),
-    )
+    # An IAM user's key signs valid requests, but only the account root may reset.
+    iam = fresh.client("iam")
+    iam.create_user(UserName="operator")
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    user = Remote(fresh.endpoint_url, Credentials(key["AccessKeyId"], key["SecretAccessKey"]))
     with pytest.raises(RemoteError) as other_key:
         user.admin("POST", "reset")
     assert (other_key.value.status, other_key.value.code) == (403, "AccessDenied")

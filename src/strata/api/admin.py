@@ -1,10 +1,11 @@
 """Admin endpoints under ``/_strata/``: reset, snapshots, summary, clock. JSON in and out.
 
-Every admin request is SigV4-signed like any other; reset and snapshots want the root
-key (anyone else: 403 AccessDenied), the summary any valid key. Replacing the live
-store (reset, restore) goes through ``RequestGate``: new requests wait, running ones get
-``limits.state_drain_s_max`` to finish, background work stops, the store is swapped in one
-synchronous step, caches are rebuilt, and the held requests go on against the new store.
+Every admin request is SigV4-signed like any other; reset and snapshots want the account
+root (any root key; IAM users and roles: 403 AccessDenied), the summary any valid key.
+Replacing the live store (reset, restore) goes through ``RequestGate``: new requests wait,
+running ones get ``limits.state_drain_s_max`` to finish, background work stops, the store
+is swapped in one synchronous step, caches are rebuilt, and the held requests go on
+against the new store.
 A request still running after the drain gets ServiceUnavailable on its next write.
 ``/_strata/clock`` shows the store clock (any key) and moves it forward (root), waking
 every background engine so work that fell due runs at once.
@@ -27,9 +28,9 @@ from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.http import Receive, Request, Scope, Send
 from strata.api.s3.errors import S3_ERRORS
 from strata.api.sigv4 import MissingAuthentication, authenticate
-from strata.credentials import KeyRing
 from strata.errors import AuthError, StrataError, lookup
 from strata.service.background import wake_all
+from strata.service.iam.principal import KeyLookup
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.listing import bucket_usage
 from strata.storage import store_clock
@@ -145,7 +146,7 @@ class AdminApi:
         *,
         snapshots: Snapshots,
         gate: RequestGate,
-        keys: KeyRing,
+        keys: KeyLookup,
         clock: Clock,
         auth_enabled: bool = True,
         before_swap: list[Hook] | None = None,
@@ -175,11 +176,9 @@ class AdminApi:
     async def _authorize(self, request: Request, *, root: bool) -> None:
         if not self.auth_enabled:
             return
-        await authenticate(request, self.keys, self.clock.now_s(), time.time())
-        if root:
-            pair = self.keys.root()
-            if pair is None or pair.access_key != request.access_key:
-                raise AccessDenied()
+        principal = await authenticate(request, self.keys, self.clock.now_s(), time.time())
+        if root and not principal.root:
+            raise AccessDenied()
 
     async def _route(self, request: Request, send: Send) -> None:
         parts = request.raw_path.split("/")[2:]  # after "", "_strata"

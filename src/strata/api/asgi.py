@@ -1,7 +1,8 @@
 """The one ASGI application behind the shared port.
 
 Dispatch: a POST whose ``X-Amz-Target`` starts ``DynamoDB_20120810.`` goes to DynamoDB,
-``DynamoDBStreams_20120810.`` to Streams, ``/_strata/*`` to health, metrics and the admin
+``DynamoDBStreams_20120810.`` to Streams, a POST signed for ``iam`` or ``sts`` (the SigV4
+credential scope) to IAM or STS, ``/_strata/*`` to health, metrics and the admin
 endpoints (``admin.py``), and everything else to S3. Each request is authenticated (SigV4)
 before its protocol sees it; every exception becomes that protocol's error document,
 never a hung connection.
@@ -95,6 +96,8 @@ class StrataApp:
         on_startup: list[object] | None = None,
         admin: AdminApi | None = None,
         gate: RequestGate | None = None,
+        iam: ProtocolApi | None = None,
+        sts: ProtocolApi | None = None,
     ) -> None:
         self.s3 = s3
         self.dynamodb = dynamodb
@@ -105,6 +108,8 @@ class StrataApp:
         self.auth_enabled = auth_enabled
         self.admin = admin  # /_strata/ reset, snapshots, summary
         self.gate = gate  # holds requests while the store is replaced
+        self.iam = iam  # query-protocol POSTs signed for "iam" / "sts"
+        self.sts = sts
         # Who a request is when authentication is off: the root user, allowed everything.
         self.unsigned_principal = unsigned_principal or root_principal(DEFAULT_ACCOUNT_ID)
         self.startup_hooks: list[object] = list(on_startup or [])
@@ -149,6 +154,13 @@ class StrataApp:
                 return self.dynamodb
             if target.startswith(STREAMS_PREFIX) and self.streams is not None:
                 return self.streams
+        elif method == "POST":
+            # IAM and STS share S3's POST / : the credential scope names the service.
+            authorization = headers.get("authorization", "")
+            if self.iam is not None and "/iam/aws4_request" in authorization:
+                return self.iam
+            if self.sts is not None and "/sts/aws4_request" in authorization:
+                return self.sts
         return self.s3
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -17,6 +17,7 @@ from strata.service.iam.principal import (
     KeyLookup,
     Principal,
     assumed_role_principal,
+    root_principal,
     user_principal,
 )
 from strata.storage.clock import Clock
@@ -85,6 +86,8 @@ class KeyChain:
                 self.account_id, session.role_name, session.role_id, session.session_name,
                 access_key,
             )  # fmt: skip
+        elif session.root:
+            principal = root_principal(self.account_id, access_key)
         else:
             user = self.directory.user(session.user_name)
             if user is None:

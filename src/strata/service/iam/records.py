@@ -118,10 +118,11 @@ class SessionRecord(msgspec.Struct, frozen=True):
     secret_key: str
     token: str
     expires_s: float
-    role_name: str  # "" for GetSessionToken's sessions (they act as the user)
+    role_name: str  # "" for GetSessionToken's sessions (they act as the user or root)
     role_id: str
     session_name: str
     user_name: str = ""  # GetSessionToken: the user the session speaks for
+    root: bool = False  # GetSessionToken called by the account root
     session_policy: str | None = None
 
     def __repr__(self) -> str:

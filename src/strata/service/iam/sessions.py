@@ -1,0 +1,146 @@
+"""STS: temporary credentials for an assumed role (AssumeRole) or for the caller itself
+(GetSessionToken), valid until their expiry by the store clock.
+
+Whether a principal may assume a role is the role's trust policy's say, with AWS's rule
+for the same account: a statement naming the caller's ARN (or ``*``) grants it by itself;
+one naming the account (its root ARN or id) hands the decision to the caller's identity
+policies (``sts:AssumeRole`` through ``AccessControl``); an explicit Deny wins.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from strata.service.iam import arns, ids, records
+from strata.service.iam.access import AccessControl, AccessDenied
+from strata.service.iam.directory import Change, Directory
+from strata.service.iam.documents import check_policy
+from strata.service.iam.errors import IamValidationError, StsAccessDenied
+from strata.service.iam.principal import Principal
+from strata.service.iam.records import RoleRecord, SessionRecord
+from strata.storage.clock import Clock
+
+ROLE_CHAINING_S_MAX: Final = 3600
+ROOT_SESSION_S_MAX: Final = 3600
+EXPIRED_SWEPT_PER_ISSUE: Final = 64  # expired sessions deleted with each new one
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _names_action(statement: dict[str, Any], action: str) -> bool:
+    if "Action" in statement:
+        return any(a in ("*", "sts:*", action) or str(a).lower() == action.lower()
+                   for a in _listed(statement["Action"]))  # fmt: skip
+    return False
+
+
+def _trust(role: RoleRecord, principal: Principal, action: str) -> str | None:
+    """ "principal" (named), "account" (delegated to identity policies), "deny" or None."""
+    try:
+        document = json.loads(role.trust_policy)
+    except ValueError:
+        return None
+    account_names = {principal.account_id, f"arn:aws:iam::{principal.account_id}:root"}
+    verdict = None
+    for statement in _listed(document.get("Statement", [])):
+        if not isinstance(statement, dict) or not _names_action(statement, action):
+            continue
+        named = statement.get("Principal")
+        entries = _listed(named.get("AWS", [])) if isinstance(named, dict) else _listed(named)
+        if principal.arn in entries or "*" in entries:
+            match = "principal"
+        elif account_names & set(entries):
+            match = "account"
+        else:
+            continue
+        if statement.get("Effect") == "Deny":
+            return "deny"
+        if statement.get("Effect") == "Allow" and verdict != "principal":
+            verdict = match
+    return verdict
+
+
+class Sessions:
+    def __init__(
+        self, directory: Directory, clock: Clock, account_id: str, access: AccessControl
+    ) -> None:
+        self.directory = directory
+        self.clock = clock
+        self.account_id = account_id
+        self.access = access
+
+    def _role(self, role_arn: str, principal: Principal) -> RoleRecord:
+        prefix = f"arn:aws:iam::{self.account_id}:role/"
+        name = role_arn.rsplit("/", 1)[-1] if role_arn.startswith(prefix) else ""
+        role = self.directory.role(name) if name else None
+        if role is None or role_arn != arns.role_arn(self.account_id, role.path, role.name):
+            raise StsAccessDenied(_not_authorized(principal, role_arn))
+        return role
+
+    async def assume_role(
+        self, principal: Principal, role_arn: str, session_name: str, duration_s: int,
+        session_policy: str | None,
+    ) -> tuple[SessionRecord, RoleRecord]:  # fmt: skip
+        if principal.root:
+            raise StsAccessDenied("Roles may not be assumed by root accounts.")
+        role = self._role(role_arn, principal)
+        verdict = _trust(role, principal, "sts:AssumeRole")
+        if verdict == "account":
+            try:
+                self.access.authorize(principal, "sts:AssumeRole", role_arn)
+            except AccessDenied:
+                verdict = None
+        if verdict not in ("principal", "account"):
+            raise StsAccessDenied(_not_authorized(principal, role_arn))
+        if principal.role_name is not None and duration_s > ROLE_CHAINING_S_MAX:
+            raise IamValidationError(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                "assumed by role chaining."
+            )
+        if duration_s > role.max_session_s:
+            raise IamValidationError(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            )
+        if session_policy is not None:
+            check_policy(session_policy)
+        session = SessionRecord(
+            ids.access_key_id(ids.SESSION_KEY_PREFIX), ids.secret_access_key(),
+            ids.session_token(), self.clock.now_s() + duration_s, role.name, role.role_id,
+            session_name, session_policy=session_policy,
+        )  # fmt: skip
+        await self._issue(session)
+        return session, role
+
+    async def session_token(self, principal: Principal, duration_s: int) -> SessionRecord:
+        if principal.role_name is not None or principal.access_key is None:
+            raise StsAccessDenied("Cannot call GetSessionToken with session credentials")
+        if principal.access_key.startswith(ids.SESSION_KEY_PREFIX):
+            raise StsAccessDenied("Cannot call GetSessionToken with session credentials")
+        if principal.root:
+            duration_s = min(duration_s, ROOT_SESSION_S_MAX)
+        session = SessionRecord(
+            ids.access_key_id(ids.SESSION_KEY_PREFIX), ids.secret_access_key(),
+            ids.session_token(), self.clock.now_s() + duration_s, "", "", "",
+            user_name=principal.user_name or "", root=principal.root,
+        )  # fmt: skip
+        await self._issue(session)
+        return session
+
+    async def _issue(self, session: SessionRecord) -> None:
+        now = self.clock.now_s()
+        expired = [s for s in self.directory.sessions() if s.expires_s <= now]
+        changes: list[Change] = [
+            (records.SESSION, s.access_key, None) for s in expired[:EXPIRED_SWEPT_PER_ISSUE]
+        ]
+        changes.append((records.SESSION, session.access_key, session))
+        await self.directory.commit(changes)
+
+
+def _not_authorized(principal: Principal, role_arn: str) -> str:
+    return (
+        f"User: {principal.arn} is not authorized to perform: sts:AssumeRole "
+        f"on resource: {role_arn}"
+    )

@@ -71,7 +71,7 @@ def test_managed_policy_and_versions(iam: Any, unique_name: str) -> None:
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ("{not json", "This policy contains invalid Json"),
+        ("{not json", "Syntax errors in policy."),
         (json.dumps({"Version": "2012-10-17"}), None),
         (json.dumps({"Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]}), None),
     ],

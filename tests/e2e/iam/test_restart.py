@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from strata.remote import Credentials as RemoteCredentials
+from strata.remote import Remote
 from tests.conftest import client
 from tests.e2e.iam.conftest import ALLOW_S3, error_of, signed_as
 from tests.server import start_server
@@ -86,28 +88,27 @@ def _session(server: Any, user: str) -> dict[str, str]:
     return credentials
 
 
-def test_assumed_role_credentials_expire_by_the_server_clock(tmp_path: Path) -> None:
+def test_assumed_role_credentials_survive_a_restart_and_expire_by_the_store_clock(
+    tmp_path: Path,
+) -> None:
     data_dir = tmp_path / "data"
-    # Issued by a server whose clock runs 880 s behind: they expire 20 s from now (real
-    # time), while requests signed now are still within the 15-minute skew allowed.
-    server = start_server(data_dir, env={"STRATA_CLOCK_OFFSET_S": "-880"})
+    server = start_server(data_dir)
     try:
         credentials = _session(server, "temp")
-        session = (
-            credentials["AccessKeyId"],
-            credentials["SecretAccessKey"],
-            credentials["SessionToken"],
-        )
-        assert (
-            signed_as(server, "sts", *session)
-            .get_caller_identity()["Arn"]
-            .endswith(":assumed-role/short/brief")
-        )
     finally:
-        server.stop()
-    # The same store, its clock now 600 s ahead of real time: the session is past its end.
-    server = start_server(data_dir, port=server.port, env={"STRATA_CLOCK_OFFSET_S": "600"})
+        server.kill()
+    session = (
+        credentials["AccessKeyId"],
+        credentials["SecretAccessKey"],
+        credentials["SessionToken"],
+    )
+    server = start_server(data_dir, port=server.port)
     try:
+        # Issued before the kill, still valid after it.
+        identity = signed_as(server, "sts", *session).get_caller_identity()
+        assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/short/brief"
+        remote = Remote(server.endpoint, RemoteCredentials(server.access_key, server.secret_key))
+        remote.clock({"advance_s": 901})  # past the 900 s the session was issued for
         with pytest.raises(ClientError) as caught:
             signed_as(server, "s3", *session).list_buckets()
         assert error_of(caught) == ("ExpiredToken", 400, "The provided token has expired.")

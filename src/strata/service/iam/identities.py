@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
-from strata.service.iam.policy import PolicyDocument
+from strata.service.iam.directory import Directory
+from strata.service.iam.managed import ManagedPolicies
+from strata.service.iam.policy import PolicyDocument, parse_policy
 from strata.service.iam.principal import Principal
+from strata.service.iam.records import GroupRecord, RoleRecord, UserRecord
+
+PARSED_MAX: Final = 4096  # documents (and principals' lists) kept parsed; then start over
 
 
 class IdentityPolicies(Protocol):
@@ -14,3 +19,69 @@ class IdentityPolicies(Protocol):
         """(generation, the principal's identity policies). The generation changes on any
         IAM write, so a decision cached under one is never reused after a change."""
         ...
+
+
+class DirectoryPolicies:
+    """``IdentityPolicies`` over the IAM directory: a user's inline and attached policies
+    and its groups'; an assumed role's inline and attached policies. Documents are parsed
+    once per text and each principal's list once per directory generation.
+
+    A session policy (AssumeRole's ``Policy``) narrows a session rather than adding to it,
+    so it is not in this list: ``session_policy`` gives it to the evaluation to intersect.
+    """
+
+    def __init__(self, directory: Directory, managed: ManagedPolicies) -> None:
+        self.directory = directory
+        self.managed = managed
+        self._parsed: dict[str, PolicyDocument] = {}
+        self._lists: dict[tuple[str, str | None], Sequence[PolicyDocument]] = {}
+        self._generation = -1
+
+    def _document(self, text: str) -> PolicyDocument:
+        found = self._parsed.get(text)
+        if found is None:
+            if len(self._parsed) >= PARSED_MAX:
+                self._parsed.clear()
+            found = self._parsed[text] = parse_policy(text)
+        return found
+
+    def _texts(self, principal: Principal) -> list[str]:
+        holders: list[UserRecord | GroupRecord | RoleRecord] = []
+        if principal.role_name is not None:
+            role = self.directory.role(principal.role_name)
+            holders = [role] if role is not None else []
+        elif principal.user_name is not None:
+            user = self.directory.user(principal.user_name)
+            if user is not None:
+                holders = [user, *self.directory.groups_of(user.name)]
+        texts: list[str] = []
+        for holder in holders:
+            texts.extend(holder.inline.values())
+            for arn in holder.attached:
+                policy = self.managed.find(arn)
+                if policy is not None:
+                    texts.append(policy.default_document)
+        return texts
+
+    def policies_for(self, principal: Principal) -> tuple[int, Sequence[PolicyDocument]]:
+        generation = self.directory.generation
+        if generation != self._generation:
+            self._lists = {}
+            self._generation = generation
+        key = (principal.arn, principal.access_key)
+        found = self._lists.get(key)
+        if found is None:
+            found = tuple(self._document(text) for text in self._texts(principal))
+            if len(self._lists) >= PARSED_MAX:
+                self._lists.clear()
+            self._lists[key] = found
+        return generation, found
+
+    def session_policy(self, principal: Principal) -> PolicyDocument | None:
+        """The session policy an assumed-role session was issued with, if any."""
+        if principal.access_key is None or principal.role_name is None:
+            return None
+        session = self.directory.session(principal.access_key)
+        if session is None or session.session_policy is None:
+            return None
+        return self._document(session.session_policy)

@@ -23,9 +23,15 @@ from strata.service.iam.errors import (
 )
 from strata.service.iam.groups import Groups
 from strata.service.iam.holders import PolicyHolders
+from strata.service.iam.identities import DirectoryPolicies
 from strata.service.iam.keychain import KeyChain
 from strata.service.iam.managed import ManagedPolicies
-from strata.service.iam.principal import Principal, root_principal
+from strata.service.iam.principal import (
+    Principal,
+    assumed_role_principal,
+    root_principal,
+    user_principal,
+)
 from strata.service.iam.records import SessionRecord
 from strata.service.iam.roles import Roles
 from strata.service.iam.users import Users
@@ -215,4 +221,43 @@ def test_key_chain_follows_every_change_at_once(tmp_path: Path) -> None:
     clock.advance(900)
     with pytest.raises(ExpiredToken):
         chain.lookup("ASIAEXAMPLE", "token")
+    store.close()
+
+
+def test_identity_policies_of_users_groups_and_roles(tmp_path: Path) -> None:
+    clock = ManualClock()
+    store, directory = open_store(tmp_path, clock)
+    users, groups = Users(directory, clock), Groups(directory, clock)
+    managed = ManagedPolicies(directory, clock, ACCOUNT)
+    holders = PolicyHolders(directory, managed)
+    policies = DirectoryPolicies(directory, managed)
+    user = run(users.create("erin"))
+    run(groups.create("g"))
+    run(groups.add_user("g", "erin"))
+    arn = managed.arn(run(managed.create("m", POLICY)))
+    group_only = POLICY.replace("s3:*", "dynamodb:*")
+    run(holders.put_inline(records.GROUP, "g", "gi", group_only))
+    run(holders.attach(records.USER, "erin", arn))
+    principal = user_principal(ACCOUNT, "erin", user.user_id, "AKIAX")
+    generation, documents = policies.policies_for(principal)
+    assert sorted(d.text for d in documents) == sorted([POLICY, group_only])
+    assert policies.policies_for(principal) == (generation, documents)  # cached
+    run(holders.put_inline(records.USER, "erin", "ui", POLICY))
+    later, documents = policies.policies_for(principal)
+    assert later != generation
+    assert len(documents) == 3
+
+    role = run(Roles(directory, clock).create("r", TRUST))
+    run(holders.put_inline(records.ROLE, "r", "ri", group_only))
+    session = SessionRecord(
+        "ASIAROLE", "s", "t", clock.now_s() + 900, "r", role.role_id, "sess",
+        session_policy=POLICY,
+    )  # fmt: skip
+    run(directory.commit([(records.SESSION, session.access_key, session)]))
+    assumed = assumed_role_principal(ACCOUNT, "r", role.role_id, "sess", "ASIAROLE")
+    assert [d.text for d in policies.policies_for(assumed)[1]] == [group_only]
+    narrowing = policies.session_policy(assumed)
+    assert narrowing is not None
+    assert narrowing.text == POLICY
+    assert policies.session_policy(principal) is None
     store.close()

@@ -76,16 +76,12 @@ def test_backwards_or_malformed_is_400_and_changes_nothing(
 
 
 def test_moving_it_needs_the_root_key(clock_server: Server) -> None:
-    created = subprocess.run(
-        [sys.executable, "-m", "strata.cli", "keys", "create", "--data-dir", clock_server.data_dir],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    values = dict(line.split("=", 1) for line in created.stdout.splitlines() if "=" in line)
+    # An IAM user's key (`strata keys create` makes root keys, which may move it).
+    iam = clock_server.client("iam")
+    iam.create_user(UserName="clock-watcher")
+    key = iam.create_access_key(UserName="clock-watcher")["AccessKey"]
     user = Remote(
-        clock_server.endpoint_url,
-        Credentials(values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]),
+        clock_server.endpoint_url, Credentials(key["AccessKeyId"], key["SecretAccessKey"])
     )
     before = user.clock()["offset_s"]  # any valid key may look
     with pytest.raises(RemoteError) as caught:

@@ -175,6 +175,16 @@ def compile_request(
         return compiled
     out = Compiled()
     filter_member = "QueryFilter" if key else "ScanFilter"
+    operator = req.get("ConditionalOperator")
+    if operator is not None and (filter or condition):
+        joined = req.get(filter_member) if filter else req.get("Expected")
+        if joined is None:
+            raise ValidationError("ConditionalOperator cannot be used without Filter or Expected")
+        if isinstance(joined, dict) and len(joined) < 2:
+            raise ValidationError(
+                "ConditionalOperator can only be used when Filter or Expected has two or more "
+                "elements"
+            )
     # The legacy members are checked before the expressions, as AWS does.
     if update and req.get("AttributeUpdates") is not None:
         out.update = legacy_update(req["AttributeUpdates"])

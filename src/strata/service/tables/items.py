@@ -19,7 +19,7 @@ from strata.service.tables import capacity, exprs, item_collections, keycodec
 from strata.service.tables.changes import Changes, needs_old
 from strata.service.tables.codec import decode_item, encode_body, raw_item
 from strata.service.tables.errors import ConditionalCheckFailed, SerializationError, ValidationError
-from strata.service.tables.expressions import Path
+from strata.service.tables.expressions import Path, Update
 from strata.service.tables.indexes import check_index_keys, check_key_size
 from strata.service.tables.schema import Table
 from strata.service.tables.tables import TableService
@@ -262,6 +262,8 @@ class ItemService:
         old = decode_item(old_raw) if old_raw is not None else None
         if condition is not None and not condition.evaluate(old or {}):
             raise _condition_failed(req, old)
+        if old is None and isinstance(update, Update) and update.removes_only:
+            return self._nothing_updated(table, key_item, rcc)
         changed: tuple[Path, ...] = ()
         if update is None:
             new = old if old is not None else key_item
@@ -300,6 +302,17 @@ class ItemService:
             consumed = capacity.Consumed(table.name, read=False)
             size = item_size(new)
             write_capacity(table, consumed, max(size, item_size(old) if old else 0), staged.touched)
+            out["ConsumedCapacity"] = consumed.document(rcc)
+        return out
+
+    @staticmethod
+    def _nothing_updated(table: Table, key_item: Item, rcc: str | None) -> dict[str, Any]:
+        """REMOVE actions on an absent item: AWS creates nothing and returns no attributes
+        (whatever ReturnValues asks), but counts the write."""
+        out: dict[str, Any] = {}
+        if rcc is not None and rcc != "NONE":
+            consumed = capacity.Consumed(table.name, read=False)
+            write_capacity(table, consumed, item_size(key_item), {})
             out["ConsumedCapacity"] = consumed.document(rcc)
         return out
 

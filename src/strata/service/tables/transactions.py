@@ -255,7 +255,7 @@ class TransactionService:
     def transact_get_items(self, req: dict[str, Any]) -> dict[str, Any]:
         entries = req["TransactItems"]
         plans: list[tuple[Table, bytes, exprs.Compiled]] = []
-        for entry in entries:
+        for position, entry in enumerate(entries):
             spec = entry.get("Get") if isinstance(entry, dict) else None
             if spec is None:
                 raise ValidationError(
@@ -263,7 +263,13 @@ class TransactionService:
                     "failed to satisfy constraint: Member must not be null"
                 )
             table = self.tables.get(spec.get("TableName", ""))
-            _, key = validate_key(table, spec.get("Key"))
+            try:
+                _, key = validate_key(table, spec.get("Key"))
+            except ValidationError as exc:
+                # AWS cancels the transaction, the key's fault its reason.
+                reasons: list[dict[str, Any]] = [{"Code": "None"} for _ in entries]
+                reasons[position] = {"Code": "ValidationError", "Message": exc.message}
+                raise TransactionCanceled(reasons) from None
             plans.append((table, key, exprs.compile_request(spec, projection=True)))
         if len({(id(t), k) for t, k, _ in plans}) != len(plans):
             raise ValidationError(MSG_SAME_ITEM)

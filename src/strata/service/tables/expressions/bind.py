@@ -192,9 +192,9 @@ class _Compare(Condition):
         if op == "=":
             return a is not None and b is not None and values_equal(a, b)
         if op == "<>":
-            if a is None or b is None:
-                return a is not b
-            return not values_equal(a, b)
+            # An absent operand is unequal to anything, another absent one included: AWS
+            # finds `a <> b` true when neither attribute exists.
+            return a is None or b is None or not values_equal(a, b)
         if a is None or b is None:
             return False
         order = compare_values(a, b)
@@ -1197,9 +1197,18 @@ class Update:
         self.names_used = names_used
         self.values_used = values_used
 
+    @property
+    def removes_only(self) -> bool:
+        """Only REMOVE actions: on an absent item AWS writes nothing (and finds no fault)."""
+        return not (self.sets or self.adds or self.deletes)
+
     def apply(self, item: Item) -> UpdateResult:
         """Apply to ``item`` (``{}`` when absent). Every right-hand side reads the old item."""
-        computed = [(path, value.compute(item)) for path, value in self.sets] if self.sets else ()
+        computed = [(path, value.compute(item)) for path, value in self.sets] if self.sets else []
+        if len(computed) > 1:
+            # Elements set past a list's end are appended in the order of their indexes, as
+            # AWS documents; paths never overlap, so only their order in a list changes.
+            computed.sort(key=lambda entry: entry[0][-1] if type(entry[0][-1]) is int else -1)
         new: Item = dict(item)
         fresh: set[int] = set()
         written: list[Path] = []

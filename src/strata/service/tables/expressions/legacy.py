@@ -216,7 +216,7 @@ def _expected_leaf(name: str, spec: dict[str, Any]) -> Condition:
         values = _value_list(value_list) if value_list is not None else []
         if value is not None:
             values = [validate_value(value)]
-        _check_values(op, values, check_types=False)
+        _check_values(op, values, check_types=True)
         return _leaf(name, op, values)
     if value_list is not None:
         raise ValidationError(

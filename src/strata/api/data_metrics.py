@@ -18,6 +18,7 @@ from typing import Final
 
 from strata.api.metrics import Metrics, Sample
 from strata.service.objects.buckets import BucketService
+from strata.service.tables import changelog
 from strata.service.tables.tables import TableService
 
 OTHER: Final = "(other)"  # parentheses are valid in neither bucket nor table names
@@ -34,6 +35,7 @@ class Snapshot:
     table_bytes: list[Sample] = field(default_factory=list)
     index_items: list[Sample] = field(default_factory=list)
     index_bytes: list[Sample] = field(default_factory=list)
+    change_log_bytes: list[Sample] = field(default_factory=list)
 
 
 def largest(sizes: dict[str, int], series_max: int) -> set[str]:
@@ -88,10 +90,13 @@ class DataMetrics:
         sizes: dict[tuple[str, ...], int] = defaultdict(int)
         index_items: dict[tuple[str, ...], int] = defaultdict(int)
         index_sizes: dict[tuple[str, ...], int] = defaultdict(int)
+        log_sizes: dict[tuple[str, ...], int] = defaultdict(int)
         for table, count, size, per_index in figures:
             label = table.name if table.name in own else OTHER
             items[(label,)] += count
             sizes[(label,)] += size
+            assert service is not None
+            log_sizes[(label,)] += changelog.size(service.store, table.record.table_id)[0]
             for name, index in table.indexes.items():
                 icount, isize = per_index.get(name, (0, 0))
                 key = (
@@ -105,6 +110,7 @@ class DataMetrics:
         snap.table_bytes = _samples(sizes, ("table",))
         snap.index_items = _samples(index_items, ("table", "index", "kind"))
         snap.index_bytes = _samples(index_sizes, ("table", "index", "kind"))
+        snap.change_log_bytes = _samples(log_sizes, ("table",))
 
     def register(self, metrics: Metrics) -> None:
         def read(
@@ -150,6 +156,11 @@ class DataMetrics:
                 "strata_index_bytes",
                 "Index size (IndexSizeBytes) by secondary index (kind GSI or LSI).",
                 lambda s: s.index_bytes,
+            ),
+            (
+                "strata_table_change_log_bytes",
+                "Bytes the change log (Streams, PITR) holds by table: exact, trim included.",
+                lambda s: s.change_log_bytes,
             ),
         ]
         metrics.before_scrape.append(self.take)

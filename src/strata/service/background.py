@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 _wakers: weakref.WeakSet[Waker] = weakref.WeakSet()
@@ -67,6 +68,39 @@ class Waker:
         self._woken = True
         if self._event is not None:
             self._event.set()
+
+
+class PeriodicTask:
+    """A pass run every ``interval_s`` (sooner when the clock moves: ``wake_all``) as a
+    ``BackgroundTask``; a pass that fails is logged and tried again next time, so a bug
+    never ends the engine for good."""
+
+    def __init__(
+        self,
+        name: str,
+        run_pass: Callable[[], Awaitable[object]],
+        interval_s: float,
+        log: logging.Logger,
+    ) -> None:
+        self.interval_s = interval_s
+        self._pass = run_pass
+        self._log = log
+        self._waker = Waker()
+        self._task = BackgroundTask(name, self._run)
+
+    def start(self) -> None:
+        self._task.start()
+
+    async def stop(self) -> None:
+        await self._task.stop()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._pass()
+            except Exception:
+                self._log.exception("%s: pass failed", self._task.name)
+            await self._waker.pause(self.interval_s)
 
 
 def wake_all() -> None:

@@ -1,26 +1,38 @@
-"""The change log: one record per item change of a table with a stream, for DynamoDB Streams.
+"""The change log: one record per item change of a table whose changes are consumed
+(a stream, point-in-time recovery), written once with what its longest consumer needs.
 
 A record lives in the STREAMS space under::
 
-    escape(table id (8) | stream id (8) | shard (2)) END | stamp (8)
+    escape(table id (8) | partition (2)) END | stamp (8)
 
-The first component is the partition (``storage.keys`` convention): one shard of one stream
-of one table, so a shard's records are one range scan in sequence order. The stream id is
-the stream's creation time in milliseconds (its label), so a stream disabled and enabled
-again gets a new id and the old one stays readable. The shard is picked by the item's
-partition hash (``SHARDS_PER_STREAM`` ranges of it): an item's changes are always in one
-shard, in the order they were applied. The sequence number is the change's HLC stamp, the
-same stamp as its item record: stamps only grow and are taken with no ``await`` before the
-batch is applied, so a shard's records are written in stamp order.
+The first component is the partition (``storage.keys`` convention): one partition of one
+table, so its records are one range scan in sequence order. The partition is picked by
+the item's partition hash (``PARTITIONS`` ranges of it): an item's changes are always in
+one partition, in the order they were applied. The sequence number is the change's HLC
+stamp, the same stamp as its item record: stamps only grow and are taken with no ``await``
+before the batch is applied, so a partition's records are written in stamp order.
+
+The log belongs to the table, not to a stream: a stream is a window of stamps over it
+(from when it was enabled until it was disabled), and a shard is one partition during one
+generation of ``GENERATION_S`` of store-clock time (``Shard``); the shard of the same
+partition in the generation before is its parent. A stream disabled and enabled again is
+a new window over the same records, with a new label.
+
+Partition ``META_PARTITION`` of a table holds no records but the log's bookkeeping: its
+size counters (``WriteBatch.add``, in each record's batch and each trim's) and, per
+partition, the highest stamp trimmed away. Keeping them under the table's prefix means a
+dropped table's log and bookkeeping go in the same range delete.
 
 ``changes.Changes.stage`` writes the record in the item's ``WriteBatch`` (never apart from
-it): a crash keeps both or neither. The record holds what the stream's view type needs
-(keys always, new and old images as JSON), the event and whether TTL made it.
+it): a crash keeps both or neither. The record holds the keys always; the new image when
+the stream's view type shows it; the old image when the view type shows it or PITR is on
+(a restore undoes later changes with it); the event and whether TTL made it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Final
 
 import msgspec
@@ -30,35 +42,97 @@ from strata.service.tables.codec import encode_body
 from strata.service.tables.schema import Table
 from strata.service.tables.values import Item
 from strata.storage import keys, records, spaces
-from strata.storage.store import Store, WriteBatch
+from strata.storage.clock import stamp_ms
+from strata.storage.store import Store, WriteBatch, read_counters
 
-SHARDS_PER_STREAM: Final = 4  # shards of a stream: ranges of the partition-key hash
+PARTITIONS: Final = 4  # partitions of a table's log: ranges of the partition-key hash
+META_PARTITION: Final = 0xFFFF  # the log's bookkeeping, never records
+GENERATION_S: Final = 4 * 3600  # a shard closes and its child opens every 4 h (store clock)
 INSERT: Final = 1
 MODIFY: Final = 2
 REMOVE: Final = 3
 EVENT_NAMES: Final = {INSERT: "INSERT", MODIFY: "MODIFY", REMOVE: "REMOVE"}
+STAMP_MAX: Final = 2**64 - 1
 _HASH_SPACE: Final = 1 << 32
+_GENERATION_MS: Final = GENERATION_S * 1000
+_SIZE: Final = b"size"
+_TRIMMED: Final = b"trimmed"
+_OLD_BODY_BYTES: Final = 18  # table id, stream id, shard: the layout before this one
 
 
 class ChangeRecord(msgspec.Struct, frozen=True, array_like=True):
     event: int  # INSERT, MODIFY or REMOVE
     stamp: int  # HLC stamp: the sequence number
     keys: bytes  # the item's key attributes, as JSON
-    new: bytes | None = None  # NEW_IMAGE / NEW_AND_OLD_IMAGES: the item after, as JSON
-    old: bytes | None = None  # OLD_IMAGE / NEW_AND_OLD_IMAGES: the item before, as JSON
+    new: bytes | None = None  # the item after, as JSON (when a stream view shows it)
+    old: bytes | None = None  # the item before, as JSON (a stream view or PITR)
     expired: bool = False  # deleted by TTL (userIdentity dynamodb.amazonaws.com)
 
 
-def shard_of(table: Table, item: Item) -> int:
+def stamp_at(epoch_ms: int) -> int:
+    """The lowest HLC stamp of a wall-clock millisecond."""
+    return max(0, epoch_ms) << 16
+
+
+def generation_of(stamp: int) -> int:
+    return stamp_ms(stamp) // _GENERATION_MS
+
+
+def generation_start(generation: int) -> int:
+    """The first stamp of a generation."""
+    return stamp_at(generation * _GENERATION_MS)
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One partition of a table's log during one generation, within a stream's window:
+    the records with stamps in [start, end)."""
+
+    partition: int
+    generation: int
+    start: int
+    end: int
+
+    @property
+    def closed_at(self) -> int:
+        """The stamp from which no record can join it any more."""
+        return self.end
+
+
+def shards(window_start: int, window_end: int, horizon: int, now: int) -> list[Shard]:
+    """The shards of a stream's window [window_start, window_end) that end after
+    ``horizon`` (older ones are gone with their records) and began by ``now``, oldest
+    generation first, each generation's partitions in order."""
+    found: list[Shard] = []
+    first = generation_of(max(window_start, horizon))
+    last = generation_of(max(window_start, min(window_end - 1, now)))
+    for generation in range(first, last + 1):
+        start = max(window_start, generation_start(generation))
+        end = min(window_end, generation_start(generation + 1))
+        if end <= horizon or start >= end:
+            continue
+        found.extend(Shard(p, generation, start, end) for p in range(PARTITIONS))
+    return found
+
+
+def partition_of(table: Table, item: Item) -> int:
     h = table.hash
     value = keycodec.value_bytes(h.kind, item[h.name][h.kind])
-    return int.from_bytes(table.hasher(h.kind, value), "big") * SHARDS_PER_STREAM // _HASH_SPACE
+    return int.from_bytes(table.hasher(h.kind, value), "big") * PARTITIONS // _HASH_SPACE
 
 
-def shard_prefix(table_id: int, stream: int, shard: int) -> bytes:
-    """Every record key of one shard starts with this."""
-    body = table_id.to_bytes(8, "big") + stream.to_bytes(8, "big") + shard.to_bytes(2, "big")
-    return keys.encode_bytes(body)
+def partition_prefix(table_id: int, partition: int) -> bytes:
+    """Every record key of one partition starts with this."""
+    return keys.encode_bytes(table_id.to_bytes(8, "big") + partition.to_bytes(2, "big"))
+
+
+def _meta_key(table_id: int, name: bytes) -> bytes:
+    return partition_prefix(table_id, META_PARTITION) + name
+
+
+def logged(table: Table) -> bool:
+    """Whether changes to ``table`` are written to the log (a stream or PITR is on)."""
+    return table.stream_view is not None or table.record.pitr_enabled
 
 
 def stage_record(
@@ -87,41 +161,114 @@ def stage_record(
     view = table.stream_view
     present = new if new is not None else old
     assert present is not None
-    assert view is not None
     key_json = encode_body({name: present[name] for name in table.key_names})
     new_json = old_json = None
     if new is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
         new_json = new_body if new_body is not None else encode_body(new)
-    if old is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+    if old is not None and (
+        view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES") or table.record.pitr_enabled
+    ):
         old_json = encode_body(old)
     record = records.encode(ChangeRecord(event, stamp, key_json, new_json, old_json, expired))
-    key = shard_prefix(table.record.table_id, table.stream_id, shard_of(table, present))
-    key += stamp.to_bytes(8, "big")
+    table_id = table.record.table_id
+    key = partition_prefix(table_id, partition_of(table, present)) + stamp.to_bytes(8, "big")
     batch.put(spaces.STREAMS, key, record)
-    return len(key) + len(record)
+    size = len(key) + len(record)
+    batch.add(spaces.STREAMS, _meta_key(table_id, _SIZE), {"bytes": size, "records": 1})
+    return size
 
 
-def read_shard(
-    store: Store, table_id: int, stream: int, shard: int, after: int
+def read(
+    store: Store, table_id: int, partition: int, after: int, end: int
 ) -> Iterator[ChangeRecord]:
-    """The shard's records with a sequence number above ``after``, in order."""
-    prefix = shard_prefix(table_id, stream, shard)
-    start = prefix + (after + 1).to_bytes(8, "big") if after < 2**64 - 1 else None
-    if start is None:
+    """The partition's records with a stamp above ``after`` and below ``end``, in order."""
+    if after >= end - 1:
         return
-    for _, value in store.scan(spaces.STREAMS, start, keycodec.after_prefix(prefix)):
+    prefix = partition_prefix(table_id, partition)
+    start = prefix + (after + 1).to_bytes(8, "big")
+    stop = prefix + end.to_bytes(8, "big") if end <= STAMP_MAX else keycodec.after_prefix(prefix)
+    for _, value in store.scan(spaces.STREAMS, start, stop):
         yield records.decode(value, ChangeRecord)
 
 
-def shard_bounds(store: Store, table_id: int, stream: int, shard: int) -> tuple[int, int] | None:
-    """The first and last sequence numbers held by a shard, or None when it is empty."""
-    prefix = shard_prefix(table_id, stream, shard)
-    end = keycodec.after_prefix(prefix)
-    first = next(iter(store.scan(spaces.STREAMS, prefix, end)), None)
+def bounds(
+    store: Store, table_id: int, partition: int, start: int, end: int
+) -> tuple[int, int] | None:
+    """The first and last stamps held in [start, end) of a partition, or None."""
+    prefix = partition_prefix(table_id, partition)
+    low = prefix + start.to_bytes(8, "big")
+    high = prefix + end.to_bytes(8, "big") if end <= STAMP_MAX else keycodec.after_prefix(prefix)
+    first = next(iter(store.scan(spaces.STREAMS, low, high)), None)
     if first is None:
         return None
-    last = next(iter(store.scan(spaces.STREAMS, prefix, end, reverse=True)))
+    last = next(iter(store.scan(spaces.STREAMS, low, high, reverse=True)))
     return _stamp_of(first[0]), _stamp_of(last[0])
+
+
+def trimmed_to(store: Store, table_id: int, partition: int) -> int:
+    """The highest stamp trimmed away from a partition (0: nothing yet)."""
+    raw = store.get(spaces.STREAMS, _meta_key(table_id, _TRIMMED + partition.to_bytes(2, "big")))
+    return int.from_bytes(raw, "big") if raw else 0
+
+
+def size(store: Store, table_id: int) -> tuple[int, int]:
+    """(bytes, records) the table's log holds now."""
+    values = read_counters(store.get(spaces.STREAMS, _meta_key(table_id, _SIZE)))
+    return values.get("bytes", 0), values.get("records", 0)
+
+
+def stage_trim(
+    store: Store, batch: WriteBatch, table_id: int, partition: int, below: int, records_max: int
+) -> tuple[int, int, bool]:
+    """Stage removing up to ``records_max`` of a partition's oldest records with stamps
+    below ``below`` (one range delete). Returns (records, bytes, more left)."""
+    prefix = partition_prefix(table_id, partition)
+    stop = prefix + min(below, STAMP_MAX).to_bytes(8, "big")
+    count = removed_bytes = 0
+    last_key: bytes | None = None
+    more = False
+    for key, value in store.scan(spaces.STREAMS, prefix, stop):
+        if count >= records_max:
+            more = True
+            break
+        count += 1
+        removed_bytes += len(key) + len(value)
+        last_key = key
+    if last_key is None:
+        return 0, 0, False
+    batch.delete_range(spaces.STREAMS, prefix, keycodec.after(last_key))
+    marker = _meta_key(table_id, _TRIMMED + partition.to_bytes(2, "big"))
+    batch.put(spaces.STREAMS, marker, last_key[-8:])
+    batch.add(
+        spaces.STREAMS, _meta_key(table_id, _SIZE), {"bytes": -removed_bytes, "records": -count}
+    )
+    return count, removed_bytes, more
+
+
+def migrate(store: Store) -> int:
+    """Move records of the layout before this one (``table | stream | shard`` partitions)
+    to ``table | partition`` keys, counting their size; returns how many moved. Runs at
+    start-up, before any reader: a no-op once done."""
+    moved = 0
+    batch = WriteBatch()
+    for key, value in store.scan(spaces.STREAMS, b""):
+        body, end = keys.decode_bytes(key)
+        if len(body) != _OLD_BODY_BYTES or len(key) != end + 8:
+            continue
+        table_id = int.from_bytes(body[:8], "big")
+        partition = int.from_bytes(body[16:18], "big") % PARTITIONS
+        new_key = partition_prefix(table_id, partition) + key[end:]
+        batch.delete(spaces.STREAMS, key)
+        batch.put(spaces.STREAMS, new_key, value)
+        size_delta = {"bytes": len(new_key) + len(value), "records": 1}
+        batch.add(spaces.STREAMS, _meta_key(table_id, _SIZE), size_delta)
+        moved += 1
+        if len(batch) >= 1000:
+            store.commit_blocking(batch)
+            batch = WriteBatch()
+    if len(batch):
+        store.commit_blocking(batch)
+    return moved
 
 
 def _stamp_of(key: bytes) -> int:

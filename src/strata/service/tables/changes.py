@@ -3,10 +3,10 @@
 PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems and TTL expiry all
 describe a change as (table, key, old item, new item) and hand it to ``Changes.stage``,
 which adds to the request's one ``WriteBatch``: the item record (stamped with an HLC stamp),
-its index entries, its item collection's size and, when the table has a stream, its change
-record (``changelog.py``). ``Changes.apply`` makes the batch visible and marks the tables'
-statistics stale. Later side effects (a cache, replicas) join here and nowhere else; a
-unit test checks that no other module writes the ITEMS space.
+its index entries, its item collection's size and, when a stream or PITR consumes the
+table's changes, its change record (``changelog.py``). ``Changes.apply`` makes the batch
+visible and marks the tables' statistics stale. Later side effects (a cache, replicas)
+join here and nowhere else; a unit test checks that no other module writes the ITEMS space.
 
 Callers keep the one rule of ``items.py``: no ``await`` between reading ``old``, checking
 conditions, staging and ``apply``. ``old`` must be the stored item whenever
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from strata.service.tables.changelog import stage_record
+from strata.service.tables.changelog import logged, stage_record
 from strata.service.tables.codec import encode_body, stamped
 from strata.service.tables.indexes import write_entries
 from strata.service.tables.item_collections import Tracker
@@ -40,7 +40,7 @@ class Staged(NamedTuple):
 def needs_old(table: Table) -> bool:
     """Whether staging a change to ``table`` needs the stored item (indexes to update, a
     change record to write)."""
-    return bool(table.indexes) or table.stream_view is not None
+    return bool(table.indexes) or logged(table)
 
 
 class Changes:
@@ -81,7 +81,7 @@ class Changes:
             record = stamped(stamp, body)
             batch.put(spaces.ITEMS, key, record)
         self.written.add(table.record.table_id)
-        if table.stream_view is not None:
+        if logged(table):
             self.log_bytes += stage_record(table, batch, stamp, old, new, body, expired)
         if not table.indexes:
             return Staged(record, {}, None)

@@ -29,7 +29,7 @@ from typing import Final
 
 import msgspec
 
-from strata.service.background import BackgroundTask, Waker
+from strata.service.background import PeriodicTask
 from strata.service.tables import keycodec
 from strata.service.tables.changes import Changes
 from strata.service.tables.codec import decode_item
@@ -90,8 +90,7 @@ class TtlSweeper:
         self.sweep_items_max = sweep_items_max
         self.expired_total = 0  # items deleted since start (for metrics and tests)
         self._positions: dict[str, _Position] = {}  # table name -> where its next slice starts
-        self._task = BackgroundTask("strata-ttl", self._run)
-        self._waker = Waker()  # the store clock moved: sweep now
+        self._task = PeriodicTask("strata-ttl", self.sweep, interval_s, log)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -102,14 +101,6 @@ class TtlSweeper:
     async def stop(self) -> None:
         """Stop the sweeper; a chunk already applied stays (its items were expired anyway)."""
         await self._task.stop()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # a bug must not end expiry for good: log it, try next time
-                log.exception("TTL sweep failed")
-            await self._waker.pause(self.interval_s)
 
     # -- sweeping ------------------------------------------------------------------------
 

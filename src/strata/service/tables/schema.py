@@ -63,6 +63,10 @@ class TableRecord(msgspec.Struct, frozen=True, kw_only=True):
     stream_view_type: str | None = None
     stream_label: str | None = None
     past_streams: tuple[PastStream, ...] = ()
+    # Point-in-time recovery: on since ``pitr_since_s`` (store clock), a window of days.
+    pitr_enabled: bool = False
+    pitr_since_s: float = 0.0
+    pitr_days: int = 35
     sse: dict[str, Any] | None = None
     table_class: str = "STANDARD"
     deletion_protection: bool = False
@@ -110,7 +114,6 @@ class Table:
     arn: str
     description: dict[str, Any] = field(default_factory=dict)
     stream_view: str | None = None  # the enabled stream's view type; None: no stream
-    stream_id: int = 0  # the enabled stream's id (``changelog.stream_id``)
 
     @property
     def writable_indexes(self) -> list[Index]:
@@ -157,7 +160,6 @@ def compile_table(record: TableRecord, arn: str) -> Table:
         indexes=indexes,
         arn=arn,
         stream_view=record.stream_view_type if record.stream_enabled else None,
-        stream_id=label_ms(record.stream_label) if record.stream_label else 0,
     )
 
 

@@ -2,7 +2,8 @@
 
 The protocol layer looks operations up by their AWS name in ``routes()``; each takes the
 decoded request document and returns the response document. ``start`` and ``stop`` run
-the background work (drops, backfills, TTL expiry) with the server's lifespan.
+the background work (drops, backfills, TTL expiry, change-log trim) with the server's
+lifespan.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from strata.service.tables import changelog
 from strata.service.tables.batch import BatchService
 from strata.service.tables.expiry import SWEEP_INTERVAL_S, TtlSweeper
 from strata.service.tables.items import ItemService
@@ -17,6 +19,7 @@ from strata.service.tables.query import QueryService
 from strata.service.tables.streams import StreamService
 from strata.service.tables.tables import TableService
 from strata.service.tables.transactions import TransactionService
+from strata.service.tables.trim import ChangeLogTrimmer
 from strata.storage.store import Store
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -43,15 +46,19 @@ class TableOperations:
         self.transactions = TransactionService(self.tables)
         self.streams = StreamService(self.tables)
         self.expiry = TtlSweeper(self.tables, ttl_sweep_interval_s)
+        self.trimmer = ChangeLogTrimmer(self.tables)
+        changelog.migrate(store)  # records of the layout before: once, before any reader
 
     async def start(self) -> None:
         """Start background work (server start-up): resume drops and backfills, sweep TTL."""
         self.tables.start()
         self.expiry.start()
+        self.trimmer.start()
 
     async def stop(self) -> None:
         """Stop all background work (server shutdown or store replaced, before the store
         closes)."""
+        await self.trimmer.stop()
         await self.expiry.stop()
         await self.tables.stop()
 

@@ -44,7 +44,7 @@ class ExpiredIterator(TablesError):
 
 
 class TrimmedDataAccess(TablesError):
-    default_message = "The operation attempted to read past the oldest stream record in a shard"
+    default_message = "The data you are trying to access has been trimmed."
 
 
 class TransactionConflict(TablesError):

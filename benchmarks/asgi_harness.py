@@ -53,7 +53,12 @@ def to_asgi(request: AWSRequest, path: str, query_string: str, body: bytes) -> S
 
 
 class InProcessApp:
-    """A Strata app in a temporary data directory, called without sockets or HTTP."""
+    """A Strata app in a temporary data directory, called without sockets or HTTP.
+
+    ``AUDIT`` (set from the benchmarks' ``--audit on|off``) turns the audit trail on or off;
+    when on, its flush task runs on the loop, so its CPU is counted like a server's."""
+
+    AUDIT = True
 
     def __init__(self, prefix: str) -> None:
         self.data_dir = tempfile.TemporaryDirectory(prefix=prefix)
@@ -62,13 +67,19 @@ class InProcessApp:
                 "data_dir": self.data_dir.name,
                 "root_access_key": ACCESS_KEY,
                 "root_secret_key": SECRET_KEY,
+                "audit": self.AUDIT,
             },
             environ={},
         )
         self.strata = build(config)
         self.app = self.strata.app
+        self._started = False
 
     async def call(self, signed: Signed) -> tuple[int, bytes]:
+        if not self._started:
+            self._started = True
+            if self.app.audit is not None:
+                self.app.audit.start()
         scope, body = signed
         messages = [{"type": "http.request", "body": body, "more_body": False}]
         out: list[dict[str, Any]] = []

@@ -165,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=40, help="functions listed with --profile")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--json", action="store_true", help="one JSON line per op")
+    parser.add_argument("--audit", choices=("on", "off"), default="on", help="the audit trail")
     args = parser.parse_args(argv)
+    InProcessApp.AUDIT = args.audit == "on"
     run = runner(args.loop)
     for op in OPS if args.op == "all" else (args.op,):
         result = run(measure(op, args))

@@ -15,6 +15,8 @@ from functools import partial
 
 from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
+from strata.api.audit import audit_page
+from strata.api.cloudtrail import CloudTrailApi
 from strata.api.data_metrics import DataMetrics
 from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.dynamodb.model import MEMBERS
@@ -30,6 +32,7 @@ from strata.api.sts import StsApi
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
+from strata.service.audit.trail import AuditTrail
 from strata.service.iam.access import AccessControl
 from strata.service.iam.directory import Directory
 from strata.service.iam.groups import Groups
@@ -157,7 +160,23 @@ def _known_operations() -> dict[str, frozenset[str]]:
         "streams": frozenset(STREAMS_OPERATIONS),
         "iam": frozenset(IAM_ALL),
         "sts": frozenset(STS_ALL),
+        "cloudtrail": frozenset({"LookupEvents"}),
     }
+
+
+def _register_audit_metrics(metrics: Metrics, trail: AuditTrail) -> None:
+    metrics.register(
+        "strata_audit_records_written_total",
+        "Audit trail records written durably (one per API call).",
+        lambda: float(trail.written),
+        kind="counter",
+    )
+    metrics.register(
+        "strata_audit_records_dropped_total",
+        "Audit trail records lost because the buffer overflowed while writes failed.",
+        lambda: float(trail.dropped),
+        kind="counter",
+    )
 
 
 def _register_scrub_metrics(metrics: Metrics, scrubber: Scrubber) -> None:
@@ -297,6 +316,8 @@ def build(config: Config) -> Strata:
     scrubber = Scrubber(store, blobs, config.scrub_interval_s)
     _register_scrub_metrics(metrics, scrubber)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s, access)
+    trail = AuditTrail(store, clock, config.audit_retention_days, config.audit_flush_interval_s)
+    _register_audit_metrics(metrics, trail)
     assert dynamodb.tables is not None
     gate = RequestGate(store)
     admin = AdminApi(
@@ -305,15 +326,17 @@ def build(config: Config) -> Strata:
         keys=keychain,
         clock=clock,
         auth_enabled=config.auth,
-        before_swap=[dynamodb.stop, scrubber.stop],
+        before_swap=[dynamodb.stop, scrubber.stop, trail.stop],
         after_swap=[
             partial(store_clock.persist, clock, store),
             dynamodb.reload,
             _started(directory.load),
             _started(scrubber.start),
+            _started(trail.start),
             _started(partial(statistics.ensure, store)),
         ],
         summary=store_summary(buckets, dynamodb),
+        audit=partial(audit_page, trail, region=config.region),
     )
     DataMetrics(buckets, partial(_table_service, dynamodb), config.metrics_series_max).register(
         metrics
@@ -337,6 +360,8 @@ def build(config: Config) -> Strata:
         unsigned_principal=root_principal(config.account_id),
         iam=IamApi(iam),
         sts=StsApi(Sessions(directory, clock, config.account_id, access)),
+        cloudtrail=CloudTrailApi(trail, config.region, access),
+        audit=trail if config.audit else None,
     )
     strata = Strata(config, app, store, blobs, disk, keys, root, generated)
     # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops
@@ -344,8 +369,10 @@ def build(config: Config) -> Strata:
     app.startup_hooks.append(dynamodb.start)
     app.startup_hooks.append(scrubber.start)
     app.startup_hooks.append(disk.start)
+    app.startup_hooks.append(trail.start)
     app.shutdown_hooks.append(disk.stop)
     app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(dynamodb.stop)
+    app.shutdown_hooks.append(trail.stop)
     app.shutdown_hooks.append(strata.close)
     return strata

@@ -62,6 +62,11 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     keep_alive_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     # A connection must send a request's whole header section within this long.
     header_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    # The audit trail (service/audit): every API call as a CloudTrail record, kept this many
+    # days by the store clock, written in one batch per flush interval.
+    audit: bool = True
+    audit_retention_days: Annotated[float, msgspec.Meta(gt=0)] = 90.0
+    audit_flush_interval_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.2
 
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}

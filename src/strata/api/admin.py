@@ -1,4 +1,5 @@
-"""Admin endpoints under ``/_strata/``: reset, snapshots, summary, clock. JSON in and out.
+"""Admin endpoints under ``/_strata/``: reset, snapshots, summary, clock, audit. JSON in
+and out.
 
 Every admin request is SigV4-signed like any other; reset and snapshots want the account
 root (any root key; IAM users and roles: 403 AccessDenied), the summary any valid key.
@@ -24,6 +25,7 @@ from typing import Any, Final
 import msgspec
 
 from strata import limits
+from strata.api.audit import BadQuery
 from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.http import Receive, Request, Scope, Send
 from strata.api.s3.errors import S3_ERRORS
@@ -47,6 +49,7 @@ log = logging.getLogger("strata.admin")
 
 Hook = Callable[[], Awaitable[None]]
 Summary = Callable[[], Awaitable[dict[str, Any]]]
+AuditQuery = Callable[[dict[str, str]], Awaitable[dict[str, Any]]]
 
 NDJSON: Final = b"application/x-ndjson"
 
@@ -75,6 +78,7 @@ ADMIN_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     InvalidSnapshotName: ("InvalidSnapshotName", 400),
     NoSuchSnapshot: ("NoSuchSnapshot", 404),
     SnapshotExists: ("SnapshotAlreadyExists", 409),
+    BadQuery: ("InvalidArgument", 400),
     StrataError: ("InternalError", 500),
 }
 
@@ -152,6 +156,7 @@ class AdminApi:
         before_swap: list[Hook] | None = None,
         after_swap: list[Hook] | None = None,
         summary: Summary | None = None,
+        audit: AuditQuery | None = None,
     ) -> None:
         self.snapshots = snapshots
         self.gate = gate
@@ -161,6 +166,7 @@ class AdminApi:
         self.before_swap = before_swap or []
         self.after_swap = after_swap or []
         self.summary = summary
+        self.audit = audit  # GET /_strata/audit: the audit trail (strata audit)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request.from_scope(scope, receive)
@@ -196,6 +202,13 @@ class AdminApi:
             if method == "POST":
                 await self.move_clock(await request.body.read(limits.admin_body_bytes_max))
             await _respond(send, 200, _json(self.clock_state()))
+            return
+        if parts == ["audit"]:
+            self._allow(method, "GET")
+            await self._authorize(request, root=True)
+            if self.audit is None:
+                raise NotFound()
+            await _respond(send, 200, _json(await self.audit(request.query)))
             return
         if parts == ["reset"]:
             self._allow(method, "POST")

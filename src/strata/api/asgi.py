@@ -18,6 +18,8 @@ from typing import Final
 
 from strata import __version__
 from strata.api.admin import AdminApi, RequestGate
+from strata.api.audit import audit_entry
+from strata.api.cloudtrail import TARGET_PREFIX as CLOUDTRAIL_PREFIX
 from strata.api.http import (
     BodyDigest,
     FileRange,
@@ -37,6 +39,7 @@ from strata.errors import (
     StorageFault,
     StrataError,
 )
+from strata.service.audit.trail import AuditTrail
 from strata.service.iam.principal import (
     DEFAULT_ACCOUNT_ID,
     KeyLookup,
@@ -98,6 +101,8 @@ class StrataApp:
         gate: RequestGate | None = None,
         iam: ProtocolApi | None = None,
         sts: ProtocolApi | None = None,
+        cloudtrail: ProtocolApi | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.s3 = s3
         self.dynamodb = dynamodb
@@ -110,6 +115,8 @@ class StrataApp:
         self.gate = gate  # holds requests while the store is replaced
         self.iam = iam  # query-protocol POSTs signed for "iam" / "sts"
         self.sts = sts
+        self.cloudtrail = cloudtrail  # LookupEvents over the audit trail
+        self.audit = audit  # every API call, as a CloudTrail record
         # Who a request is when authentication is off: the root user, allowed everything.
         self.unsigned_principal = unsigned_principal or root_principal(DEFAULT_ACCOUNT_ID)
         self.startup_hooks: list[object] = list(on_startup or [])
@@ -154,6 +161,8 @@ class StrataApp:
                 return self.dynamodb
             if target.startswith(STREAMS_PREFIX) and self.streams is not None:
                 return self.streams
+            if target.startswith(CLOUDTRAIL_PREFIX) and self.cloudtrail is not None:
+                return self.cloudtrail
         elif method == "POST":
             # IAM and STS share S3's POST / : the credential scope names the service.
             authorization = headers.get("authorization", "")
@@ -207,6 +216,8 @@ class StrataApp:
             sent,
             response.error_code,
         )
+        if self.audit is not None:
+            self.audit.add(audit_entry(request, protocol.name, response, self.clock.now_s()))
         if access_log.isEnabledFor(logging.INFO):
             fields = access_fields(request, protocol.name, response, bytes_in, sent, elapsed)
             access_log.info(

@@ -196,6 +196,7 @@ class Response:
     length: int | None = None  # Content-Length for stream/files bodies
     digest: BodyDigest | None = None  # files: verify them while sending (whole objects)
     error_code: str | None = None  # for metrics and the access log
+    error_message: str | None = None  # for the audit trail
 
 
 class ProtocolApi(Protocol):

@@ -19,6 +19,7 @@ INDEXES: Final = "indexes"  # (table id, index, index keys, base keys) -> projec
 STREAMS: Final = "streams"  # (table id, shard, sequence) -> stream record
 TOKENS: Final = "tokens"  # idempotency tokens (transactions) with their expiry
 IAM: Final = "iam"  # (kind, name) -> IAM user, access key, group, policy, role, STS session
+AUDIT: Final = "audit"  # (day, HLC stamp) -> audit trail entry (service/audit)
 
 ALL: Final = (
     META,
@@ -33,4 +34,5 @@ ALL: Final = (
     STREAMS,
     TOKENS,
     IAM,
+    AUDIT,
 )

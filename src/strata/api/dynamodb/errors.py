@@ -126,10 +126,8 @@ def render_error(exc: StrataError, request: Request) -> Response:
         namespace = "com.amazon.coral.service"
     else:
         namespace = "com.amazonaws.dynamodb.v20120810"
-    document: dict[str, object] = {
-        "__type": f"{namespace}#{code}",
-        "message": DYNAMODB_MESSAGES.get(type(exc), exc.message),
-    }
+    message = DYNAMODB_MESSAGES.get(type(exc), exc.message)
+    document: dict[str, object] = {"__type": f"{namespace}#{code}", "message": message}
     extra = getattr(exc, "document_fields", None)
     if callable(extra):
         document.update(extra())
@@ -141,4 +139,5 @@ def render_error(exc: StrataError, request: Request) -> Response:
         headers=[("content-type", "application/x-amz-json-1.0"), ("x-amz-crc32", str(crc32(body)))],
         body=body,
         error_code=code,
+        error_message=message,
     )

@@ -151,4 +151,6 @@ def render_error(exc: StrataError, request: Request) -> Response:
     headers = [("content-type", "application/xml"), *error_headers(exc)]
     if request.method == "HEAD" or status == 304:
         body = b""
-    return Response(status=status, headers=headers, body=body, error_code=code)
+    return Response(
+        status=status, headers=headers, body=body, error_code=code, error_message=message
+    )

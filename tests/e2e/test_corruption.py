@@ -30,6 +30,13 @@ ITEMS = 200
 BLOB_BYTES = 300 * 1024  # past the inline limit: the bytes live in a blob file
 
 
+def start_unaudited(data_dir: Path, env: dict[str, str] | None = None) -> RunningServer:
+    """A server without the audit trail: these tests damage the files that hold the
+    objects and items they wrote, chosen by size and position, which the trail's own
+    records would otherwise share."""
+    return start_server(data_dir, env={"STRATA_AUDIT": "false", **(env or {})})
+
+
 def s3_client(server: RunningServer) -> Any:
     # The SDK's own response checksums are off: what is tested is what the server sends.
     return client(
@@ -105,7 +112,7 @@ def put_objects(server: RunningServer, size: int = 2000) -> Any:
 
 def objects_then_flipped_sst(data_dir: Path) -> str:
     """Objects written, the server stopped, then 256 bytes flipped in their SST file."""
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     try:
         put_objects(server)
     finally:
@@ -129,7 +136,7 @@ def wait_for_scrub_pass(server: RunningServer) -> str:
 def test_flipped_sst_bytes_fail_listing_and_reads(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     sst = objects_then_flipped_sst(data_dir)
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     try:
         s3 = s3_client(server)
         with pytest.raises(ClientError) as caught:
@@ -154,7 +161,7 @@ def test_flipped_sst_bytes_fail_listing_and_reads(tmp_path: Path) -> None:
 
 def test_flipped_sst_bytes_fail_dynamodb_scan(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     try:
         ddb = client(server, "dynamodb")
         make_table(ddb, "damaged")
@@ -167,7 +174,7 @@ def test_flipped_sst_bytes_fail_dynamodb_scan(tmp_path: Path) -> None:
         server.stop()
     sst = largest(str(data_dir / "db" / "*.sst"))
     flip(sst, os.path.getsize(sst) // 3)
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     try:
         ddb = client(server, "dynamodb")
         with pytest.raises(ClientError) as caught:
@@ -193,7 +200,7 @@ def test_flipped_sst_bytes_fail_dynamodb_scan(tmp_path: Path) -> None:
 
 def test_truncated_wal_refuses_to_start_then_recovers_on_request(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     ddb = client(server, "dynamodb")
     make_table(ddb, "walled")
     put_objects(server)
@@ -210,7 +217,7 @@ def test_truncated_wal_refuses_to_start_then_recovers_on_request(tmp_path: Path)
     assert "--recover-wal" in refused.stderr
     assert os.path.getsize(wal) > 0  # the damaged WAL is left for salvage
 
-    server = start_server(data_dir, env={"STRATA_WAL_RECOVERY": "point-in-time"})
+    server = start_unaudited(data_dir, env={"STRATA_WAL_RECOVERY": "point-in-time"})
     try:
         log = server.log()
         assert "ERROR" in log
@@ -221,16 +228,16 @@ def test_truncated_wal_refuses_to_start_then_recovers_on_request(tmp_path: Path)
     finally:
         server.stop()
     # Accepted once, the next start is a normal one.
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     server.stop()
 
 
 def test_kill_without_damage_restarts_strict(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     put_objects(server)
     server.kill()
-    server = start_server(data_dir)  # strict mode: an intact WAL replays fully
+    server = start_unaudited(data_dir)  # strict mode: an intact WAL replays fully
     try:
         listed = s3_client(server).list_objects_v2(Bucket=BUCKET)
         assert listed["KeyCount"] == OBJECTS
@@ -243,7 +250,7 @@ def test_kill_without_damage_restarts_strict(tmp_path: Path) -> None:
 
 def test_missing_db_with_blobs_refuses_to_start(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     try:
         s3_client(server).create_bucket(Bucket=BUCKET)
         s3_client(server).put_object(Bucket=BUCKET, Key="big", Body=os.urandom(BLOB_BYTES))
@@ -260,7 +267,7 @@ def test_missing_db_with_blobs_refuses_to_start(tmp_path: Path) -> None:
 
 def test_data_files_are_owner_only(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     try:
         s3_client(server).create_bucket(Bucket=BUCKET)
         s3_client(server).put_object(Bucket=BUCKET, Key="big", Body=os.urandom(BLOB_BYTES))
@@ -279,7 +286,7 @@ def test_data_files_are_owner_only(tmp_path: Path) -> None:
 
 @pytest.fixture
 def blob_server(tmp_path: Path) -> Any:
-    server = start_server(tmp_path / "data")
+    server = start_unaudited(tmp_path / "data")
     s3 = s3_client(server)
     s3.create_bucket(Bucket=BUCKET)
     body = os.urandom(BLOB_BYTES)
@@ -320,7 +327,7 @@ def test_flipped_blob_breaks_the_response(
 
 
 def test_flipped_blob_breaks_the_response_to_a_plain_http_client(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data")
+    server = start_unaudited(tmp_path / "data")
     try:
         s3 = s3_client(server)
         s3.create_bucket(Bucket=BUCKET)
@@ -384,7 +391,7 @@ def test_flipped_part_of_a_multipart_object_breaks_the_response(blob_server: Any
 
 def test_scrub_finds_a_damaged_blob(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     try:
         s3 = s3_client(server)
         s3.create_bucket(Bucket=BUCKET)
@@ -392,7 +399,7 @@ def test_scrub_finds_a_damaged_blob(tmp_path: Path) -> None:
     finally:
         server.stop()
     flip(blob_path(data_dir), 10)
-    server = start_server(data_dir, env={"STRATA_SCRUB_INTERVAL_S": "0.2"})
+    server = start_unaudited(data_dir, env={"STRATA_SCRUB_INTERVAL_S": "0.2"})
     try:
         text = wait_for_scrub_pass(server)
         assert "strata_scrub_damaged_objects 1" in text
@@ -406,7 +413,7 @@ def test_scrub_finds_a_damaged_space(tmp_path: Path) -> None:
     """The server starts on a flipped SST without a word; the scrub then says it."""
     data_dir = tmp_path / "data"
     objects_then_flipped_sst(data_dir)
-    server = start_server(data_dir, env={"STRATA_SCRUB_INTERVAL_S": "0.2"})
+    server = start_unaudited(data_dir, env={"STRATA_SCRUB_INTERVAL_S": "0.2"})
     try:
         text = wait_for_scrub_pass(server)
         assert "strata_scrub_damaged_spaces 1" in text
@@ -429,7 +436,7 @@ def run_verify(data_dir: Path) -> subprocess.CompletedProcess[str]:
 
 def test_verify_reports_damage_and_a_running_server(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = start_server(data_dir)
+    server = start_unaudited(data_dir)
     try:
         s3 = put_objects(server)
         s3.put_object(Bucket=BUCKET, Key="big", Body=os.urandom(BLOB_BYTES))

@@ -149,11 +149,14 @@ class AuditTrail:
             key = _day_prefix(_day(entry.time_ms)) + stamp.to_bytes(8, "big")
             batch.put(spaces.AUDIT, key, encode(entry))
         try:
-            await self.store.commit(batch)
+            sequence = self.store.apply(batch)
         except BaseException:
-            self._buffer[:0] = entries  # written next time, in order
+            self._buffer[:0] = entries  # nothing was applied: written next time, in order
             raise
+        # Applied: a cancelled or failed wait below must not put them back (they would be
+        # written twice); the next fsync covers them.
         self.written += len(entries)
+        await self.store.durable(sequence)
 
     def trim_if_due(self, force: bool = False) -> None:
         now = self.clock.now_s()

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from strata.remote import Credentials, Remote
 from tests.conftest import client
 from tests.server import SECRET_KEY, RunningServer, start_server
 
@@ -243,6 +244,26 @@ def test_trail_survives_restart_and_kill(tmp_path: Path) -> None:
     try:
         names = [e["EventName"] for e in _all_events(client(server, "cloudtrail"))]
         assert names.count("CreateBucket") == 2
+    finally:
+        server.stop()
+
+
+def test_retention_trims_when_the_store_clock_passes_it(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", env={"STRATA_AUDIT_RETENTION_DAYS": "1"})
+    try:
+        client(server, "s3", s3={"addressing_style": "path"}).create_bucket(Bucket="old-call")
+        cloudtrail = client(server, "cloudtrail")
+        assert "CreateBucket" in [e["EventName"] for e in _all_events(cloudtrail)]
+        remote = Remote(server.endpoint, Credentials(server.access_key, server.secret_key))
+        remote.clock({"advance_s": 3 * 86400})
+        deadline = time.monotonic() + 10
+        while True:  # the trim runs within a flush interval of the clock's move
+            names = [e["EventName"] for e in _all_events(cloudtrail)]
+            if "CreateBucket" not in names or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert "CreateBucket" not in names
+        assert "LookupEvents" in names  # the calls of the new day are kept
     finally:
         server.stop()
 

@@ -12,7 +12,6 @@ the overflow is counted, never raised into a request.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ import msgspec
 
 from strata.errors import StrataError
 from strata.service.audit.entries import Entry
-from strata.service.background import BackgroundTask
+from strata.service.background import BackgroundTask, Waker
 from strata.storage import keys, records, spaces
 from strata.storage.clock import Clock
 from strata.storage.store import Store, WriteBatch
@@ -91,7 +90,7 @@ class AuditTrail:
         self.retention_days = retention_days
         self.flush_interval_s = flush_interval_s
         self._buffer: list[Entry] = []
-        self._wake = asyncio.Event()
+        self._waker = Waker()  # buffer full, or the store clock moved (trim now)
         self._task = BackgroundTask("audit-flush", self._run)
         self._trimmed_at = 0.0
         self.written = 0  # entries made durable since start (metrics)
@@ -105,10 +104,9 @@ class AuditTrail:
                 excess = len(buffer) - BUFFER_MAX
                 del buffer[:excess]
                 self.dropped += excess
-            self._wake.set()
+            self._waker.wake()
 
     def start(self) -> None:
-        self._wake = asyncio.Event()  # bound to the running loop
         self._task.start()
 
     async def stop(self) -> None:
@@ -122,11 +120,7 @@ class AuditTrail:
     async def _run(self) -> None:
         warned = False
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.flush_interval_s)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await self._waker.pause(self.flush_interval_s)
             try:
                 await self.flush()
                 self.trim_if_due()
@@ -167,11 +161,6 @@ class AuditTrail:
         batch = WriteBatch()
         batch.delete_range(spaces.AUDIT, b"", _day_prefix(cutoff))
         self.store.apply(batch)  # durable with the next flush's fsync; a lost trim redoes
-
-    def wake(self) -> None:
-        """The store clock moved: trim (and flush) now."""
-        self._trimmed_at = 0.0
-        self._wake.set()
 
     def read(self, filters: Filters, after: bytes | None = None) -> Iterator[tuple[bytes, Entry]]:
         """Matching entries newest first, with their keys (``after``: resume below a key).

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,31 @@ def test_audit_off_records_nothing(tmp_path: Path) -> None:
         assert _all_events(client(server, "cloudtrail")) == []
     finally:
         server.stop()
+
+
+def test_iam_user_calls_and_denials_are_attributed(audited: RunningServer) -> None:
+    iam = client(audited, "iam")
+    iam.create_user(UserName="audited-alice")
+    key = iam.create_access_key(UserName="audited-alice")["AccessKey"]
+    as_alice = replace(audited, access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    alice = client(as_alice, "s3", s3={"addressing_style": "path"})
+    with pytest.raises(ClientError) as caught:
+        alice.list_buckets()
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    cloudtrail = client(audited, "cloudtrail")
+    events = _all_events(
+        cloudtrail,
+        LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "audited-alice"}],
+    )
+    assert [e["EventName"] for e in events] == ["ListBuckets"]
+    record = json.loads(events[0]["CloudTrailEvent"])
+    assert record["errorCode"] == "AccessDenied"
+    assert record["userIdentity"]["type"] == "IAMUser"
+    assert record["userIdentity"]["arn"] == "arn:aws:iam::000000000000:user/audited-alice"
+    assert record["userIdentity"]["accessKeyId"] == key["AccessKeyId"]
+    created = _all_events(
+        cloudtrail, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}]
+    )
+    assert json.loads(created[0]["CloudTrailEvent"])["eventSource"] == "iam.amazonaws.com"
+    every = json.dumps(_all_events(cloudtrail), default=str)
+    assert key["SecretAccessKey"] not in every

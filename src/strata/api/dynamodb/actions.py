@@ -4,7 +4,9 @@ Most operations are one action (``dynamodb:<Operation>``) on the table named by
 ``TableName`` (on its index, for a Query or Scan naming ``IndexName``). Batches are checked
 per table (``dynamodb:BatchGetItem`` / ``dynamodb:BatchWriteItem``), transactions per item
 with the item's own action (``dynamodb:PutItem``, ``dynamodb:ConditionCheckItem``, ...),
-tagging on ``ResourceArn``, and the account-wide calls on ``*``.
+tagging on ``ResourceArn``, and the account-wide calls on ``*``. PartiQL statements are
+checked each with its statement's action (``dynamodb:PartiQLSelect``, ``PartiQLInsert``,
+``PartiQLUpdate``, ``PartiQLDelete``) on its table (a SELECT on an index: on the index).
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ from typing import Any, Final
 
 from strata.api.http import Request
 from strata.service.iam.access import AccessControl
+from strata.service.tables.partiql import statement_access
 
 ACCOUNT_WIDE: Final = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"})
 BY_RESOURCE_ARN: Final = frozenset({"TagResource", "UntagResource", "ListTagsOfResource"})
+_PARTIQL_LISTS: Final = {
+    "ExecuteStatement": None,
+    "BatchExecuteStatement": "Statements",
+    "ExecuteTransaction": "TransactStatements",
+}
 _TRANSACT_ACTIONS: Final = {
     "Put": "dynamodb:PutItem",
     "Update": "dynamodb:UpdateItem",
@@ -46,6 +54,8 @@ def checks(operation: str, req: dict[str, Any], region: str, account: str) -> li
         tables = req.get("RequestItems")
         names = list(tables) if isinstance(tables, dict) else []
         return [(action, table_arn(region, account, name)) for name in names]
+    if operation in _PARTIQL_LISTS:
+        return _partiql_checks(operation, req, region, account)
     if operation in ("TransactWriteItems", "TransactGetItems"):
         found: list[tuple[str, str]] = []
         items = req.get("TransactItems")
@@ -65,6 +75,25 @@ def checks(operation: str, req: dict[str, Any], region: str, account: str) -> li
     if operation in ("Query", "Scan") and isinstance(index, str):
         resource = f"{resource}/index/{index}"
     return [(action, resource)]
+
+
+def _partiql_checks(
+    operation: str, req: dict[str, Any], region: str, account: str
+) -> list[tuple[str, str]]:
+    member = _PARTIQL_LISTS[operation]
+    entries = [req] if member is None else req.get(member)
+    found: list[tuple[str, str]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        access = statement_access(entry.get("Statement")) if isinstance(entry, dict) else None
+        if access is None:
+            continue
+        action, table, index = access
+        resource = table_arn(region, account, table)
+        if index is not None:
+            resource = f"{resource}/index/{index}"
+        if (action, resource) not in found:
+            found.append((action, resource))
+    return found
 
 
 def authorize(

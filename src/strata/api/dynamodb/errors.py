@@ -41,6 +41,7 @@ from strata.service.tables.errors import (
     ValidationError,
 )
 from strata.service.tables.service_errors import (
+    DuplicateItemExists,
     ExpiredIterator,
     IdempotentParameterMismatch,
     ItemCollectionSizeLimitExceeded,
@@ -85,6 +86,7 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     IdempotentParameterMismatch: ("IdempotentParameterMismatchException", 400),
     ExpiredIterator: ("ExpiredIteratorException", 400),
     TrimmedDataAccess: ("TrimmedDataAccessException", 400),
+    DuplicateItemExists: ("DuplicateItemException", 400),
 }
 
 DYNAMODB_MESSAGES: Final[dict[type[StrataError], str]] = {

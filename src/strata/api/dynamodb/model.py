@@ -10,6 +10,18 @@ from typing import Final
 Member = tuple[str, str, bool, str, tuple[str, ...] | None, int | None, int | None]
 
 MEMBERS: Final[dict[str, tuple[Member, ...]]] = {
+    "BatchExecuteStatement": (
+        ("Statements", "statements", True, "list", None, 1, 25),
+        (
+            "ReturnConsumedCapacity",
+            "returnConsumedCapacity",
+            False,
+            "string",
+            ("INDEXES", "TOTAL", "NONE"),
+            None,
+            None,
+        ),
+    ),
     "BatchGetItem": (
         ("RequestItems", "requestItems", True, "map", None, 1, 100),
         (
@@ -145,6 +157,44 @@ MEMBERS: Final[dict[str, tuple[Member, ...]]] = {
     "DescribeLimits": (),
     "DescribeTable": (("TableName", "tableName", True, "string", None, 1, 1024),),
     "DescribeTimeToLive": (("TableName", "tableName", True, "string", None, 1, 1024),),
+    "ExecuteStatement": (
+        ("Statement", "statement", True, "string", None, 1, 8192),
+        ("Parameters", "parameters", False, "list", None, 1, None),
+        ("ConsistentRead", "consistentRead", False, "boolean", None, None, None),
+        ("NextToken", "nextToken", False, "string", None, 1, 32768),
+        (
+            "ReturnConsumedCapacity",
+            "returnConsumedCapacity",
+            False,
+            "string",
+            ("INDEXES", "TOTAL", "NONE"),
+            None,
+            None,
+        ),
+        ("Limit", "limit", False, "integer", None, 1, None),
+        (
+            "ReturnValuesOnConditionCheckFailure",
+            "returnValuesOnConditionCheckFailure",
+            False,
+            "string",
+            ("ALL_OLD", "NONE"),
+            None,
+            None,
+        ),
+    ),
+    "ExecuteTransaction": (
+        ("TransactStatements", "transactStatements", True, "list", None, 1, 100),
+        ("ClientRequestToken", "clientRequestToken", False, "string", None, 1, 36),
+        (
+            "ReturnConsumedCapacity",
+            "returnConsumedCapacity",
+            False,
+            "string",
+            ("INDEXES", "TOTAL", "NONE"),
+            None,
+            None,
+        ),
+    ),
     "GetItem": (
         ("TableName", "tableName", True, "string", None, 1, 1024),
         ("Key", "key", True, "map", None, None, None),

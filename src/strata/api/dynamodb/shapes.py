@@ -14,6 +14,7 @@ from typing import Final
 Shape = tuple[str, tuple[tuple[str, str], ...]]
 
 INPUTS: Final[dict[str, str]] = {
+    "BatchExecuteStatement": "BatchExecuteStatementInput",
     "BatchGetItem": "BatchGetItemInput",
     "BatchWriteItem": "BatchWriteItemInput",
     "CreateTable": "CreateTableInput",
@@ -23,6 +24,8 @@ INPUTS: Final[dict[str, str]] = {
     "DescribeLimits": "DescribeLimitsInput",
     "DescribeTable": "DescribeTableInput",
     "DescribeTimeToLive": "DescribeTimeToLiveInput",
+    "ExecuteStatement": "ExecuteStatementInput",
+    "ExecuteTransaction": "ExecuteTransactionInput",
     "GetItem": "GetItemInput",
     "ListTables": "ListTablesInput",
     "ListTagsOfResource": "ListTagsOfResourceInput",
@@ -63,11 +66,24 @@ SHAPES: Final[dict[str, Shape]] = {
     ),
     "AttributeValueList": ("list", (("member", "AttributeValue"),)),
     "AttributeValueUpdate": ("structure", (("Value", "AttributeValue"), ("Action", "string"))),
+    "BatchExecuteStatementInput": (
+        "structure",
+        (("Statements", "PartiQLBatchRequest"), ("ReturnConsumedCapacity", "string")),
+    ),
     "BatchGetItemInput": (
         "structure",
         (("RequestItems", "BatchGetRequestMap"), ("ReturnConsumedCapacity", "string")),
     ),
     "BatchGetRequestMap": ("map", (("value", "KeysAndAttributes"),)),
+    "BatchStatementRequest": (
+        "structure",
+        (
+            ("Statement", "string"),
+            ("Parameters", "PreparedStatementParameters"),
+            ("ConsistentRead", "boolean"),
+            ("ReturnValuesOnConditionCheckFailure", "string"),
+        ),
+    ),
     "BatchWriteItemInput": (
         "structure",
         (
@@ -191,6 +207,26 @@ SHAPES: Final[dict[str, Shape]] = {
         "structure",
         (("RegionName", "string"), ("DisassociationMode", "string")),
     ),
+    "ExecuteStatementInput": (
+        "structure",
+        (
+            ("Statement", "string"),
+            ("Parameters", "PreparedStatementParameters"),
+            ("ConsistentRead", "boolean"),
+            ("NextToken", "string"),
+            ("ReturnConsumedCapacity", "string"),
+            ("Limit", "integer"),
+            ("ReturnValuesOnConditionCheckFailure", "string"),
+        ),
+    ),
+    "ExecuteTransactionInput": (
+        "structure",
+        (
+            ("TransactStatements", "ParameterizedStatements"),
+            ("ClientRequestToken", "string"),
+            ("ReturnConsumedCapacity", "string"),
+        ),
+    ),
     "ExpectedAttributeMap": ("map", (("value", "ExpectedAttributeValue"),)),
     "ExpectedAttributeValue": (
         "structure",
@@ -285,6 +321,17 @@ SHAPES: Final[dict[str, Shape]] = {
         (("MaxReadRequestUnits", "long"), ("MaxWriteRequestUnits", "long")),
     ),
     "OnDemandThroughputOverride": ("structure", (("MaxReadRequestUnits", "long"),)),
+    "ParameterizedStatement": (
+        "structure",
+        (
+            ("Statement", "string"),
+            ("Parameters", "PreparedStatementParameters"),
+            ("ReturnValuesOnConditionCheckFailure", "string"),
+        ),
+    ),
+    "ParameterizedStatements": ("list", (("member", "ParameterizedStatement"),)),
+    "PartiQLBatchRequest": ("list", (("member", "BatchStatementRequest"),)),
+    "PreparedStatementParameters": ("list", (("member", "AttributeValue"),)),
     "Projection": (
         "structure",
         (("ProjectionType", "string"), ("NonKeyAttributes", "NonKeyAttributeNameList")),

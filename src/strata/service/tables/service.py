@@ -15,6 +15,7 @@ from strata.service.tables import changelog
 from strata.service.tables.batch import BatchService
 from strata.service.tables.expiry import SWEEP_INTERVAL_S, TtlSweeper
 from strata.service.tables.items import ItemService
+from strata.service.tables.partiql import PartiqlService
 from strata.service.tables.query import QueryService
 from strata.service.tables.streams import StreamService
 from strata.service.tables.tables import TableService
@@ -44,6 +45,7 @@ class TableOperations:
         self.queries = QueryService(self.tables)
         self.batches = BatchService(self.tables)
         self.transactions = TransactionService(self.tables)
+        self.partiql = PartiqlService(self.tables, self.items, self.queries, self.transactions)
         self.streams = StreamService(self.tables)
         self.expiry = TtlSweeper(self.tables, ttl_sweep_interval_s)
         self.trimmer = ChangeLogTrimmer(self.tables)
@@ -114,6 +116,9 @@ class TableOperations:
                 "UpdateItem": i.update_item,
                 "BatchWriteItem": self.batches.batch_write_item,
                 "TransactWriteItems": self.transactions.transact_write_items,
+                "ExecuteStatement": self.partiql.execute_statement,
+                "BatchExecuteStatement": self.partiql.batch_execute_statement,
+                "ExecuteTransaction": self.partiql.execute_transaction,
             }
         )
         return routes

@@ -10,6 +10,7 @@ Tree (under ``errors.TablesError``)::
     TransactionConflict           another transaction holds the item
     IdempotentParameterMismatch   same ClientRequestToken, different request
     DuplicateItem                 (internal) two actions on one item -> ValidationException
+    DuplicateItemExists           a PartiQL INSERT on a key in use -> DuplicateItemException
     ExpiredIterator               a Streams shard iterator older than 15 minutes
     TrimmedDataAccess             a Streams read behind the retention trim point
 
@@ -72,3 +73,7 @@ class TransactionCanceled(TablesError):
 
 class DuplicateItem(ValidationError):
     pass
+
+
+class DuplicateItemExists(TablesError):
+    default_message = "Duplicate primary key exists in table"

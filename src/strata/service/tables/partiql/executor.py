@@ -17,6 +17,7 @@ from typing import Any, Final
 import msgspec
 
 from strata.service.tables import expressions as ex
+from strata.service.tables.constraints import Constraints
 from strata.service.tables.errors import (
     ConditionalCheckFailed,
     SerializationError,
@@ -222,6 +223,7 @@ class PartiqlService:
 
     async def batch_execute_statement(self, req: dict[str, Any]) -> dict[str, Any]:
         entries = req["Statements"]
+        check_entries(entries, "statements")
         rcc = req.get("ReturnConsumedCapacity")
         parsed: list[tuple[Statement, list[AttributeValue]] | TablesError] = []
         for entry in entries:
@@ -313,6 +315,7 @@ class PartiqlService:
 
     async def execute_transaction(self, req: dict[str, Any]) -> dict[str, Any]:
         entries = req["TransactStatements"]
+        check_entries(entries, "transactStatements")
         statements: list[tuple[Statement, list[AttributeValue]]] = []
         for position, entry in enumerate(entries):
             try:
@@ -403,6 +406,23 @@ class PartiqlService:
 
 MSG_EXISTS_ALONE: Final = "Unsupported operation: EXISTS can only be used in ExecuteTransaction"
 MSG_INDEX_EXISTS: Final = MSG_TX_INDEX
+
+
+def check_entries(entries: list[Any], member: str) -> None:
+    """The model's constraints on each statement of a batch or transaction."""
+    checks = Constraints()
+    for position, entry in enumerate(entries, 1):
+        path = f"{member}.{position}.member"
+        statement = entry.get("Statement")
+        if checks.not_null(statement, f"{path}.statement"):
+            checks.length(statement, f"{path}.statement", 1, 8192)
+        checks.length(entry.get("Parameters"), f"{path}.parameters", 1, None)
+        checks.enum(
+            entry.get("ReturnValuesOnConditionCheckFailure"),
+            f"{path}.returnValuesOnConditionCheckFailure",
+            ("ALL_OLD", "NONE"),
+        )
+    checks.raise_if_any()
 
 
 def statement_table(statement: Statement) -> str:

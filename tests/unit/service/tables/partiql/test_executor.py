@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strata.service.tables.errors import TablesError
+from strata.service.tables.errors import TablesError, ValidationError
 from strata.service.tables.service import TableOperations
 from strata.storage.clock import ManualClock
 from strata.storage.store import LocalStore
@@ -132,3 +132,20 @@ def test_reads_and_writes_in_process(run: Runner) -> None:
 def plain(items: list[Any]) -> list[Any]:
     """Items as dicts (stored ones come back as raw JSON)."""
     return [msgspec.json.decode(i) if isinstance(i, msgspec.Raw) else i for i in items]
+
+
+def test_statement_members_are_checked(run: Runner) -> None:
+    with pytest.raises(ValidationError) as caught:
+        run("ExecuteTransaction", {"TransactStatements": [{"Statement": "x"}, {"Parameters": []}]})
+    assert caught.value.message == (
+        "2 validation errors detected: Value null at 'transactStatements.2.member.statement' "
+        "failed to satisfy constraint: Member must not be null; Value '[]' at "
+        "'transactStatements.2.member.parameters' failed to satisfy constraint: Member must "
+        "have length greater than or equal to 1"
+    )
+    with pytest.raises(ValidationError) as caught:
+        run("BatchExecuteStatement", {"Statements": [{"Statement": ""}]})
+    assert caught.value.message == (
+        "1 validation error detected: Value '' at 'statements.1.member.statement' failed to "
+        "satisfy constraint: Member must have length greater than or equal to 1"
+    )

@@ -48,6 +48,9 @@ WRITES = frozenset(
         "TagResource",
         "UntagResource",
         "UpdateTimeToLive",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
     }
 )
 _DYNAMODB = botocore.session.get_session().get_service_model("dynamodb")
@@ -187,7 +190,10 @@ class DynamoDbFuzz:
         req = self.value(_DYNAMODB.operation_model(operation).input_shape, "", operation)
         if roll < 0.2:
             req[rng.choice(list(req) or ["Item"])] = deep(rng, rng.choice([33, 100, 600]))
-        return operation, json.dumps(req).encode()
+        try:
+            return operation, json.dumps(req).encode()
+        except RecursionError:  # deeper than this process's own stack allows: send it raw
+            return operation, b'{"a":' * 2000 + b"1" + b"}" * 2000
 
 
 def dynamodb_state(raw: RawClient, table: str) -> tuple[Any, Any]:

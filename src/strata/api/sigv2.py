@@ -90,9 +90,12 @@ def _resources(request: Request) -> list[str]:
 
 
 def _amz_headers(request: Request) -> str:
-    names = sorted(n for n in request.headers if n.startswith("x-amz-"))
+    signed = {n: v for n, v in request.headers.items() if n.startswith("x-amz-")}
+    token = request.query.get("x-amz-security-token")
+    if token is not None and "x-amz-security-token" not in signed:
+        signed["x-amz-security-token"] = token  # a presigned URL's token is signed as a header
     # A value is signed as it is (trimmed): one may hold commas of its own (a date).
-    return "".join(f"{n}:{request.headers[n].strip()}\n" for n in names)
+    return "".join(f"{n}:{signed[n].strip()}\n" for n in sorted(signed))
 
 
 def _sign(secret: str, string_to_sign: str) -> str:
@@ -137,7 +140,8 @@ def authenticate(
             )
         if now_s > expires_s:
             raise RequestExpired()
-    found = keys.lookup(access_key)
+    token = request.headers.get("x-amz-security-token") or request.query.get("x-amz-security-token")
+    found = keys.lookup(access_key, token)
     if found is None:
         raise InvalidAccessKeyId()
     secret, principal = found

@@ -174,3 +174,30 @@ def test_inline_policies_of_users_groups_and_roles(iam: Any, user: str, unique_n
         404,
         f"The group with name {unique_name} cannot be found.",
     )
+
+
+def test_aws_managed_policies_attach_and_stay_read_only(iam: Any, user: str) -> None:
+    arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert (policy["PolicyName"], policy["DefaultVersionId"]) == ("AmazonS3ReadOnlyAccess", "v3")
+    document = iam.get_policy_version(PolicyArn=arn, VersionId="v3")["PolicyVersion"]["Document"]
+    assert document["Statement"][0]["Action"][:2] == ["s3:Get*", "s3:List*"]
+    listed = [p["Arn"] for p in iam.list_policies(Scope="AWS")["Policies"]]
+    assert "arn:aws:iam::aws:policy/AdministratorAccess" in listed
+    assert arn in listed
+    assert arn not in [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
+    iam.attach_user_policy(UserName=user, PolicyArn=arn)
+    assert iam.list_attached_user_policies(UserName=user)["AttachedPolicies"] == [
+        {"PolicyName": "AmazonS3ReadOnlyAccess", "PolicyArn": arn}
+    ]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    with pytest.raises(ClientError) as caught:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=ALLOW_S3)
+    assert error_of(caught)[:2] == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as caught:
+        iam.delete_policy(PolicyArn=arn)
+    assert error_of(caught)[:2] == ("AccessDenied", 403)
+    iam.detach_user_policy(UserName=user, PolicyArn=arn)
+    with pytest.raises(ClientError) as caught:
+        iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/NoSuchManagedPolicy")
+    assert error_of(caught)[:2] == ("NoSuchEntity", 404)

@@ -126,6 +126,21 @@ def test_presigned_url_carries_the_session_token(
         assert denied.value.code == 403
         assert b"<Code>AccessDenied</Code>" in denied.value.read()
         denied.value.close()
+        # SigV2 (boto3's default presigner for S3) carries the token too.
+        legacy = signed_as(
+            server,
+            "s3",
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials["SessionToken"],
+            signature_version="s3",
+        ).generate_presigned_url("get_object", Params={"Bucket": unique_name, "Key": "k"})
+        assert "x-amz-security-token=" in legacy
+        with pytest.raises(urllib.error.HTTPError) as legacy_denied:
+            urllib.request.urlopen(legacy, timeout=10)
+        assert legacy_denied.value.code == 403
+        assert b"<Code>AccessDenied</Code>" in legacy_denied.value.read()
+        legacy_denied.value.close()
         tampered = url.replace("X-Amz-Security-Token=", "X-Amz-Security-Token=x")
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(tampered, timeout=10)

@@ -37,6 +37,7 @@ from strata.service.iam.errors import (
     LimitExceeded,
     MalformedPolicyDocument,
     NoSuchEntity,
+    NotModifiable,
     StsAccessDenied,
 )
 
@@ -52,6 +53,7 @@ QUERY_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     IamValidationError: ("ValidationError", 400),
     AccessDenied: ("AccessDenied", 403),
     StsAccessDenied: ("AccessDenied", 403),
+    NotModifiable: ("AccessDenied", 403),
     InvalidAccessKeyId: ("InvalidClientTokenId", 403),
     InvalidToken: ("InvalidClientTokenId", 403),
     ExpiredToken: ("ExpiredToken", 403),

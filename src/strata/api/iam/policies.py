@@ -40,12 +40,11 @@ async def get_policy(call: Call) -> Result:
 
 async def list_policies(call: Call) -> Result:
     call.authorize(call.account_resource("policy"))
-    scope = call.params.get("Scope", "All")
-    found: list[ManagedPolicyRecord] = []
-    if scope != "AWS":
-        found = call.services.managed.under(
-            call.params.get("PathPrefix", "/"), flag(call.params, "OnlyAttached")
-        )
+    found = call.services.managed.under(
+        call.params.get("PathPrefix", "/"),
+        flag(call.params, "OnlyAttached"),
+        call.params.get("Scope", "All"),
+    )
     services = call.services
     return page(
         found, call.params, "Policies", lambda p: policy_value(services, p, full=False), _name_key

@@ -296,7 +296,7 @@ def _authenticate_v4(form: Form, policy: str | None, keys: KeyLookup | None) -> 
     access_key, date, region, service = parts[:4]
     if keys is None:
         return None
-    found = keys.lookup(access_key)
+    found = keys.lookup(access_key, form.get("x-amz-security-token"))
     if found is None:
         raise InvalidAccessKeyId()
     secret, principal = found
@@ -316,7 +316,7 @@ def _authenticate_v2(form: Form, policy: str | None, keys: KeyLookup | None) -> 
     access_key = form.get("awsaccesskeyid") or ""
     if keys is None:
         return None
-    found = keys.lookup(access_key)
+    found = keys.lookup(access_key, form.get("x-amz-security-token"))
     if found is None:
         raise InvalidAccessKeyId()
     secret, principal = found

@@ -42,3 +42,7 @@ class IamValidationError(IamError):
 
 class StsAccessDenied(IamError):
     """AssumeRole refused by the role's trust policy (STS ``AccessDenied``, 403)."""
+
+
+class NotModifiable(IamError):
+    """A change to an AWS managed policy: AWS answers AccessDenied (403)."""

@@ -6,7 +6,8 @@ from typing import Final
 
 import msgspec
 
-from strata.service.iam import arns, ids, records
+from strata.service.iam import arns, aws_managed, ids, records
+from strata.service.iam.aws_managed import AWS_MANAGED, is_aws_managed
 from strata.service.iam.directory import Directory
 from strata.service.iam.documents import check_policy
 from strata.service.iam.errors import (
@@ -15,6 +16,7 @@ from strata.service.iam.errors import (
     InvalidInput,
     LimitExceeded,
     NoSuchEntity,
+    NotModifiable,
 )
 from strata.service.iam.records import ManagedPolicyRecord, PolicyVersion, Tags
 from strata.service.iam.users import drop_tags, merge_tags
@@ -30,17 +32,33 @@ class ManagedPolicies:
         self.account_id = account_id
 
     def arn(self, policy: ManagedPolicyRecord) -> str:
-        return arns.policy_arn(self.account_id, policy.path, policy.name)
+        account = aws_managed.ACCOUNT if is_aws_managed(policy) else self.account_id
+        return arns.policy_arn(account, policy.path, policy.name)
 
     def find(self, arn: str) -> ManagedPolicyRecord | None:
         parsed = arns.parse_policy_arn(arn)
         if parsed is None:
             return None
         account, path, name = parsed
-        found = self.directory.policy(name)
-        if account != self.account_id or found is None or found.path != path:
+        if account == aws_managed.ACCOUNT:
+            found = AWS_MANAGED.get(name)
+        elif account == self.account_id:
+            found = self.directory.policy(name)
+        else:
+            return None
+        if found is None or found.path != path:
             return None
         return found
+
+    def _customer(self, arn: str, action: str) -> ManagedPolicyRecord:
+        """A policy this account may change: AWS managed ones are read-only."""
+        policy = self.get(arn)
+        if is_aws_managed(policy):
+            raise NotModifiable(
+                f"User: arn:aws:iam::{self.account_id}:root is not authorized to perform: "
+                f"iam:{action} on resource: policy {arn}"
+            )
+        return policy
 
     def get(self, arn: str) -> ManagedPolicyRecord:
         return self._existing(arn, f"Policy {arn} was not found.")
@@ -74,15 +92,21 @@ class ManagedPolicies:
         return policy
 
     def under(
-        self, path_prefix: str = "/", only_attached: bool = False
+        self, path_prefix: str = "/", only_attached: bool = False, scope: str = "All"
     ) -> list[ManagedPolicyRecord]:
-        found = [p for p in self.directory.policies() if p.path.startswith(path_prefix)]
+        """``scope``: All, AWS (the AWS managed ones) or Local (this account's)."""
+        candidates: list[ManagedPolicyRecord] = []
+        if scope in ("All", "AWS"):
+            candidates.extend(AWS_MANAGED.values())
+        if scope in ("All", "Local"):
+            candidates.extend(self.directory.policies())
+        found = [p for p in candidates if p.path.startswith(path_prefix)]
         if only_attached:
             found = [p for p in found if self.directory.attachment_count(self.arn(p))]
         return sorted(found, key=lambda p: p.name.lower())
 
     async def delete(self, arn: str) -> None:
-        policy = self.get(arn)
+        policy = self._customer(arn, "DeletePolicy")
         if self.directory.attachment_count(arn):
             raise DeleteConflict("Cannot delete a policy attached to entities.")
         if len(policy.versions) > 1:
@@ -93,7 +117,7 @@ class ManagedPolicies:
         await self.directory.commit([(records.POLICY, policy.name, None)])
 
     async def create_version(self, arn: str, document: str, set_default: bool) -> PolicyVersion:
-        policy = self.get(arn)
+        policy = self._customer(arn, "CreatePolicyVersion")
         check_policy(document)
         if len(policy.versions) >= VERSIONS_MAX:
             raise LimitExceeded(
@@ -121,7 +145,7 @@ class ManagedPolicies:
         return found
 
     async def delete_version(self, arn: str, version_id: str) -> None:
-        policy = self.get(arn)
+        policy = self._customer(arn, "DeletePolicyVersion")
         self.version(arn, version_id)
         if version_id == policy.default_version:
             raise DeleteConflict("Cannot delete the default version of a policy.")
@@ -131,7 +155,7 @@ class ManagedPolicies:
         await self.directory.commit([(records.POLICY, policy.name, updated)])
 
     async def set_default(self, arn: str, version_id: str) -> None:
-        policy = self.get(arn)
+        policy = self._customer(arn, "SetDefaultPolicyVersion")
         self.version(arn, version_id)
         updated = msgspec.structs.replace(
             policy, default_version=version_id, updated_s=self.clock.now_s()
@@ -139,11 +163,11 @@ class ManagedPolicies:
         await self.directory.commit([(records.POLICY, policy.name, updated)])
 
     async def tag(self, arn: str, tags: Tags) -> None:
-        policy = self.get(arn)
+        policy = self._customer(arn, "TagPolicy")
         tagged = msgspec.structs.replace(policy, tags=merge_tags(policy.tags, tags))
         await self.directory.commit([(records.POLICY, policy.name, tagged)])
 
     async def untag(self, arn: str, tag_keys: list[str]) -> None:
-        policy = self.get(arn)
+        policy = self._customer(arn, "UntagPolicy")
         untagged = msgspec.structs.replace(policy, tags=drop_tags(policy.tags, tag_keys))
         await self.directory.commit([(records.POLICY, policy.name, untagged)])

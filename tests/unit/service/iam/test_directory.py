@@ -256,6 +256,9 @@ def test_identity_policies_of_users_groups_and_roles(tmp_path: Path) -> None:
     run(directory.commit([(records.SESSION, session.access_key, session)]))
     assumed = assumed_role_principal(ACCOUNT, "r", role.role_id, "sess", "ASIAROLE")
     assert [d.text for d in policies.policies_for(assumed)[1]] == [group_only]
+    run(holders.attach(records.ROLE, "r", "arn:aws:iam::aws:policy/AdministratorAccess"))
+    texts = [json.loads(d.text) for d in policies.policies_for(assumed)[1]]
+    assert texts[1]["Statement"] == [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
     narrowing = policies.session_policy(assumed)
     assert narrowing is not None
     assert narrowing.text == POLICY

@@ -18,6 +18,12 @@ import msgspec
 
 from strata import limits
 from strata.api.dynamodb.actions import authorize
+from strata.api.dynamodb.encoding import (
+    COMPRESS_FROM_BYTES,
+    accepts_gzip,
+    compress,
+    decode_body,
+)
 from strata.api.dynamodb.errors import render_error
 from strata.api.dynamodb.model import MEMBERS, Member
 from strata.api.dynamodb.serialization import check_types
@@ -271,6 +277,9 @@ class DynamoDbApi:
         if route is None:
             raise ProtocolError("UnknownOperationException", "", 400)
         body = await request.body.read(limits.dynamodb_body_bytes_max)
+        coding = request.headers.get("content-encoding")
+        if coding is not None:
+            body = decode_body(body, coding, limits.dynamodb_body_bytes_max)
         try:
             req = _decode(body) if body else {}
         except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
@@ -283,12 +292,16 @@ class DynamoDbApi:
         run = self.sync_routes.get(operation)
         result = run(req) if run is not None else await route(req)
         body = _encode(result)
-        return Response(
-            status=200,
-            # botocore checks x-amz-crc32 when present (and retries on a mismatch), as AWS sends
-            headers=[("content-type", CONTENT_TYPE), ("x-amz-crc32", str(zlib.crc32(body)))],
-            body=body,
-        )
+        headers = [("content-type", CONTENT_TYPE)]
+        if len(body) >= COMPRESS_FROM_BYTES and accepts_gzip(
+            request.headers.get("accept-encoding", "")
+        ):
+            body = compress(body)
+            headers.append(("content-encoding", "gzip"))
+        # botocore checks x-amz-crc32 when present (and retries on a mismatch), as AWS sends
+        # it: over the bytes sent
+        headers.append(("x-amz-crc32", str(zlib.crc32(body))))
+        return Response(status=200, headers=headers, body=body)
 
     def error_response(self, exc: StrataError, request: Request) -> Response:
         return render_error(exc, request)

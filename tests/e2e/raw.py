@@ -51,6 +51,13 @@ class RawClient:
     def dynamodb(self, operation: str, body: bytes | dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """POST one DynamoDB call; (status, decoded JSON answer)."""
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        status, _, answer = self.dynamodb_bytes(operation, data)
+        return status, json.loads(answer) if answer else {}
+
+    def dynamodb_bytes(
+        self, operation: str, data: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """POST ``data`` as is, with extra ``headers``, signed; (status, headers, body)."""
         request = AWSRequest(
             method="POST",
             url=f"{self.server.endpoint}/",
@@ -58,11 +65,11 @@ class RawClient:
             headers={
                 "X-Amz-Target": f"DynamoDB_20120810.{operation}",
                 "Content-Type": "application/x-amz-json-1.0",
+                **(headers or {}),
             },
         )
         SigV4Auth(self.credentials, "dynamodb", "us-east-1").add_auth(request)
-        status, _, answer = self.send("POST", "/", dict(request.headers.items()), data)
-        return status, json.loads(answer) if answer else {}
+        return self.send("POST", "/", dict(request.headers.items()), data)
 
     def s3(
         self,

@@ -12,8 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 
 from tests.e2e.raw import RawClient
@@ -30,19 +28,7 @@ def raw(server: RunningServer) -> Iterator[RawClient]:
 def send(
     raw: RawClient, operation: str, body: bytes, headers: dict[str, str]
 ) -> tuple[int, dict[str, str], bytes]:
-    """POST ``body`` as is with extra ``headers``, signed over the bytes sent."""
-    request = AWSRequest(
-        method="POST",
-        url=f"{raw.server.endpoint}/",
-        data=body,
-        headers={
-            "X-Amz-Target": f"DynamoDB_20120810.{operation}",
-            "Content-Type": "application/x-amz-json-1.0",
-            **headers,
-        },
-    )
-    SigV4Auth(raw.credentials, "dynamodb", "us-east-1").add_auth(request)
-    return raw.send("POST", "/", dict(request.headers.items()), body)
+    return raw.dynamodb_bytes(operation, body, headers)
 
 
 def put_body(table: str, pk: str, extra: str = "") -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,10 +32,10 @@ class Recorder:
         self.answer = answer
 
     def decide(
-        self, principal: Principal, action: str, resource: str, context: Context
+        self, principal: Principal, action: str, resource: str, context: Callable[[], Context]
     ) -> Decision:
         self.asked.append((action, resource))
-        self.contexts.append(context)
+        self.contexts.append(context())
         return self.answer
 
 
@@ -138,13 +139,38 @@ def test_explicit_deny_is_worded_so() -> None:
     assert caught.value.message.endswith("with an explicit deny in an identity-based policy")
 
 
-@pytest.mark.parametrize("principal", [None, anonymous_principal(ACCOUNT)])
-def test_anonymous_is_denied(principal: Principal | None) -> None:
+def test_unauthenticated_is_denied_without_asking() -> None:
     recorder = Recorder()
     with pytest.raises(AccessDenied) as caught:
-        AccessControl(recorder).authorize(principal, "s3:GetObject", "arn:aws:s3:::b/k")
+        AccessControl(recorder).authorize(None, "s3:GetObject", "arn:aws:s3:::b/k")
     assert caught.value.message == "Access Denied"
     assert recorder.asked == []
+
+
+def test_anonymous_is_decided_by_policies_and_denied_with_access_denied() -> None:
+    # a bucket policy may let the anonymous principal in: the decider is asked
+    assert_allowed = Recorder()
+    AccessControl(assert_allowed).authorize(
+        anonymous_principal(ACCOUNT), "s3:GetObject", "arn:aws:s3:::b/k"
+    )
+    assert assert_allowed.asked == [("s3:GetObject", "arn:aws:s3:::b/k")]
+    with pytest.raises(AccessDenied) as caught:
+        AccessControl(Recorder(Decision.IMPLICIT_DENY)).authorize(
+            anonymous_principal(ACCOUNT), "s3:GetObject", "arn:aws:s3:::b/k"
+        )
+    assert caught.value.message == "Access Denied"
+
+
+def test_resource_policy_deny_message() -> None:
+    with pytest.raises(AccessDenied) as caught:
+        AccessControl(Recorder(Decision.EXPLICIT_DENY_RESOURCE)).authorize(
+            ALICE, "s3:GetObject", "arn:aws:s3:::b/k"
+        )
+    assert caught.value.explicit
+    assert caught.value.message == (
+        f"User: {ALICE.arn} is not authorized to perform: s3:GetObject on resource: "
+        "arn:aws:s3:::b/k with an explicit deny in a resource-based policy"
+    )
 
 
 TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table"

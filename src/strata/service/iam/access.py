@@ -23,7 +23,8 @@ Context = Mapping[str, ContextValue]
 class Decision(Enum):
     ALLOW = "allow"
     IMPLICIT_DENY = "implicit"  # nothing allows it
-    EXPLICIT_DENY = "explicit"  # a statement denies it
+    EXPLICIT_DENY = "explicit"  # a statement of an identity policy denies it
+    EXPLICIT_DENY_RESOURCE = "explicit-resource"  # a statement of the resource's policy does
 
 
 class AccessDenied(StrataError):
@@ -35,16 +36,17 @@ class AccessDenied(StrataError):
     ) -> None:  # fmt: skip
         self.action = action
         self.resource = resource
-        self.explicit = decision is Decision.EXPLICIT_DENY
+        self.explicit = decision in (Decision.EXPLICIT_DENY, Decision.EXPLICIT_DENY_RESOURCE)
         if principal is None or principal.anonymous:
             super().__init__("Access Denied")
             return
         shown = f'"{resource}"' if quote_resource else resource
-        why = (
-            "with an explicit deny in an identity-based policy"
-            if self.explicit
-            else f"because no identity-based policy allows the {action} action"
-        )
+        if decision is Decision.EXPLICIT_DENY:
+            why = "with an explicit deny in an identity-based policy"
+        elif decision is Decision.EXPLICIT_DENY_RESOURCE:
+            why = "with an explicit deny in a resource-based policy"
+        else:
+            why = f"because no identity-based policy allows the {action} action"
         super().__init__(
             f"User: {principal.arn} is not authorized to perform: {action} "
             f"on resource: {shown} {why}"
@@ -52,18 +54,19 @@ class AccessDenied(StrataError):
 
 
 class Decider(Protocol):
-    """Evaluates a non-root principal's policies (``policy.py``)."""
+    """Evaluates a non-root principal's policies (``policy/decider.py``). ``context`` builds
+    the request's condition keys: called only if a policy needs them."""
 
     def decide(
-        self, principal: Principal, action: str, resource: str, context: Context
+        self, principal: Principal, action: str, resource: str, context: Callable[[], Context]
     ) -> Decision: ...
 
 
 class DenyAll:
-    """No IAM users exist: every non-root principal is implicitly denied."""
+    """No policies: every non-root principal is implicitly denied."""
 
     def decide(
-        self, principal: Principal, action: str, resource: str, context: Context
+        self, principal: Principal, action: str, resource: str, context: Callable[[], Context]
     ) -> Decision:
         return Decision.IMPLICIT_DENY
 
@@ -85,10 +88,9 @@ class AccessControl:
         keys) may be a function, so the root fast path never builds it."""
         if principal is not None and principal.root:
             return
-        if principal is None or principal.anonymous:
-            # Anonymous access needs a bucket policy (not implemented yet): denied.
+        if principal is None:
             raise AccessDenied(principal, action, resource, Decision.IMPLICIT_DENY)
-        keys = context() if callable(context) else context
-        decision = self.decider.decide(principal, action, resource, keys)
+        build = context if callable(context) else lambda: context
+        decision = self.decider.decide(principal, action, resource, build)
         if decision is not Decision.ALLOW:
             raise AccessDenied(principal, action, resource, decision, quote_resource=quote_resource)

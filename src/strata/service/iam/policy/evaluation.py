@@ -1,0 +1,152 @@
+"""Policy evaluation within one account, as the IAM User Guide's "Policy evaluation logic"
+describes it: an explicit Deny in any applicable policy wins; otherwise an Allow from an
+identity-based policy or from the resource's policy allows; otherwise the request is
+implicitly denied.
+
+A statement applies when its Action (or NotAction) matches the action, case-insensitively;
+its Resource (or NotResource) matches the resource ARN, case-sensitively; in a resource
+policy its Principal (or NotPrincipal) names the caller; and every condition holds.
+
+Within one account a resource policy that names the account (``"AWS": "<account id>"``)
+delegates to the account's identity policies: that Allow does not by itself let an IAM user
+in, while such a Deny applies to every principal of the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from enum import Enum
+
+from strata.service.iam.policy.conditions import all_hold
+from strata.service.iam.policy.document import PolicyDocument, Principals, Statement
+from strata.service.iam.policy.patterns import ContextValue, Lookup, context_lookup
+from strata.service.iam.principal import Principal
+
+Context = Mapping[str, ContextValue]
+
+
+class Outcome(Enum):
+    ALLOW = "allow"
+    NONE = "none"  # nothing applies
+    DENY = "deny"  # an explicit Deny applies
+
+
+def _names(principals: Principals, principal: Principal, allow: bool) -> bool:
+    if principals.everyone:
+        return True
+    if principal.anonymous:
+        return False
+    arns = principals.arns
+    if principal.arn in arns:
+        return True
+    account_root = f"arn:aws:iam::{principal.account_id}:root"
+    if account_root in arns and (principal.root or not allow):
+        return True
+    return principal.role_name is not None and role_arn(principal) in arns
+
+
+def role_arn(principal: Principal) -> str:
+    """An assumed-role session's role: a policy names the role, the request its session."""
+    return f"arn:aws:iam::{principal.account_id}:role/{principal.role_name}"
+
+
+def statement_applies(
+    statement: Statement, principal: Principal, action: str, resource: str, lookup: Lookup
+) -> bool:
+    if statement.actions.matches(action, lookup) == statement.not_action:
+        return False
+    resources = statement.resources
+    if resources is not None and resources.matches(resource, lookup) == statement.not_resource:
+        return False
+    principals = statement.principals
+    if (
+        principals is not None
+        and _names(principals, principal, statement.allow) == statement.not_principal
+    ):
+        return False
+    return not statement.conditions or all_hold(statement.conditions, lookup)
+
+
+def evaluate(
+    documents: Sequence[PolicyDocument],
+    principal: Principal,
+    action: str,
+    resource: str,
+    lookup: Lookup,
+    *,
+    allows: bool = True,
+) -> Outcome:
+    """The outcome of one kind of policy (identity or resource) for the request.
+    ``allows=False``: only its Deny statements count (S3's RestrictPublicBuckets)."""
+    allowed = False
+    for document in documents:
+        for statement in document.statements:
+            if not allows and statement.allow:
+                continue
+            if statement_applies(statement, principal, action, resource, lookup):
+                if not statement.allow:
+                    return Outcome.DENY
+                allowed = True
+    return Outcome.ALLOW if allowed else Outcome.NONE
+
+
+class LazyContext:
+    """The request's condition keys, built (and lower-cased) only when a policy asks."""
+
+    __slots__ = ("_build", "_lookup", "_now_s", "_principal", "_tags")
+
+    def __init__(
+        self,
+        build: Callable[[], Context],
+        principal: Principal,
+        tags: Mapping[str, str],
+        now_s: Callable[[], float],
+    ) -> None:
+        self._build = build
+        self._principal = principal
+        self._tags = tags
+        self._now_s = now_s
+        self._lookup: Lookup | None = None
+
+    def __call__(self, key: str) -> ContextValue | None:
+        if self._lookup is None:
+            context = principal_context(self._principal, self._tags)
+            context.update(time_context(self._now_s()))
+            context.update(self._build())
+            self._lookup = context_lookup(context)
+        return self._lookup(key)
+
+
+def time_context(now_s: float) -> dict[str, ContextValue]:
+    moment = datetime.fromtimestamp(now_s, UTC)
+    return {
+        "aws:CurrentTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now_s)),
+    }
+
+
+def principal_context(
+    principal: Principal,
+    tags: Mapping[str, str] = {},
+) -> dict[str, ContextValue]:
+    """The condition keys that describe the caller (``aws:username``, ``aws:PrincipalArn``...)."""
+    if principal.anonymous:
+        return {"aws:PrincipalType": "Anonymous"}
+    context: dict[str, ContextValue] = {
+        "aws:PrincipalArn": principal.arn,
+        "aws:PrincipalAccount": principal.account_id,
+        "aws:userid": principal.user_id,
+    }
+    if principal.root:
+        context["aws:PrincipalType"] = "Account"
+    elif principal.role_name is not None:
+        context["aws:PrincipalType"] = "AssumedRole"
+        context["aws:PrincipalArn"] = role_arn(principal)
+    else:
+        context["aws:PrincipalType"] = "User"
+    if principal.user_name is not None:
+        context["aws:username"] = principal.user_name
+    for name, value in tags.items():
+        context[f"aws:PrincipalTag/{name}"] = value
+    return context

@@ -37,8 +37,10 @@ from strata.service.iam.access import AccessControl
 from strata.service.iam.directory import Directory
 from strata.service.iam.groups import Groups
 from strata.service.iam.holders import PolicyHolders
+from strata.service.iam.identities import DirectoryPolicies
 from strata.service.iam.keychain import KeyChain
 from strata.service.iam.managed import ManagedPolicies
+from strata.service.iam.policy.decider import PolicyDecider
 from strata.service.iam.principal import root_principal
 from strata.service.iam.roles import Roles
 from strata.service.iam.sessions import Sessions
@@ -304,9 +306,10 @@ def build(config: Config) -> Strata:
     )
     disk.refresh()
     keys = KeyRing(data_dir, config.account_id)
-    access = AccessControl()
     root, generated = ensure_root(config, keys)
     directory = Directory(store)  # IAM users, keys, groups, policies, roles, sessions
+    identities = DirectoryPolicies(directory, ManagedPolicies(directory, clock, config.account_id))
+    access = AccessControl(PolicyDecider(identities, (), clock.now_s, identities.tags))
     keychain = KeyChain(directory, keys, clock, config.account_id)
     iam = _iam_services(config.account_id, directory, keychain, clock, access)
     buckets = BucketService(store)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final, Protocol
 
 from strata.service.iam.directory import Directory
@@ -85,3 +85,12 @@ class DirectoryPolicies:
         if session is None or session.session_policy is None:
             return None
         return self._document(session.session_policy)
+
+    def tags(self, principal: Principal) -> Mapping[str, str]:
+        """``aws:PrincipalTag/<key>``: the user's tags, or the assumed role's."""
+        holder: UserRecord | RoleRecord | None = None
+        if principal.role_name is not None:
+            holder = self.directory.role(principal.role_name)
+        elif principal.user_name is not None:
+            holder = self.directory.user(principal.user_name)
+        return dict(holder.tags) if holder is not None else {}

@@ -1,6 +1,5 @@
 """A principal's identity policies from the IAM directory (real store): a user's own and its
 groups', inline and attached; a role's; decided through the real PolicyDecider."""
-# ruff: noqa: E501 - one decision per line reads as a table
 
 from __future__ import annotations
 

@@ -46,6 +46,7 @@ from strata.service.iam.roles import Roles
 from strata.service.iam.sessions import Sessions
 from strata.service.iam.users import Users
 from strata.service.objects import statistics
+from strata.service.objects.bucket_policies import BucketPolicies
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber
@@ -309,7 +310,9 @@ def build(config: Config) -> Strata:
     root, generated = ensure_root(config, keys)
     directory = Directory(store)  # IAM users, keys, groups, policies, roles, sessions
     identities = DirectoryPolicies(directory, ManagedPolicies(directory, clock, config.account_id))
-    access = AccessControl(PolicyDecider(identities, (), clock.now_s, identities.tags))
+    bucket_policies = BucketPolicies(store)
+    decider = PolicyDecider(identities, (bucket_policies,), clock.now_s, identities.tags)
+    access = AccessControl(decider)
     keychain = KeyChain(directory, keys, clock, config.account_id)
     iam = _iam_services(config.account_id, directory, keychain, clock, access)
     buckets = BucketService(store)
@@ -351,6 +354,7 @@ def build(config: Config) -> Strata:
             config.region,
             keys=keychain if config.auth else None,
             access=access,
+            account_id=config.account_id,
         ),
         dynamodb=dynamodb,
         streams=StreamsApi(dynamodb),

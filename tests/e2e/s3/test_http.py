@@ -174,6 +174,6 @@ def test_malformed_xml_and_entities(server: RunningServer, bucket: str) -> None:
 
 
 def test_unknown_subresource_not_implemented(server: RunningServer, bucket: str) -> None:
-    status, _, reply = signed(server, "PUT", f"/{bucket}?policy", b"{}")
+    status, _, reply = signed(server, "PUT", f"/{bucket}?website", b"<x/>")
     assert status == 501
     assert b"<Code>NotImplemented</Code>" in reply

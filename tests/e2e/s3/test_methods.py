@@ -47,7 +47,6 @@ UNBUILT = {
     ("PUT", BUCKET, "metrics"),  # PutBucketMetricsConfiguration
     ("PUT", BUCKET, "notification"),  # PutBucketNotification(Configuration)
     ("PUT", BUCKET, "object-lock"),  # PutObjectLockConfiguration
-    ("PUT", BUCKET, "policy"),  # PutBucketPolicy
     ("DELETE", BUCKET, "replication"),  # DeleteBucketReplication
     ("PUT", BUCKET, "replication"),  # PutBucketReplication
     ("PUT", BUCKET, "requestPayment"),  # PutBucketRequestPayment

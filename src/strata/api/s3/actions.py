@@ -44,6 +44,7 @@ ACTIONS: Final[dict[str, tuple[str, str]]] = {
     "GetBucketPolicyStatus": ("s3:GetBucketPolicyStatus", BUCKET),
     "GetBucketPolicy": ("s3:GetBucketPolicy", BUCKET),
     "DeleteBucketPolicy": ("s3:DeleteBucketPolicy", BUCKET),
+    "PutBucketPolicy": ("s3:PutBucketPolicy", BUCKET),
     "GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration", BUCKET),
     "DeleteBucketLifecycle": ("s3:PutLifecycleConfiguration", BUCKET),
     "GetBucketWebsite": ("s3:GetBucketWebsite", BUCKET),

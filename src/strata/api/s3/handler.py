@@ -19,7 +19,7 @@ from strata.api.s3.handlers.cors import response_cors_headers
 from strata.api.s3.routes import resolve, split_target
 from strata.errors import ProtocolError, StrataError
 from strata.service.iam.access import AccessControl
-from strata.service.iam.principal import KeyLookup
+from strata.service.iam.principal import DEFAULT_ACCOUNT_ID, KeyLookup, anonymous_principal
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
 
@@ -50,6 +50,18 @@ def check_sse_c(request: Request) -> None:
     )
 
 
+_SIGNATURE_PARAMETERS: Final = (
+    "X-Amz-Signature", "X-Amz-Algorithm", "X-Amz-Credential", "AWSAccessKeyId", "Signature",
+)  # fmt: skip
+
+
+def unsigned(request: Request) -> bool:
+    """No signature of any kind: neither an Authorization header nor presigned parameters."""
+    if "authorization" in request.headers:
+        return False
+    return not any(name in request.query for name in _SIGNATURE_PARAMETERS)
+
+
 class S3Api:
     name = "s3"
     request_id_header = "x-amz-request-id"
@@ -61,15 +73,25 @@ class S3Api:
         region: str,
         keys: KeyLookup | None = None,
         access: AccessControl | None = None,
+        account_id: str = DEFAULT_ACCOUNT_ID,
     ) -> None:
         self.context = S3Context(buckets, objects, region, keys, access or AccessControl())
+        self.account_id = account_id
 
     def anonymous(self, request: Request) -> bool:
         """CORS preflights carry no signature; a POST Object form signs its policy field,
-        which ``form.py`` verifies."""
-        return request.method == "OPTIONS" or is_form_upload(request)
+        which ``form.py`` verifies; an unsigned request is the anonymous principal's, which
+        a bucket policy may let in."""
+        return request.method == "OPTIONS" or is_form_upload(request) or unsigned(request)
 
     async def handle(self, request: Request) -> Response:
+        if (
+            request.principal is None
+            and request.method != "OPTIONS"
+            and not is_form_upload(request)
+            and unsigned(request)
+        ):
+            request.principal = anonymous_principal(self.account_id)
         route = resolve(request)
         request.operation = route.operation
         request.resource = f"{route.bucket}/{route.key}" if route.key else route.bucket

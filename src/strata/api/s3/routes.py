@@ -80,6 +80,7 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("GET", BUCKET, "policyStatus", "GetBucketPolicyStatus"),
     Rule("GET", BUCKET, "policy", "GetBucketPolicy"),
     Rule("DELETE", BUCKET, "policy", "DeleteBucketPolicy"),
+    Rule("PUT", BUCKET, "policy", "PutBucketPolicy"),
     Rule("GET", BUCKET, "lifecycle", "GetBucketLifecycleConfiguration"),
     Rule("DELETE", BUCKET, "lifecycle", "DeleteBucketLifecycle"),
     Rule("GET", BUCKET, "website", "GetBucketWebsite"),

@@ -1,4 +1,4 @@
-"""A bucket's access settings: Object Ownership, Block Public Access and its ACL.
+"""A bucket's access settings: Object Ownership, Block Public Access, its ACL and policy.
 
 Kept beside the ``BucketRecord`` rather than in it, one record per bucket in META::
 
@@ -39,6 +39,7 @@ class BucketAccess(msgspec.Struct, frozen=True):
     # None: no PublicAccessBlock configuration (deleted); else the four settings in order.
     public_access_block: tuple[bool, bool, bool, bool] | None = (True, True, True, True)
     grants: list[Grant] | None = None  # None: the owner's FULL_CONTROL alone
+    policy: str | None = None  # the bucket policy as sent (``bucket_policies.py``)
 
     @property
     def acls_enabled(self) -> bool:

@@ -72,7 +72,7 @@ def test_unbuilt_operation_is_not_implemented() -> None:
         resolve(request("GET", "/b/k", {"torrent": ""}))
     assert (caught.value.code, caught.value.status) == ("NotImplemented", 501)
     with pytest.raises(ProtocolError) as caught:
-        resolve(request("PUT", "/b", {"policy": ""}))
+        resolve(request("PUT", "/b", {"website": ""}))
     assert (caught.value.code, caught.value.status) == ("NotImplemented", 501)
 
 

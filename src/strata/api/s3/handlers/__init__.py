@@ -9,7 +9,17 @@ from __future__ import annotations
 from typing import Final
 
 from strata.api.s3.context import Handler
-from strata.api.s3.handlers import acl, buckets, config, cors, listing, multipart, objects, post
+from strata.api.s3.handlers import (
+    acl,
+    buckets,
+    config,
+    cors,
+    listing,
+    multipart,
+    objects,
+    policy,
+    post,
+)
 
 HANDLERS: Final[dict[str, Handler]] = {
     "ListBuckets": buckets.list_buckets,
@@ -30,9 +40,10 @@ HANDLERS: Final[dict[str, Handler]] = {
     "PutBucketAcl": acl.put_bucket_acl,
     "GetObjectAcl": acl.get_object_acl,
     "PutObjectAcl": acl.put_object_acl,
-    "GetBucketPolicy": config.get_bucket_policy,
-    "GetBucketPolicyStatus": config.get_bucket_policy_status,
-    "DeleteBucketPolicy": config.delete_absent,
+    "GetBucketPolicy": policy.get_bucket_policy,
+    "GetBucketPolicyStatus": policy.get_bucket_policy_status,
+    "PutBucketPolicy": policy.put_bucket_policy,
+    "DeleteBucketPolicy": policy.delete_bucket_policy,
     "GetBucketLifecycleConfiguration": config.get_bucket_lifecycle,
     "DeleteBucketLifecycle": config.delete_absent,
     "GetBucketWebsite": config.get_bucket_website,

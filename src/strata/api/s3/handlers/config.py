@@ -26,7 +26,6 @@ from strata.service.objects.ownership import (
 
 # Configurations a new bucket does not have: (S3 code, message), all 404 with BucketName.
 _ABSENT: Final = {
-    "policy": ("NoSuchBucketPolicy", "The bucket policy does not exist"),
     "lifecycle": ("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
     "website": (
         "NoSuchWebsiteConfiguration",
@@ -81,7 +80,6 @@ def _absent_handler(name: str) -> Handler:
     return handler
 
 
-get_bucket_policy = _absent_handler("policy")
 get_bucket_lifecycle = _absent_handler("lifecycle")
 get_bucket_website = _absent_handler("website")
 get_object_lock_configuration = _absent_handler("object-lock")
@@ -200,9 +198,6 @@ async def get_bucket_notification(s3: S3Context, call: Call) -> Response:
 async def get_bucket_accelerate(s3: S3Context, call: Call) -> Response:
     s3.buckets.get(call.bucket)
     return xml_response(xml.document(_EMPTY["accelerate"]))
-
-
-get_bucket_policy_status = _absent_handler("policy")
 
 
 async def list_configurations(s3: S3Context, call: Call) -> Response:

@@ -311,8 +311,7 @@ def build(config: Config) -> Strata:
     directory = Directory(store)  # IAM users, keys, groups, policies, roles, sessions
     identities = DirectoryPolicies(directory, ManagedPolicies(directory, clock, config.account_id))
     bucket_policies = BucketPolicies(store)
-    decider = PolicyDecider(identities, (bucket_policies,), clock.now_s, identities.tags)
-    access = AccessControl(decider)
+    access = AccessControl()  # its Decider once every resource policy source exists
     keychain = KeyChain(directory, keys, clock, config.account_id)
     iam = _iam_services(config.account_id, directory, keychain, clock, access)
     buckets = BucketService(store)
@@ -325,6 +324,8 @@ def build(config: Config) -> Strata:
     trail = AuditTrail(store, clock, config.audit_retention_days, config.audit_flush_interval_s)
     _register_audit_metrics(metrics, trail)
     assert dynamodb.tables is not None
+    resources = (bucket_policies, dynamodb.policies)
+    access.decider = PolicyDecider(identities, resources, clock.now_s, identities.tags)
     gate = RequestGate(store)
     admin = AdminApi(
         snapshots=Snapshots(data_dir, store, blobs),

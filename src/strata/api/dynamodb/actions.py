@@ -18,7 +18,10 @@ from strata.service.iam.access import AccessControl
 from strata.service.tables.partiql import statement_access
 
 ACCOUNT_WIDE: Final = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"})
-BY_RESOURCE_ARN: Final = frozenset({"TagResource", "UntagResource", "ListTagsOfResource"})
+BY_RESOURCE_ARN: Final = frozenset({
+    "TagResource", "UntagResource", "ListTagsOfResource", "PutResourcePolicy",
+    "GetResourcePolicy", "DeleteResourcePolicy",
+})  # fmt: skip
 _PARTIQL_LISTS: Final = {
     "ExecuteStatement": None,
     "BatchExecuteStatement": "Statements",

@@ -40,6 +40,7 @@ from strata.service.tables.errors import (
     TablesError,
     ValidationError,
 )
+from strata.service.tables.resource_policies import PolicyNotFound
 from strata.service.tables.service_errors import (
     DuplicateItemExists,
     ExpiredIterator,
@@ -78,6 +79,7 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     SerializationError: ("SerializationException", 400),
     ConditionalCheckFailed: ("ConditionalCheckFailedException", 400),
     ResourceNotFound: ("ResourceNotFoundException", 400),
+    PolicyNotFound: ("PolicyNotFoundException", 400),
     ResourceInUse: ("ResourceInUseException", 400),
     LimitExceeded: ("LimitExceededException", 400),
     ItemCollectionSizeLimitExceeded: ("ItemCollectionSizeLimitExceededException", 400),

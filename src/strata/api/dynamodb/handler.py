@@ -30,9 +30,11 @@ from strata.api.dynamodb.serialization import check_types
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
 from strata.service.iam.access import AccessControl
+from strata.service.tables.catalogue import Catalogue
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
 from strata.service.tables.errors import SerializationError, ValidationError
 from strata.service.tables.expiry import SWEEP_INTERVAL_S
+from strata.service.tables.resource_policies import TablePolicies
 from strata.service.tables.service import SyncHandler, TableOperations
 from strata.storage.store import Store
 
@@ -240,9 +242,28 @@ class DynamoDbApi:
             if store is not None
             else None
         )
-        self.routes: dict[str, Handler] = self.tables.routes() if self.tables else {}
+        self.policies = TablePolicies(self._catalogue)
+        self.routes: dict[str, Handler] = {}
+        self.sync_routes: dict[str, SyncHandler] = {}
+        self._route()
+
+    def _catalogue(self) -> Catalogue:
+        assert self.tables is not None
+        return self.tables.tables
+
+    def _route(self) -> None:
+        if self.tables is None:
+            return
+        self.routes = self.tables.routes()
         # Operations that never wait are called directly, without a coroutine around them.
-        self.sync_routes: dict[str, SyncHandler] = self.tables.sync_routes() if self.tables else {}
+        self.sync_routes = self.tables.sync_routes()
+        self.sync_routes["GetResourcePolicy"] = self.policies.get
+        self.routes["GetResourcePolicy"] = self._get_resource_policy
+        self.routes["PutResourcePolicy"] = self.policies.put
+        self.routes["DeleteResourcePolicy"] = self.policies.delete
+
+    async def _get_resource_policy(self, req: dict[str, Any]) -> dict[str, Any]:
+        return self.policies.get(req)
 
     async def start(self) -> None:
         if self.tables is not None:
@@ -262,8 +283,7 @@ class DynamoDbApi:
         self.tables = TableOperations(
             old.store, old.region, old.host, ttl_sweep_interval_s=old.expiry.interval_s
         )
-        self.routes = self.tables.routes()
-        self.sync_routes = self.tables.sync_routes()
+        self._route()
         await self.tables.start()
 
     def anonymous(self, request: Request) -> bool:

@@ -93,6 +93,12 @@ class InProcessApp:
         await self.app(scope, receive, send)
         return out[0]["status"], b"".join(m.get("body", b"") for m in out[1:])
 
+    async def aclose(self) -> None:
+        """Stop the audit trail's task (it writes what it holds), then close."""
+        if self.app.audit is not None:
+            await self.app.audit.stop()
+        self.close()
+
     def close(self) -> None:
         self.strata.close()
         self.data_dir.cleanup()

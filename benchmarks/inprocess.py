@@ -201,7 +201,7 @@ async def measure(
         )
         return {"op": op, **result}
     finally:
-        harness.close()
+        await harness.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:

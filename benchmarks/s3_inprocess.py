@@ -140,7 +140,7 @@ async def measure(op: str, args: argparse.Namespace) -> dict[str, Any]:
             result["pages_per_cpu_s"] = round(1e6 / result["cpu_us_median"], 1)
         return {"op": op, **result}
     finally:
-        harness.close()
+        await harness.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,10 +57,13 @@ class Waker:
             await asyncio.sleep(0)
             return
         self._event = event = asyncio.Event()
+        # A timer, not asyncio.wait_for: on Python 3.11, wait_for swallows a cancellation
+        # that arrives as the event is set (a wake during stop), and the task never ends.
+        timer = asyncio.get_running_loop().call_later(seconds, event.set)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), seconds)
+            await event.wait()
         finally:
+            timer.cancel()
             self._event = None
             self._woken = False
 

@@ -16,6 +16,13 @@ from tests.server import RunningServer
 from tests.unit.service.tables.partiql.test_syntax import TOKENS
 
 NOT_WELL_FORMED = "Statement wasn't well formed, can't be processed: "
+OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+UNDERFLOW = (
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+)
+DIGITS = "Attempting to store more than 38 significant digits in a Number"
 MSG_KEYS = "Where clause does not contain a mandatory equality on all key attributes"
 
 
@@ -418,11 +425,22 @@ def test_writes_reach_the_stream(dynamodb: Any, server: RunningServer, unique_na
         ),
         ("DELETE FROM", NOT_WELL_FORMED + "Expected identifier for simple path"),
         ("SELECT * FROM \"{t}\" x WHERE pk = 'a'", "Aliasing is not supported"),
+        ("SELECT * FROM \"{t}\" WHERE pk = 'a' AND x = 1e126", f"{OVERFLOW} under root"),
         (
-            "SELECT * FROM \"{t}\" WHERE pk = 'a' AND x = 1e126",
-            "Number overflow. Attempting to store a number with magnitude larger than supported "
-            "range",
+            "INSERT INTO \"{t}\" VALUE {'pk': 'a', 'sk': 'b', 'm': {'x': 1e-131}}",
+            f"{UNDERFLOW} under root.m.x",
         ),
+        (
+            "INSERT INTO \"{t}\" VALUE {'pk': 'a', 'sk': 'b', 'l': [1, 1e126]}",
+            f"{OVERFLOW} under root.l[1]",
+        ),
+        (
+            'UPDATE "{t}" SET a = 12345678901234567890123456789012345678901'
+            " WHERE pk = 'a' AND sk = 'b'",
+            f"{DIGITS} under root",
+        ),
+        ('SELECT * FROM "{t}" WHERE pk = 1e2147483648', NOT_WELL_FORMED),
+        ('SELECT * FROM "{t}" WHERE pk = 1.5e-2147483647', NOT_WELL_FORMED),
         (
             'SELECT * FROM "{t}" WHERE pk = ?',
             "Number of parameters in request and statement don't match.",
@@ -676,3 +694,36 @@ def test_garbage_statements_through_the_server(dynamodb: Any, table: str) -> Non
         except ClientError as exc:
             status = exc.response["ResponseMetadata"]["HTTPStatusCode"]
         assert status in (200, 400), text
+
+
+def test_local_index_reads_back_what_it_does_not_hold(dynamodb: Any, unique_name: str) -> None:
+    make_table(
+        dynamodb,
+        unique_name,
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "by_l",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "l", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    try:
+        seed(
+            dynamodb,
+            unique_name,
+            {"pk": {"S": "a"}, "sk": {"S": "1"}, "l": {"S": "z"}, "x": {"S": "one"}},
+            {"pk": {"S": "a"}, "sk": {"S": "2"}, "l": {"S": "y"}, "x": {"S": "two"}},
+        )
+        target = f'"{unique_name}"."by_l"'
+        star = run(dynamodb, f"SELECT * FROM {target} WHERE pk = 'a'")
+        assert [sorted(i) for i in star["Items"]] == [["l", "pk", "sk"], ["l", "pk", "sk"]]
+        named = run(dynamodb, f"SELECT x FROM {target} WHERE pk = 'a' AND x <> 'two'")
+        assert named["Items"] == [{"x": {"S": "one"}}]
+        ordered = run(dynamodb, f"SELECT sk FROM {target} WHERE pk = 'a' AND l > 'a'")
+        assert [i["sk"]["S"] for i in ordered["Items"]] == ["2", "1"]
+    finally:
+        dynamodb.delete_table(TableName=unique_name)

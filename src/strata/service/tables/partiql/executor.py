@@ -174,6 +174,7 @@ class PartiqlService:
         for member in ("ConsistentRead", "ReturnConsumedCapacity"):
             if req.get(member) is not None:
                 base[member] = req[member]
+        reach = _index_reach(plan.index, select.projection, residual)
         remaining: int | None = req.get("Limit")
         items: list[Any] = []
         consumed: list[dict[str, Any]] = []
@@ -186,11 +187,11 @@ class PartiqlService:
             if start is not None:
                 call["ExclusiveStartKey"] = start
             if queries is None:
-                page = self.queries.scan(call)
+                page = self.queries.scan({**call, **reach})
             else:
                 if position >= len(queries):
                     break
-                page = self.queries.query({**call, **queries[position]})
+                page = self.queries.query(_with_reach(call, queries[position], reach))
             _collect(page, residual, select.projection, items)
             if page.get("ConsumedCapacity") is not None:
                 consumed.append(page["ConsumedCapacity"])
@@ -429,6 +430,29 @@ def statement_table(statement: Statement) -> str:
     if isinstance(statement, Exists):
         return statement.select.target.table
     return statement.target.table
+
+
+def _index_reach(
+    index: str | None, projection: tuple[Path, ...] | None, residual: ex.Condition | None
+) -> dict[str, Any]:
+    """A read of an index naming its attributes asks for them: a local index then reads
+    the ones it does not hold from the table, as DynamoDB's PartiQL does."""
+    if index is None or projection is None:
+        return {}
+    wanted = {str(path.parts[0]) for path in projection}
+    if residual is not None:
+        wanted |= residual.attribute_names
+    names = {f"#p{i}": name for i, name in enumerate(sorted(wanted))}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+
+
+def _with_reach(
+    call: dict[str, Any], query: dict[str, Any], reach: dict[str, Any]
+) -> dict[str, Any]:
+    if not reach:
+        return {**call, **query}
+    names = {**query.get("ExpressionAttributeNames", {}), **reach["ExpressionAttributeNames"]}
+    return {**call, **query, **reach, "ExpressionAttributeNames": names}
 
 
 def _condition(node: Node | None, params: list[AttributeValue]) -> ex.Condition | None:

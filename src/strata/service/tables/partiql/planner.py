@@ -36,7 +36,13 @@ from strata.service.tables.partiql.tree import (
     TupleValue,
 )
 from strata.service.tables.schema import Table
-from strata.service.tables.values import AttributeValue, validate_value
+from strata.service.tables.values import (
+    MSG_DIGITS,
+    MSG_OVERFLOW,
+    MSG_UNDERFLOW,
+    AttributeValue,
+    validate_value,
+)
 
 MSG_KEYS: Final = "Where clause does not contain a mandatory equality on all key attributes"
 MSG_PARAMS: Final = "Number of parameters in request and statement don't match."
@@ -45,6 +51,7 @@ MSG_CONDITION: Final = "Unsupported operation: this expression is not a conditio
 MSG_SET_MIXED: Final = (
     "Unsupported operation: a set's elements must all be strings, numbers or binaries"
 )
+_NUMBER_ERRORS: Final = frozenset({MSG_OVERFLOW, MSG_UNDERFLOW, MSG_DIGITS})
 _VALUE_NODES: Final = (Literal, Param, ListValue, TupleValue, BagValue)
 _FLIPPED: Final = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _CONDITION_CALLS: Final = frozenset({"begins_with", "contains", "attribute_type"})
@@ -63,18 +70,29 @@ def is_value(node: Node) -> bool:
     return isinstance(node, _VALUE_NODES)
 
 
-def value_of(node: Node, params: list[AttributeValue]) -> AttributeValue:
-    """A literal (or parameter) as an attribute value, numbers in DynamoDB's form."""
+def value_of(node: Node, params: list[AttributeValue], where: str = "root") -> AttributeValue:
+    """A literal (or parameter) as an attribute value, numbers in DynamoDB's form.
+
+    ``where`` is the literal's place (``root``, ``root.m[1]``): AWS names it after a
+    number's range or precision error.
+    """
     if isinstance(node, Literal):
-        return validate_value(node.value)
+        try:
+            return validate_value(node.value)
+        except ValidationError as exc:
+            if exc.message in _NUMBER_ERRORS:
+                raise ValidationError(f"{exc.message} under {where}") from None
+            raise
     if isinstance(node, Param):
         return params[node.index]
     if isinstance(node, ListValue):
-        return {"L": [value_of(item, params) for item in node.items]}
+        return {"L": [value_of(item, params, f"{where}[{i}]") for i, item in enumerate(node.items)]}
     if isinstance(node, TupleValue):
-        return {"M": {name: value_of(item, params) for name, item in node.entries}}
+        return {
+            "M": {name: value_of(item, params, f"{where}.{name}") for name, item in node.entries}
+        }
     if isinstance(node, BagValue):
-        members = [value_of(item, params) for item in node.items]
+        members = [value_of(item, params, f"{where}[{i}]") for i, item in enumerate(node.items)]
         kinds = {next(iter(member)) for member in members}
         if len(kinds) > 1 or not kinds <= {"S", "N", "B"}:
             raise ValidationError(MSG_SET_MIXED)

@@ -74,8 +74,26 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(kind, raw[1:-1].replace('""', '"'), pos))
         elif kind == "string":
             tokens.append(Token(kind, raw[1:-1].replace("''", "'"), pos))
-        elif kind in ("ident", "number", "param", "op"):
+        elif kind == "number":
+            if not _scale_fits(raw):
+                raise PartiqlSyntaxError("")
+            tokens.append(Token(kind, raw, pos))
+        elif kind in ("ident", "param", "op"):
             tokens.append(Token(kind, raw, pos))
         pos = found.end()
     tokens.append(Token("eof", "", length))
     return tokens
+
+
+INT32_MAX: Final = 2**31 - 1
+
+
+def _scale_fits(number: str) -> bool:
+    """A decimal literal's exponent, and its scale (digits after the point less the
+    exponent), fit a 32-bit integer: beyond that AWS cannot read the literal at all."""
+    mantissa, _, exponent_text = number.lower().partition("e")
+    if len(exponent_text.lstrip("+-0")) > 10:
+        return False  # too long to fit, and too long to be worth converting
+    exponent = int(exponent_text) if exponent_text else 0
+    fraction = mantissa.partition(".")[2]
+    return abs(exponent) <= INT32_MAX and abs(len(fraction) - exponent) <= INT32_MAX

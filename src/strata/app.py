@@ -24,7 +24,7 @@ from strata.api.dynamodb.streams import STREAMS_OPERATIONS, StreamsApi
 from strata.api.iam.context import IamServices
 from strata.api.iam.handler import IamApi
 from strata.api.iam.model import IAM_ALL, STS_ALL
-from strata.api.metrics import Metrics
+from strata.api.metrics import Metrics, Sample
 from strata.api.s3.handler import S3Api
 from strata.api.s3.handlers import HANDLERS
 from strata.api.s3.routes import ROUTES
@@ -58,6 +58,8 @@ from strata.storage.disk import DiskGuard, disk_space
 from strata.storage.keys import prefix_end
 from strata.storage.snapshots import Snapshots, clean_up, finish_swap
 from strata.storage.store import LocalStore
+from strata.storage.volumes.files import extent_files_present
+from strata.storage.volumes.volume import Volume, Volumes, default_specs
 
 log = logging.getLogger("strata")
 
@@ -178,6 +180,58 @@ def _register_audit_metrics(metrics: Metrics, trail: AuditTrail) -> None:
         "strata_audit_records_dropped_total",
         "Audit trail records lost because the buffer overflowed while writes failed.",
         lambda: float(trail.dropped),
+def build_volumes(config: Config, data_dir: str, disk: DiskGuard | None) -> Volumes:
+    """The volumes the configuration names, and the storage-class map."""
+    directories = {
+        "hot": config.volume_hot_dir,
+        "cold": config.volume_cold_dir,
+        "archive": config.volume_archive_dir,
+    }
+    classes = dict(pair.split("=", 1) for pair in config.storage_class_volumes.split(",") if pair)
+    return Volumes(default_specs(data_dir, directories), classes, disk)
+
+
+def _volume_samples(volumes: Volumes, read: Callable[[Volume], float]) -> list[Sample]:
+    return [({"volume": name}, read(volume)) for name, volume in volumes.by_name.items()]
+
+
+def _reclaimable_bytes(volume: Volume) -> float:
+    live = sum(volume.live_bytes.values())
+    return float(max(0, sum(volume.file_bytes().values()) - live))
+
+
+def _register_volume_metrics(metrics: Metrics, volumes: Volumes, objects: ObjectService) -> None:
+    metrics.register(
+        "strata_volume_live_bytes",
+        "Stored bytes of extents some record references, per volume.",
+        lambda: _volume_samples(volumes, lambda v: float(sum(v.live_bytes.values()))),
+    )
+    metrics.register(
+        "strata_volume_reclaimable_bytes",
+        "Bytes of extent files that no record references (compaction reclaims them).",
+        lambda: _volume_samples(volumes, _reclaimable_bytes),
+    )
+    metrics.register(
+        "strata_volume_free_bytes",
+        "Bytes still free on the filesystem of each volume's directory.",
+        lambda: _volume_samples(volumes, lambda v: float(disk_space(v.spec.directory).free_bytes)),
+    )
+    metrics.register(
+        "strata_volume_sync_rounds_total",
+        "Grouped fdatasync rounds of extent files; each covers every writer waiting.",
+        lambda: _volume_samples(volumes, lambda v: float(v.files.sync.rounds_total)),
+        kind="counter",
+    )
+    metrics.register(
+        "strata_object_moves_total",
+        "Object versions whose bytes moved to another volume.",
+        lambda: float(objects.moves_total),
+        kind="counter",
+    )
+    metrics.register(
+        "strata_object_moved_bytes_total",
+        "Object bytes moved to another volume.",
+        lambda: float(objects.moved_bytes_total),
         kind="counter",
     )
 
@@ -225,13 +279,15 @@ def check_data_dir(data_dir: str) -> None:
         except OSError as exc:
             log.warning("data directory %s is mode %o and stays so: %s", data_dir, mode, exc)
     db_path = os.path.join(data_dir, "db")
-    if not os.path.exists(os.path.join(db_path, "CURRENT")) and blob_files_present(
-        os.path.join(data_dir, "blobs")
+    if not os.path.exists(os.path.join(db_path, "CURRENT")) and (
+        blob_files_present(os.path.join(data_dir, "blobs"))
+        or extent_files_present(os.path.join(data_dir, "volumes"))
     ):
         raise StartupRefused(
-            f"{data_dir} has blob files in blobs/ but no database in db/: starting would "
-            "create an empty database and then remove every blob as unreferenced. Restore "
-            "db/ from a backup, or move blobs/ away to start with an empty data directory."
+            f"{data_dir} has object files in blobs/ or volumes/ but no database in db/: "
+            "starting would create an empty database and then remove every blob as "
+            "unreferenced. Restore db/ from a backup, or move blobs/ and volumes/ away to "
+            "start with an empty data directory."
         )
 
 
@@ -300,8 +356,11 @@ def build(config: Config) -> Strata:
     removed = blobs.collect_garbage(
         partial(_referenced_blobs, store), config.startup_gc_fraction_max
     )
+    volumes = build_volumes(config, data_dir, disk)
+    volumes.load(store)
+    removed += volumes.remove_dead_files(config.startup_gc_fraction_max)
     log.info(
-        "start-up blob GC in %.2f s: removed %d unreferenced or partial blob files",
+        "start-up blob GC in %.2f s: removed %d unreferenced or partial blob and extent files",
         time.monotonic() - started,
         removed,
     )
@@ -318,8 +377,10 @@ def build(config: Config) -> Strata:
     statistics.ensure(store)
     metrics = Metrics(operations=_known_operations())
     _register_process_metrics(metrics, store, data_dir)
-    scrubber = Scrubber(store, blobs, config.scrub_interval_s)
+    objects = ObjectService(store, blobs, buckets, volumes)
+    scrubber = Scrubber(store, objects.locator, config.scrub_interval_s)
     _register_scrub_metrics(metrics, scrubber)
+    _register_volume_metrics(metrics, volumes, objects)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s, access)
     trail = AuditTrail(store, clock, config.audit_retention_days, config.audit_flush_interval_s)
     _register_audit_metrics(metrics, trail)
@@ -328,7 +389,7 @@ def build(config: Config) -> Strata:
     access.decider = PolicyDecider(identities, resources, clock.now_s, identities.tags)
     gate = RequestGate(store)
     admin = AdminApi(
-        snapshots=Snapshots(data_dir, store, blobs),
+        snapshots=Snapshots(data_dir, store, blobs, volumes),
         gate=gate,
         keys=keychain,
         clock=clock,
@@ -336,6 +397,7 @@ def build(config: Config) -> Strata:
         before_swap=[dynamodb.stop, scrubber.stop, trail.stop],
         after_swap=[
             partial(store_clock.persist, clock, store),
+            _started(partial(volumes.replaced, store)),
             dynamodb.reload,
             _started(directory.load),
             _started(scrubber.start),
@@ -351,7 +413,7 @@ def build(config: Config) -> Strata:
     app = StrataApp(
         s3=S3Api(
             buckets,
-            ObjectService(store, blobs, buckets),
+            objects,
             config.region,
             keys=keychain if config.auth else None,
             access=access,
@@ -382,5 +444,6 @@ def build(config: Config) -> Strata:
     app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(dynamodb.stop)
     app.shutdown_hooks.append(trail.stop)
+    app.shutdown_hooks.append(volumes.close)
     app.shutdown_hooks.append(strata.close)
     return strata

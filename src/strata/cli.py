@@ -97,7 +97,17 @@ def _keys(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from strata.verify import verify
 
-    return verify(_data_dir(args))
+    try:
+        config = load(args.config)
+    except ConfigError as exc:
+        print(f"strata: configuration error: {exc}", file=sys.stderr)
+        return 2
+    volume_dirs = {
+        "hot": config.volume_hot_dir,
+        "cold": config.volume_cold_dir,
+        "archive": config.volume_archive_dir,
+    }
+    return verify(_data_dir(args), volume_dirs=volume_dirs)
 
 
 def main(argv: list[str] | None = None) -> int:

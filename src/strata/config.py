@@ -68,6 +68,18 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     audit_retention_days: Annotated[float, msgspec.Meta(gt=0)] = 90.0
     audit_flush_interval_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.2
 
+    # Volumes (storage/volumes/): where object bytes live. Each directory defaults to
+    # data_dir/volumes/<name>; a cold or archive volume may sit on another disk (snapshots
+    # then cover only volumes inside the data directory).
+    volume_hot_dir: str = ""
+    volume_cold_dir: str = ""
+    volume_archive_dir: str = ""
+    # Storage classes mapped to another volume than the default, e.g.
+    # "STANDARD_IA=hot,GLACIER_IR=archive" (defaults: storage/volumes/volume.py).
+    storage_class_volumes: Annotated[
+        str, msgspec.Meta(pattern=r"^([A-Z_]+=(hot|cold|archive)(,[A-Z_]+=(hot|cold|archive))*)?$")
+    ] = ""
+
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}
         return f"Config({fields})"

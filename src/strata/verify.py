@@ -13,17 +13,21 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Mapping
 from typing import Final, TextIO
 
 from strata import datadir
 from strata.datadir import DataDirInUse
 from strata.engine.rocksdb import WalDamaged
 from strata.errors import StorageFault
+from strata.service.objects.locator import Locator
 from strata.service.objects.scrub import check_version, damage_of, versions_with_blobs
 from strata.storage import spaces
 from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
 from strata.storage.store import LocalStore
+from strata.storage.volumes.files import extent_files_present
+from strata.storage.volumes.volume import Volumes, default_specs
 
 PROGRESS_EVERY_S: Final = 2.0
 
@@ -50,7 +54,12 @@ class _Report:
             print(f"  ... {text}", file=self.progress, flush=True)
 
 
-def verify(data_dir: str, out: TextIO = sys.stdout, progress: TextIO = sys.stderr) -> int:
+def verify(
+    data_dir: str,
+    out: TextIO = sys.stdout,
+    progress: TextIO = sys.stderr,
+    volume_dirs: Mapping[str, str] | None = None,
+) -> int:
     data_dir = os.path.abspath(data_dir)
     report = _Report(out, progress)
     if not os.path.isdir(data_dir):
@@ -62,17 +71,19 @@ def verify(data_dir: str, out: TextIO = sys.stdout, progress: TextIO = sys.stder
         report.line(f"the database is locked: {exc}. Stop the server first.")
         return 2
     try:
-        return _verify_locked(data_dir, report)
+        return _verify_locked(data_dir, report, volume_dirs or {})
     finally:
         held.release()
 
 
-def _verify_locked(data_dir: str, report: _Report) -> int:
+def _verify_locked(data_dir: str, report: _Report, volume_dirs: Mapping[str, str]) -> int:
     db_path = os.path.join(data_dir, "db")
     blobs_root = os.path.join(data_dir, "blobs")
     report.line(f"strata verify {data_dir}")
     if not os.path.exists(os.path.join(db_path, "CURRENT")):
-        if blob_files_present(blobs_root):
+        if blob_files_present(blobs_root) or extent_files_present(
+            os.path.join(data_dir, "volumes")
+        ):
             report.damage(f"no database in {db_path}, but blob files in {blobs_root}")
             return 1
         report.line(f"no database in {db_path}: nothing to verify")
@@ -91,7 +102,8 @@ def _verify_locked(data_dir: str, report: _Report) -> int:
     try:
         for space in spaces.ALL:
             _verify_space(store, space, report)
-        _verify_blobs(store, BlobStore(blobs_root), report)
+        volumes = Volumes(default_specs(data_dir, volume_dirs))
+        _verify_blobs(store, Locator(store, BlobStore(blobs_root), volumes), report)
     finally:
         store.close()
     if report.problems:
@@ -115,11 +127,11 @@ def _verify_space(store: LocalStore, space: str, report: _Report) -> None:
     report.line(f"  space {space}: {count} records, {size} bytes")
 
 
-def _verify_blobs(store: LocalStore, blobs: BlobStore, report: _Report) -> None:
+def _verify_blobs(store: LocalStore, locator: Locator, report: _Report) -> None:
     checked = size = damaged = 0
     try:
         for raw_key, version in versions_with_blobs(store):
-            problem = check_version(blobs, version)
+            problem = check_version(locator, version)
             if problem is not None:
                 damaged += 1
                 report.damage(str(damage_of(raw_key, version, problem)))

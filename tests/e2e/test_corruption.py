@@ -60,8 +60,14 @@ def largest(pattern: str) -> str:
     return max(glob.glob(pattern), key=os.path.getsize)
 
 
+def extent_files(data_dir: Path) -> list[str]:
+    return glob.glob(str(data_dir / "volumes" / "*" / "*.extents"))
+
+
 def blob_path(data_dir: Path) -> str:
-    found = [p for p in glob.glob(str(data_dir / "blobs" / "??" / "*"))]
+    """The one extent file of a store (writes of one run share a file, side by side in
+    the order they were reserved: the first object's bytes start at 0)."""
+    found = extent_files(data_dir)
     assert len(found) == 1, found
     return found[0]
 
@@ -307,11 +313,12 @@ def test_flipped_blob_breaks_the_response(
     blob_server: Any, sent: str | None, algorithm: str
 ) -> None:
     server, s3, blob, body = blob_server
+    offset = 0
     if sent is not None:
         s3.put_object(Bucket=BUCKET, Key="big", Body=body, ChecksumAlgorithm=sent)
-        os.unlink(blob)  # the first version's; only the new one is left
-        blob = blob_path(server.data_dir)
-    flip(blob, BLOB_BYTES // 2)
+        offset = BLOB_BYTES  # the new version's bytes follow the first one's
+        assert blob_path(server.data_dir) == blob
+    flip(blob, offset + BLOB_BYTES // 2)
     got = None
     with pytest.raises((BotoCoreError, ClientError, OSError)):
         got = s3.get_object(Bucket=BUCKET, Key="big")["Body"].read()
@@ -382,8 +389,8 @@ def test_flipped_part_of_a_multipart_object_breaks_the_response(blob_server: Any
     )
     whole = s3.get_object(Bucket=BUCKET, Key="multi")["Body"].read()
     assert len(whole) == 5 * 1024 * 1024 + 100 * 1024
-    part_blob = max(glob.glob(str(server.data_dir / "blobs" / "??" / "*")), key=os.path.getsize)
-    flip(part_blob, 1000)
+    # "big" first, then part 1 then part 2, side by side in the one extent file.
+    flip(blob_path(server.data_dir), BLOB_BYTES + 1000)
     with pytest.raises((BotoCoreError, ClientError, OSError)):
         s3.get_object(Bucket=BUCKET, Key="multi")["Body"].read()
     assert "multi" in server.log()
@@ -454,7 +461,7 @@ def test_verify_reports_damage_and_a_running_server(tmp_path: Path) -> None:
     flip(blob_path(data_dir), 10)
     damaged = run_verify(data_dir)
     assert damaged.returncode == 1, damaged
-    assert f"DAMAGED: {BUCKET}/big version null: blob" in damaged.stdout
+    assert f"DAMAGED: {BUCKET}/big version null: bytes of" in damaged.stdout
 
     sst = largest(str(data_dir / "db" / "*.sst"))
     flip(sst, os.path.getsize(sst) // 3)
@@ -465,11 +472,25 @@ def test_verify_reports_damage_and_a_running_server(tmp_path: Path) -> None:
 
 
 def test_copy_of_a_flipped_blob_is_refused(blob_server: Any) -> None:
-    """A copy must not launder damaged bytes into a new blob with a fresh, matching MD5."""
+    """A copy must not launder damaged bytes into new bytes with a fresh, matching MD5.
+
+    CopyObject shares the source's extent: the copy has the source's ETag, so its GET
+    finds the damage as the source's does. A part copy computes a new ETag from the bytes
+    it reads, so a whole-object part copy is checked against the source's ETag first; a
+    copy into another volume (another storage class) re-writes the bytes and is checked
+    the same way."""
     server, s3, blob, _ = blob_server
     flip(blob, 100)
+    s3.copy_object(Bucket=BUCKET, Key="copy", CopySource={"Bucket": BUCKET, "Key": "big"})
+    with pytest.raises((BotoCoreError, ClientError, OSError)):
+        s3.get_object(Bucket=BUCKET, Key="copy")["Body"].read()
     with pytest.raises(ClientError) as caught:
-        s3.copy_object(Bucket=BUCKET, Key="copy", CopySource={"Bucket": BUCKET, "Key": "big"})
+        s3.copy_object(
+            Bucket=BUCKET,
+            Key="cold-copy",
+            CopySource={"Bucket": BUCKET, "Key": "big"},
+            StorageClass="STANDARD_IA",
+        )
     assert error_code(caught) == ("InternalError", 500)
     upload = s3.create_multipart_upload(Bucket=BUCKET, Key="from-copy")["UploadId"]
     with pytest.raises(ClientError) as caught:
@@ -483,5 +504,5 @@ def test_copy_of_a_flipped_blob_is_refused(blob_server: Any) -> None:
     assert error_code(caught) == ("InternalError", 500)
     assert "copy source version null" in server.log()
     listed = s3.list_objects_v2(Bucket=BUCKET)
-    assert [o["Key"] for o in listed["Contents"]] == ["big"]
-    assert len(glob.glob(str(server.data_dir / "blobs" / "??" / "*"))) == 1
+    assert [o["Key"] for o in listed["Contents"]] == ["big", "copy"]
+    assert len(extent_files(server.data_dir)) == 2  # hot's, and cold's (its bytes punched out)

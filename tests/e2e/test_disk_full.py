@@ -88,7 +88,9 @@ def _put_ok(s3: Any, bucket: str, key: str, body: bytes, acknowledged: dict[str,
 
 
 def _blob_files(data_dir: Path) -> list[str]:
-    return sorted(p.name for p in (data_dir / "blobs").rglob("*") if p.is_file())
+    """Files of object bytes: blob files (older stores) and the volumes' extent files."""
+    found = [p for part in ("blobs", "volumes") for p in (data_dir / part).rglob("*")]
+    return sorted(p.name for p in found if p.is_file())
 
 
 def _check_whole(s3: Any, bucket: str, acknowledged: dict[str, str]) -> None:
@@ -202,7 +204,10 @@ def test_full_disk_refuses_writes_keeps_reads_restarts_and_resumes(
         _check_whole(s3, "full", acknowledged)
         listed = s3.list_objects_v2(Bucket="full")["Contents"]
         assert sorted(o["Key"] for o in listed) == sorted(acknowledged)
-        assert len(_blob_files(data_dir)) == 3  # before-1, before-2, after-big; the rest inline
+        # One extent file per run that wrote: before-1 and before-2 (the aborted too-big's
+        # range punched out), then after-big; the rest inline. Nothing reclaimable.
+        assert len(_blob_files(data_dir)) == 2
+        assert _metric(server, 'strata_volume_reclaimable_bytes{volume="hot"}') < 64 * 1024
         assert "Item" in dynamodb.get_item(TableName="full", Key={"pk": {"S": "after"}})
     finally:
         server.stop()

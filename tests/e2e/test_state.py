@@ -28,7 +28,7 @@ from strata.bench.sigv4 import Signer
 from strata.remote import Credentials, Remote, RemoteError
 from strata.testing import Server
 
-BIG_BYTES = 200_000  # past the 64 KiB inline threshold: a blob file
+BIG_BYTES = 200_000  # past the 64 KiB inline threshold: bytes in an extent file
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +116,9 @@ def test_reset_removes_everything_and_credentials_still_work(fresh: Server) -> N
     assert dynamodb.list_tables()["TableNames"] == []
     assert error_code(s3.head_bucket, Bucket="state-bucket") == "404"
     assert error_code(dynamodb.scan, TableName="state-table") == "ResourceNotFoundException"
-    blobs = Path(fresh.data_dir) / "blobs"
-    assert [p for p in blobs.rglob("*") if p.is_file()] == []
+    for part in ("blobs", "volumes"):
+        files = (Path(fresh.data_dir) / part).rglob("*")
+        assert [p for p in files if p.is_file()] == [], part
     # the same names can be used again at once, by the same key
     fill(s3, dynamodb)
     assert_filled(s3, dynamodb)
@@ -297,6 +298,7 @@ def test_a_restore_cut_short_after_ready_is_completed_by_the_next_start(tmp_path
     staging.mkdir()
     shutil.copytree(data / "snapshots" / "kept" / "db", staging / "db")
     shutil.copytree(data / "snapshots" / "kept" / "blobs", staging / "blobs")
+    shutil.copytree(data / "snapshots" / "kept" / "volumes", staging / "volumes")
     (staging / "READY").touch()
     (data / ".trash").mkdir(exist_ok=True)
     (data / "db").rename(data / ".trash" / "db")

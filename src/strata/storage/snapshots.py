@@ -2,18 +2,21 @@
 
 Layout of a data directory::
 
-    db/ blobs/                   the live store
-    snapshots/NAME/              db/ (a RocksDB checkpoint), blobs/, snapshot.json
+    db/ blobs/ volumes/          the live store
+    snapshots/NAME/              db/ (a RocksDB checkpoint), blobs/, volumes/, snapshot.json
     snapshots/.NAME.<id>/        a save in progress (renamed to NAME when complete)
     .restore/                    the next store, being staged; READY once complete
     .trash/<id>/                 replaced stores and deleted snapshots, removed in the background
 
 Nothing is copied that can be linked: SST files and blob files never change once
 written, so a snapshot and the live store share them through hard links (a save of
-10,000 blobs is 10,000 ``link`` calls). A save is consistent because its checkpoint and
-its list of referenced blobs are taken in one synchronous step of the event loop; blobs
-are published before the records that reference them commit, so every referenced blob
-exists at that point.
+10,000 blobs is 10,000 ``link`` calls). Extent files (``volumes/<name>/``) only grow, and
+no byte a record references is ever rewritten (compaction writes new files), so they
+are linked whole: bytes appended after the save are garbage the snapshot's records
+never reference. Volumes configured outside the data directory are not in snapshots.
+A save is consistent because its checkpoint and its list of referenced blobs (and
+extent files) are taken in one synchronous step of the event loop; bytes are durable
+before the records that reference them commit, so every referenced byte exists then.
 
 Replacing the store is crash-safe through ``.restore/READY``: the staged store is
 complete and fsynced before READY is written; ``finish_swap`` then renames the live
@@ -42,6 +45,7 @@ from strata.storage import spaces
 from strata.storage.blobs import BlobStore
 from strata.storage.blobs import fsync_dir as _fsync
 from strata.storage.store import LocalStore
+from strata.storage.volumes.volume import Volumes
 
 log = logging.getLogger("strata.snapshots")
 
@@ -50,7 +54,7 @@ STAGING_DIR: Final = ".restore"
 TRASH_DIR: Final = ".trash"
 READY_FILE: Final = "READY"
 INFO_FILE: Final = "snapshot.json"
-PARTS: Final = ("db", "blobs")
+PARTS: Final = ("db", "blobs", "volumes")
 NAME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SHARED_SUFFIXES: Final = (".sst", ".blob")  # RocksDB files that never change: linked
 
@@ -72,7 +76,7 @@ class SnapshotExists(StrataError):
 class SnapshotInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     created_s: float
-    blobs: int  # blob files it holds
+    blobs: int  # files of object bytes it holds: blob files and extent files
     blob_bytes: int
     db_bytes: int  # its RocksDB checkpoint
 
@@ -179,11 +183,14 @@ def clean_up(data_dir: str) -> None:
 class Snapshots:
     """Save, list, delete snapshots of a running store; stage and swap in another store."""
 
-    def __init__(self, data_dir: str, store: LocalStore, blobs: BlobStore) -> None:
+    def __init__(
+        self, data_dir: str, store: LocalStore, blobs: BlobStore, volumes: Volumes
+    ) -> None:
         self.data_dir = data_dir
         self.root = os.path.join(data_dir, SNAPSHOTS_DIR)
         self.store = store
         self.blobs = blobs
+        self.volumes = volumes
         self.lock = asyncio.Lock()  # one save, restore or reset at a time
 
     def path(self, name: str) -> str:
@@ -222,6 +229,7 @@ class Snapshots:
         started = time.time()
         self.store.checkpoint(os.path.join(work, "db"))
         linked, missing = self._link_referenced(os.path.join(work, "blobs"))
+        linked += self._link_volumes(os.path.join(work, "volumes"))
         if missing:
             log.warning("snapshot %s: %d referenced blob files are missing", name, missing)
         return PendingSave(name, work, target, started, linked)
@@ -243,19 +251,43 @@ class Snapshots:
         os.makedirs(target, exist_ok=True)
         return linked, missing
 
+    def _link_volumes(self, target: str) -> int:
+        """Every extent file of the volumes inside the data directory, linked whole."""
+        os.makedirs(target)
+        linked = 0
+        inside = os.path.join(self.data_dir, "volumes")
+        for name, volume in self.volumes.by_name.items():
+            directory = volume.files.directory
+            if os.path.dirname(os.path.abspath(directory)) != inside:
+                log.warning(
+                    "snapshot: volume %s (%s) is outside the data directory", name, directory
+                )
+                continue
+            into = os.path.join(target, name)
+            os.makedirs(into)
+            for file_name in volume.files.names():
+                try:
+                    os.link(os.path.join(directory, file_name), os.path.join(into, file_name))
+                    linked += 1
+                except FileNotFoundError:
+                    continue  # removed by compaction: no live extent was in it
+        return linked
+
     def finish_save(self, pending: PendingSave) -> SnapshotInfo:
         name, work, target = pending.name, pending.work, pending.target
-        blobs_dir = os.path.join(work, "blobs")
-        for shard in os.listdir(blobs_dir):
-            _fsync(os.path.join(blobs_dir, shard))
-        _fsync(blobs_dir)
-        _, blob_bytes = _tree_bytes(blobs_dir)
+        for part in ("blobs", "volumes"):
+            part_dir = os.path.join(work, part)
+            for shard in os.listdir(part_dir):
+                _fsync(os.path.join(part_dir, shard))
+            _fsync(part_dir)
+        _, blob_bytes = _tree_bytes(os.path.join(work, "blobs"))
+        _, extent_bytes = _tree_bytes(os.path.join(work, "volumes"))
         _, db_bytes = _tree_bytes(os.path.join(work, "db"))
         info = SnapshotInfo(
             name=name,
             created_s=pending.started_s,
             blobs=pending.linked,
-            blob_bytes=blob_bytes,
+            blob_bytes=blob_bytes + extent_bytes,
             db_bytes=db_bytes,
         )
         with open(os.path.join(work, INFO_FILE), "wb") as handle:
@@ -291,6 +323,7 @@ class Snapshots:
         if name is None:
             os.makedirs(os.path.join(staging, "db"))
             os.makedirs(os.path.join(staging, "blobs"))
+            os.makedirs(os.path.join(staging, "volumes"))
         else:
             source = self.path(name)
             if not os.path.isfile(os.path.join(source, INFO_FILE)):
@@ -298,6 +331,10 @@ class Snapshots:
                 raise NoSuchSnapshot(name=name)
             _stage_db(os.path.join(source, "db"), os.path.join(staging, "db"))
             _link_tree(os.path.join(source, "blobs"), os.path.join(staging, "blobs"))
+            if os.path.isdir(os.path.join(source, "volumes")):  # saved before volumes: none
+                _link_tree(os.path.join(source, "volumes"), os.path.join(staging, "volumes"))
+            else:
+                os.makedirs(os.path.join(staging, "volumes"))
         os.makedirs(os.path.join(staging, "blobs", "tmp"), exist_ok=True)
         _fsync(staging)
         with open(os.path.join(staging, READY_FILE), "wb") as handle:

@@ -20,6 +20,9 @@ STREAMS: Final = "streams"  # (table id, shard, sequence) -> stream record
 TOKENS: Final = "tokens"  # idempotency tokens (transactions) with their expiry
 IAM: Final = "iam"  # (kind, name) -> IAM user, access key, group, policy, role, STS session
 AUDIT: Final = "audit"  # (day, HLC stamp) -> audit trail entry (service/audit)
+# Extent id -> location in a volume, and (extent id, owning record key) references
+# (storage/volumes/extent.py).
+EXTENTS: Final = "extents"
 
 ALL: Final = (
     META,
@@ -35,4 +38,5 @@ ALL: Final = (
     TOKENS,
     IAM,
     AUDIT,
+    EXTENTS,
 )

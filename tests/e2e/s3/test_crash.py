@@ -1,7 +1,8 @@
 """kill -9 during concurrent PutObjects and multipart completes, then restart.
 
 Every acknowledged object must be there with its bytes and checksum, nothing half-written
-may be visible, and start-up garbage collection must leave exactly the referenced blobs.
+may be visible, and the extents must be consistent: every reference has a location in an
+existing file long enough for it, and every location is referenced.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from strata.storage import spaces
+from strata.storage import keys, spaces
 from strata.storage.clock import SystemClock
 from strata.storage.store import LocalStore
+from strata.storage.volumes.extent import ID_BYTES, REFERENCE, all_extents
 from tests.server import RunningServer, start_server
 
 MIB = 1024 * 1024
@@ -128,11 +130,21 @@ def prepare_uploads(s3: Any, bucket: str) -> list[tuple[str, str, Any, bytes]]:
     return prepared
 
 
-def blob_files(data_dir: Path) -> set[str]:
-    root = data_dir / "blobs"
-    return {
-        path.name for shard in root.iterdir() if shard.name != "tmp" for path in shard.iterdir()
-    }
+def check_extents(data_dir: Path) -> None:
+    """With the server stopped: references, locations and extent files agree."""
+    store = LocalStore(str(data_dir / "db"), SystemClock())
+    try:
+        assert list(store.scan(spaces.BLOB_REFS, b"")) == []  # no blob files any more
+        located = dict(all_extents(store))
+        referenced = {key[1 : 1 + ID_BYTES].decode() for key, _ in store.scan(
+            spaces.EXTENTS, REFERENCE, keys.prefix_end(REFERENCE)
+        )}  # fmt: skip
+    finally:
+        store.close()
+    assert referenced == set(located)
+    for extent in located.values():
+        path = data_dir / "volumes" / extent.volume / extent.file
+        assert path.stat().st_size >= extent.offset + extent.stored_bytes
 
 
 def test_kill_during_writes_and_completes(tmp_path: Path) -> None:
@@ -180,11 +192,5 @@ def test_kill_during_writes_and_completes(tmp_path: Path) -> None:
     finally:
         server.stop()
 
-    # With the server stopped: the blob files are exactly the referenced ones.
     assert list((data_dir / "blobs" / "tmp").iterdir()) == []
-    store = LocalStore(str(data_dir / "db"), SystemClock())
-    try:
-        referenced = {key.decode() for key, _ in store.scan(spaces.BLOB_REFS, b"")}
-    finally:
-        store.close()
-    assert blob_files(data_dir) == referenced
+    check_extents(data_dir)

@@ -22,12 +22,14 @@ from strata.storage.snapshots import (
     finish_swap,
 )
 from strata.storage.store import LocalStore, WriteBatch, request_generation
+from strata.storage.volumes.volume import Volumes, default_specs
 
 
 def open_store(data_dir: Path) -> tuple[LocalStore, BlobStore, Snapshots]:
     store = LocalStore(str(data_dir / "db"), ManualClock())
     blobs = BlobStore(str(data_dir / "blobs"))
-    return store, blobs, Snapshots(str(data_dir), store, blobs)
+    volumes = Volumes(default_specs(str(data_dir)))
+    return store, blobs, Snapshots(str(data_dir), store, blobs, volumes)
 
 
 def put(store: LocalStore, key: bytes, value: bytes) -> None:

@@ -4,25 +4,26 @@ Spaces and keys (the bucket is the partition, as everywhere in S3)::
 
     UPLOADS    pack(bucket, key, upload_id)               -> UploadRecord
     PARTS      pack(bucket, key, upload_id, part_number)  -> PartRecord
-    BLOB_REFS  blob_id.encode()                           -> PARTS key of the part owning it
+    EXTENTS    references of the part's extents, owner: the PARTS key (references.py)
 
 An upload id is 16 hex digits of the HLC stamp of its creation then 16 random hex
 digits, so the uploads of one key sort by initiation time, as ListMultipartUploads
-shows them. Every part lives in a blob of its own.
+shows them. A part's bytes are segments: one new extent (UploadPart), or a range of
+the source's extents, shared (UploadPartCopy; ``copies.py``). Parts written before
+volumes have a ``blob_id`` (a blob file, ``BLOB_REFS``) instead.
 
 Durable order of a part upload (UploadPart, UploadPartCopy):
-  1. The bytes stream into a blob while MD5 and the checksums are computed; the digests
-     the client sent are verified; the blob is fsynced and renamed (``finish``).
+  1. The bytes go through the one receive path (``receive.py``: streamed, hashed off
+     the loop, verified, synced), or a copy references the source's extents.
   2. With no ``await`` between them: the upload is looked up again (an abort or a
-     completion may have happened meanwhile) and one batch holds the part record, the
-     blob's ``BLOB_REFS`` entry and the removal of the part it replaces.
-  3. A replaced part's blob is unlinked after the grace period (GETs never read parts).
+     completion may have happened meanwhile) and one batch holds the part record, its
+     references and the removal of the part it replaces (and of its references).
 
-Completion copies no bytes: the new version's segments are the parts' blobs. One batch,
-built with no ``await`` after the checks, holds the version, its ``BLOB_REFS`` entries
-(overwriting the parts' entries: the refs move from the parts to the version), the
-removal of the upload record and of every part record, and the removal of the refs of
-parts the completion left out, whose blobs are released after the commit. Concurrent
+Completion copies no bytes: the new version's segments are the parts' segments. One
+batch, built with no ``await`` after the checks, holds the version, the move of the
+references from the parts to the version, the removal of the upload record and of
+every part record, and the removal of the references of parts the completion left
+out. Concurrent
 completers (of one upload, or of several uploads of one key under ``If-None-Match: *``)
 run their checks and stage their batch in one uninterrupted step, so exactly one wins.
 
@@ -44,20 +45,29 @@ from dataclasses import dataclass
 import msgspec
 
 from strata import limits
-from strata.errors import BodyTooLarge, ProtocolError
-from strata.service.objects.errors import BadDigest, ObjectsError
-from strata.service.objects.integrity import DEFAULT_ALGORITHM, PayloadChecks
-from strata.service.objects.objects import (
-    NewObject,
-    ObjectService,
-    WriteCondition,
+from strata.errors import ProtocolError
+from strata.service.objects.copies import (
     check_copy,
-    copy_ranges,
+    copy_bytes,
+    digest_readers,
+    once,
+    shareable,
 )
-from strata.service.objects.records import BucketRecord, Grant, ObjectVersion, Segment
+from strata.service.objects.errors import BadDigest, NoSuchKey, ObjectsError
+from strata.service.objects.integrity import DEFAULT_ALGORITHM, PayloadChecks
+from strata.service.objects.objects import NewObject, ObjectService, WriteCondition
+from strata.service.objects.records import (
+    BucketRecord,
+    Grant,
+    ObjectVersion,
+    Segment,
+    sub_segments,
+)
+from strata.service.objects.references import ByteRefs
 from strata.storage import keys, records, spaces
 from strata.storage.checksums import b64, combine_crc, new_hasher
 from strata.storage.store import WriteBatch
+from strata.storage.volumes.extent import Extent, read_extent
 
 CRC_ALGORITHMS = frozenset({"CRC32", "CRC32C", "CRC64NVME"})
 COMPOSITE = "COMPOSITE"
@@ -133,8 +143,13 @@ class PartRecord(msgspec.Struct, frozen=True):
     size_bytes: int
     etag: str  # md5 hex, without quotes
     last_modified_ms: int
-    blob_id: str
+    blob_id: str  # parts written before volumes: the blob file ("" for segments)
     checksum: bytes = b""  # digest of the upload's stored algorithm
+    segments: list[Segment] = []  # where the bytes are (extents)
+
+    @property
+    def stored_segments(self) -> list[Segment]:
+        return self.segments or [Segment(self.blob_id, 0, self.size_bytes)]
 
 
 def upload_key(bucket: str, key: str, upload_id: str) -> bytes:
@@ -262,15 +277,12 @@ class MultipartService:
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
         self.get_upload(bucket, key, upload_id)
-        batch = WriteBatch()
+        batch, refs = WriteBatch(), ByteRefs()
         batch.delete(spaces.UPLOADS, upload_key(bucket, key, upload_id))
-        freed: list[str] = []
         for raw_key, part in self._scan_parts(bucket, key, upload_id):
             batch.delete(spaces.PARTS, raw_key)
-            batch.delete(spaces.BLOB_REFS, part.blob_id.encode())
-            freed.append(part.blob_id)
-        await self.store.commit(batch)
-        self.objects.release_blobs(freed)
+            refs.remove(batch, part.stored_segments, raw_key)
+        await self.objects.commit_bytes(batch, refs)
 
     async def delete_bucket(self, bucket: str) -> None:
         """DeleteBucket: refused while versions remain; uploads in progress are aborted.
@@ -329,29 +341,28 @@ class MultipartService:
         part_number: int,
         body: AsyncIterable[bytes],
         checks: PayloadChecks,
+        size_hint: int | None = None,
     ) -> tuple[UploadRecord, PartRecord]:
         upload = self.get_upload(bucket, key, upload_id)  # fail fast; checked again below
-        writer = self.blobs.writer(self._part_algorithms(upload, checks))
-        try:
-            async for chunk in body:
-                if writer.size_bytes + len(chunk) > limits.part_bytes_max:
-                    raise BodyTooLarge()
-                writer.write(chunk)
-            md5, sums = writer.digests()
-            checks.verify(md5, sums)
-            info = await writer.finish()
-        except BaseException:
-            writer.abort()
-            raise
+        received = await self.objects.receive(
+            body,
+            upload.storage_class,
+            algorithms=self._part_algorithms(upload, checks),
+            size_hint=size_hint,
+            size_max=limits.part_bytes_max,
+            checks=checks,
+            inline_allowed=False,
+        )
         part = PartRecord(
             part_number=part_number,
-            size_bytes=info.size_bytes,
-            etag=md5.hex(),
+            size_bytes=received.size_bytes,
+            etag=received.md5.hex(),
             last_modified_ms=int(self.store.clock.now_s() * 1000),
-            blob_id=info.blob_id,
-            checksum=sums[upload.stored_algorithm],
+            blob_id="",
+            checksum=received.checksums[upload.stored_algorithm],
+            segments=received.segments,
         )
-        await self._commit_part(bucket, key, upload_id, part)
+        await self._commit_part(bucket, key, upload_id, part, received.created)
         return upload, part
 
     async def copy_part(
@@ -364,55 +375,87 @@ class MultipartService:
         start: int,
         length: int,
     ) -> tuple[UploadRecord, PartRecord]:
-        """A part made of bytes [start, start+length) of ``source``, copied in a thread."""
+        """A part made of bytes [start, start+length) of ``source``: its extents shared when
+        they are in the upload's volume (read once for the part's digests), else copied."""
         upload = self.get_upload(bucket, key, upload_id)
-        writer = self.blobs.writer([upload.stored_algorithm])
-        try:
-            located = self.objects.locate(source, start, length)
-            if located.inline is not None:
-                writer.write(located.inline)
-            else:
-                whole = start == 0 and length == source.size_bytes
-                parts = whole and bool(source.part_sizes)
-                md5s = await asyncio.to_thread(copy_ranges, located.files, writer, parts)
+        volume = self.objects.volume_for(upload.storage_class)
+        algorithms = [upload.stored_algorithm]
+        whole = start == 0 and length == source.size_bytes
+        created: list[tuple[str, Extent]] = []
+        if source.inline is not None:
+            inline = source.inline[start : start + length]
+            received = await self.objects.receive(
+                once(inline),
+                upload.storage_class,
+                algorithms=algorithms,
+                size_hint=len(inline),
+                size_max=len(inline),
+                checks=None,
+                inline_allowed=False,
+            )
+            md5, sums, segments, created = (
+                received.md5,
+                received.checksums,
+                received.segments,
+                received.created,
+            )
+        else:
+            wanted = sub_segments(source.segments, start, length)
+            readers = self.objects.segment_readers(wanted)
+            for reader in readers:
+                reader.check()
+            if shareable(self.store, wanted, volume):
+                md5, sums, md5s = await asyncio.to_thread(digest_readers, readers, algorithms)
                 if whole:  # a range cannot be checked against the ETag
-                    check_copy(source, writer.digests()[0], md5s, len(located.files))
-            md5, sums = writer.digests()
-            info = await writer.finish()
-        except BaseException:
-            writer.abort()
-            raise
+                    check_copy(source, md5, md5s)
+                segments = wanted
+            else:
+                # A whole copy is checked against the ETag before its bytes are synced.
+                received = await copy_bytes(
+                    readers, volume, algorithms, self.blobs.disk, source if whole else None
+                )
+                md5, sums, segments, created = (
+                    received.md5,
+                    received.checksums,
+                    received.segments,
+                    received.created,
+                )
         part = PartRecord(
             part_number=part_number,
-            size_bytes=info.size_bytes,
+            size_bytes=length,
             etag=md5.hex(),
             last_modified_ms=int(self.store.clock.now_s() * 1000),
-            blob_id=info.blob_id,
+            blob_id="",
             checksum=sums[upload.stored_algorithm],
+            segments=segments,
         )
-        await self._commit_part(bucket, key, upload_id, part)
+        await self._commit_part(bucket, key, upload_id, part, created)
         return upload, part
 
-    async def _commit_part(self, bucket: str, key: str, upload_id: str, part: PartRecord) -> None:
-        # The blob is durable. From here to the commit: no await, so the upload we check
-        # still exists when the batch lands (an abort or completion may have run).
-        try:
-            self.get_upload(bucket, key, upload_id)
-        except BaseException:
-            self.blobs.delete([part.blob_id])
-            raise
+    async def _commit_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part: PartRecord,
+        created: list[tuple[str, Extent]],
+    ) -> None:
+        # The bytes are durable. From here to the commit: no await, so the upload we check
+        # still exists when the batch lands (an abort or completion may have run), and so
+        # do the extents a copied part shares.
+        self.get_upload(bucket, key, upload_id)
+        if not created and any(
+            s.extent and read_extent(self.store, s.blob_id) is None for s in part.segments
+        ):
+            raise NoSuchKey(key)  # the copy's source went while its digests were computed
         raw_key = part_key(bucket, key, upload_id, part.part_number)
-        batch = WriteBatch()
-        freed: list[str] = []
+        batch, refs = WriteBatch(), ByteRefs()
         old = self.store.get(spaces.PARTS, raw_key)
         if old is not None:
-            old_part = records.decode(old, PartRecord)
-            batch.delete(spaces.BLOB_REFS, old_part.blob_id.encode())
-            freed.append(old_part.blob_id)
+            refs.remove(batch, records.decode(old, PartRecord).stored_segments, raw_key)
         batch.put(spaces.PARTS, raw_key, records.encode(part))
-        batch.put(spaces.BLOB_REFS, part.blob_id.encode(), raw_key)
-        await self.objects.commit_new_blobs(batch, [part.blob_id])
-        self.objects.release_blobs(freed)
+        refs.add(batch, part.stored_segments, raw_key)
+        await self.objects.commit_bytes(batch, refs, created)
 
     # ---- completion -------------------------------------------------------------------
 
@@ -491,7 +534,7 @@ class MultipartService:
             user_metadata=upload.user_metadata,
             tags=upload.tags,
             storage_class=upload.storage_class,
-            segments=[Segment(p.blob_id, 0, p.size_bytes) for p in chosen],
+            segments=[s for p in chosen for s in p.stored_segments],
             part_sizes=[p.size_bytes for p in chosen],
             part_checksums=[p.checksum for p in chosen] if upload.checksum_algorithm else [],
             checksum_algorithm=algorithm,
@@ -500,19 +543,14 @@ class MultipartService:
             acl=upload.acl,
             upload_id=upload_id,
         )
-        batch = WriteBatch()
+        batch, refs = WriteBatch(), ByteRefs()
         batch.delete(spaces.UPLOADS, upload_key(bucket, key, upload_id))
-        used = {p.blob_id for p in chosen}
-        freed: list[str] = []
         for raw_key, part in stored.values():
             batch.delete(spaces.PARTS, raw_key)
-            if part.blob_id not in used:
-                batch.delete(spaces.BLOB_REFS, part.blob_id.encode())
-                freed.append(part.blob_id)
-        # The version's refs overwrite the parts' refs: the blobs change owner.
-        freed += self.objects.stage_version(batch, bucket_record, key, version)
-        await self.store.commit(batch)
-        self.objects.release_blobs(freed)
+            refs.remove(batch, part.stored_segments, raw_key)
+        # Then the version's references: the parts' bytes it uses change owner.
+        self.objects.stage_version(batch, refs, bucket_record, key, version)
+        await self.objects.commit_bytes(batch, refs)
         return bucket_record, version
 
     def _check_part_checksums(

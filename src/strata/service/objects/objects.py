@@ -1,23 +1,24 @@
-"""Objects: write, read, delete, copy and tag versions of keys.
+"""Objects: write, read, delete, copy, move and tag versions of keys.
 
-Durable order of a write (PUT, copy):
-  1. The payload streams into a blob (or, if small, a buffer kept inline); digests are
-     verified once the last byte is in. The blob is fsynced and renamed (``finish``).
+Durable order of a write (PUT, copy, move):
+  1. The payload goes through the one receive path (``receive.py``): streamed into an
+     extent of the volume its storage class maps to (or, if small, kept inline), hashed
+     off the loop, verified, made durable by a grouped sync. A copy shares the source's
+     extents instead when it can (``copies.py``).
   2. With no ``await`` between them: the bucket and the write conditions are checked
-     again, and one batch holds the new version, its ``BLOB_REFS`` entries and the
-     removal of the version it replaces (and that version's refs). ``commit`` applies
-     it at once and acknowledges after the WAL fsync.
-  3. Blobs of removed versions are unlinked after a grace period, so a GET that already
-     resolved them can still open them; a crash before that leaves an unreferenced blob
-     that start-up garbage collection removes.
+     again, and one batch holds the new version, its references (extent reference keys
+     and the location of new extents, ``BLOB_REFS`` for blob files) and the removal of
+     the version it replaces (and of its references). ``commit_bytes`` applies it at once
+     and acknowledges after the WAL fsync.
+  3. Extents nothing references any more are garbage in their file until compaction;
+     blob files of removed versions are unlinked after a grace period, so a GET that
+     already resolved them can still open them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
-import os
 import secrets
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
@@ -25,9 +26,10 @@ from dataclasses import dataclass, field
 import msgspec
 
 from strata import limits
-from strata.errors import BodyTooLarge, DataCorruption, ProtocolError
+from strata.errors import ProtocolError
 from strata.service.objects import statistics
 from strata.service.objects.buckets import BucketService
+from strata.service.objects.copies import copy_bytes, shareable
 from strata.service.objects.errors import (
     MethodNotAllowed,
     NoSuchKey,
@@ -35,6 +37,8 @@ from strata.service.objects.errors import (
     PreconditionFailed,
 )
 from strata.service.objects.integrity import PayloadChecks
+from strata.service.objects.locator import Locator
+from strata.service.objects.receive import Received, Verifier, receive
 from strata.service.objects.records import (
     ARCHIVE_CLASSES,
     NULL_VERSION,
@@ -47,10 +51,13 @@ from strata.service.objects.records import (
     object_key,
     version_stamp,
 )
+from strata.service.objects.references import ByteRefs
 from strata.storage import keys, records, spaces
-from strata.storage.blobs import BlobStore, BlobWriter
-from strata.storage.checksums import Hasher, etag, new_hasher
+from strata.storage.blobs import BlobStore
 from strata.storage.store import Store, WriteBatch
+from strata.storage.volumes.extent import Extent, read_extent
+from strata.storage.volumes.reader import BlobReader
+from strata.storage.volumes.volume import Volume, Volumes
 
 BLOB_GRACE_S = 300.0  # how long a replaced blob stays readable for GETs in flight
 
@@ -82,39 +89,23 @@ class DeleteOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ByteRange:
-    """Where some bytes of an object are: inline bytes, or file ranges."""
+    """Where some bytes of an object are: inline bytes, or a reader of stored pieces."""
 
     inline: bytes | None
-    files: list[tuple[str, int, int]]  # (path, offset, length)
-
-
-class _InlineSink:
-    """A small payload kept in memory (bounded by ``limits.inline_object_bytes_max``)."""
-
-    def __init__(self, algorithms: Iterable[str]) -> None:
-        self.data = bytearray()
-        self._md5 = hashlib.md5()
-        self._hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
-
-    @property
-    def size_bytes(self) -> int:
-        return len(self.data)
-
-    def write(self, chunk: bytes | memoryview) -> None:
-        self.data += chunk
-        self._md5.update(chunk)
-        for hasher in self._hashers.values():
-            hasher.update(chunk)
-
-    def digests(self) -> tuple[bytes, dict[str, bytes]]:
-        return self._md5.digest(), {n: h.digest() for n, h in self._hashers.items()}
+    reader: BlobReader | None
 
 
 class ObjectService:
-    def __init__(self, store: Store, blobs: BlobStore, buckets: BucketService) -> None:
+    def __init__(
+        self, store: Store, blobs: BlobStore, buckets: BucketService, volumes: Volumes
+    ) -> None:
         self.store = store
         self.blobs = blobs
         self.buckets = buckets
+        self.volumes = volumes
+        self.locator = Locator(store, blobs, volumes)
+        self.moves_total = 0  # versions moved between volumes (metrics)
+        self.moved_bytes_total = 0
 
     # ---- reading versions -------------------------------------------------------------
 
@@ -171,25 +162,20 @@ class ObjectService:
         return bucket_record, found
 
     def locate(self, version: ObjectVersion, start: int, length: int) -> ByteRange:
-        """Where bytes [start, start+length) of a version are; DataCorruption if a blob
-        they need is missing or shorter than the record says."""
+        """Bytes [start, start+length) of a version; DataCorruption if a file they need is
+        missing or shorter than the record says."""
         if version.inline is not None:
-            return ByteRange(version.inline[start : start + length], [])
-        files: list[tuple[str, int, int]] = []
-        position = 0
-        end = start + length
-        for segment in version.segments:
-            seg_start, seg_end = position, position + segment.length
-            position = seg_end
-            if seg_end <= start or seg_start >= end:
-                continue
-            lo = max(start, seg_start)
-            hi = min(end, seg_end)
-            self.blobs.check_size(segment.blob_id, segment.offset + segment.length)
-            files.append(
-                (self.blobs.path(segment.blob_id), segment.offset + lo - seg_start, hi - lo)
-            )
-        return ByteRange(None, files)
+            return ByteRange(version.inline[start : start + length], None)
+        reader = self.reader(version.segments, start, length)
+        reader.check()
+        return ByteRange(None, reader)
+
+    def reader(self, segments: Iterable[Segment], start: int, length: int) -> BlobReader:
+        """The one read path: bytes [start, start+length) of the object ``segments`` make."""
+        return self.locator.reader(segments, start, length)
+
+    def segment_readers(self, segments: Iterable[Segment]) -> list[BlobReader]:
+        return self.locator.segment_readers(segments)
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -214,17 +200,21 @@ class ObjectService:
             return new_version_id(stamp, secrets.token_hex(8))
         return NULL_VERSION
 
-    def stage_version(
-        self, batch: WriteBatch, bucket_record: BucketRecord, key: str, version: ObjectVersion
-    ) -> list[str]:
-        """Add ``version`` to ``batch`` with its blob refs, removing the version it replaces.
+    def volume_for(self, storage_class: str) -> Volume:
+        return self.volumes.for_class(storage_class)
 
-        Unversioned and suspended buckets keep one ``null`` version per key: a new null
-        version replaces it. Returns the blob ids that become unreferenced.
-        Call with no ``await`` between this and the commit of ``batch``.
-        """
+    def stage_version(
+        self,
+        batch: WriteBatch,
+        refs: ByteRefs,
+        bucket_record: BucketRecord,
+        key: str,
+        version: ObjectVersion,
+    ) -> None:
+        """Add ``version`` to ``batch`` with its references, removing the version it
+        replaces: unversioned and suspended buckets keep one ``null`` version per key.
+        Call with no ``await`` between this and ``commit_bytes``."""
         bucket = bucket_record.name
-        freed: list[str] = []
         if version.version_id == NULL_VERSION:
             existing: Iterable[tuple[bytes, ObjectVersion]] = self.versions(bucket, key)
             if not bucket_record.versioning:
@@ -234,37 +224,44 @@ class ObjectService:
                 existing = itertools.islice(existing, 1)
             for raw_key, old in existing:
                 if old.version_id == NULL_VERSION:
-                    freed += self._stage_removal(batch, raw_key, old)
+                    self._stage_removal(batch, refs, raw_key, old)
         raw_key = object_key(bucket, key, version.stamp)
         batch.put(spaces.OBJECTS, raw_key, records.encode(version))
         statistics.stage_added(batch, bucket, version)
-        for segment in version.segments:
-            batch.put(spaces.BLOB_REFS, segment.blob_id.encode(), raw_key)
-        return [b for b in freed if all(s.blob_id != b for s in version.segments)]
+        refs.add(batch, version.segments, raw_key)
 
     def _stage_removal(
-        self, batch: WriteBatch, raw_key: bytes, version: ObjectVersion
-    ) -> list[str]:
+        self, batch: WriteBatch, refs: ByteRefs, raw_key: bytes, version: ObjectVersion
+    ) -> None:
         batch.delete(spaces.OBJECTS, raw_key)
         statistics.stage_removed(batch, raw_key, version)
-        freed = []
-        for segment in version.segments:
-            batch.delete(spaces.BLOB_REFS, segment.blob_id.encode())
-            freed.append(segment.blob_id)
-        return freed
+        refs.remove(batch, version.segments, raw_key)
 
-    async def commit_new_blobs(self, batch: WriteBatch, blob_ids: list[str]) -> None:
-        """Commit a batch that references blobs just written; unapplied, they go with it.
+    async def commit_bytes(
+        self,
+        batch: WriteBatch,
+        refs: ByteRefs,
+        created: Iterable[tuple[str, Extent]] = (),
+    ) -> None:
+        """Stage ``refs`` (and the locations of ``created`` extents) into ``batch``, apply
+        it and acknowledge once durable. Call with no ``await`` since the checks.
 
-        ``apply`` raising (a full disk) means nothing of the batch landed: the blobs are
-        removed at once. Once applied they belong to the record, even if the fsync after
-        fails: the record may still reach the disk (start-up GC takes them if not)."""
-        try:
-            sequence = self.store.apply(batch)
-        except BaseException:
-            self.blobs.delete(blob_ids)
-            raise
+        ``apply`` raising (a full disk) means nothing landed: new extents are garbage for
+        compaction. Once applied, the live-byte accounting follows the batch."""
+        created = list(created)
+        for extent_id, extent in created:
+            refs.extents.created(extent_id, extent)
+        freed = refs.extents.stage(self.store, batch)
+        sequence = self.store.apply(batch)
+        for _, extent in created:
+            self._volume_of(extent).added(extent)
+        for _, extent in freed:
+            self._volume_of(extent).freed(extent)
         await self.store.durable(sequence)
+        self.release_blobs(refs.freed_blobs())
+
+    def _volume_of(self, extent: Extent) -> Volume:
+        return self.volumes[extent.volume]
 
     def release_blobs(self, blob_ids: list[str]) -> None:
         """Unlink blobs whose references were committed away, after the grace period."""
@@ -276,6 +273,29 @@ class ObjectService:
             self.blobs.delete(blob_ids)
             return
         loop.call_later(BLOB_GRACE_S, self.blobs.delete, list(blob_ids), self.blobs.generation)
+
+    async def receive(
+        self,
+        body: AsyncIterable[bytes],
+        storage_class: str,
+        *,
+        algorithms: list[str],
+        size_hint: int | None,
+        size_max: int,
+        checks: Verifier | None,
+        inline_allowed: bool = True,
+    ) -> Received:
+        """The one receive path (``receive.py``) into the volume of ``storage_class``."""
+        return await receive(
+            body,
+            self.volume_for(storage_class),
+            algorithms=algorithms,
+            size_hint=size_hint,
+            size_max=size_max,
+            checks=checks,
+            inline_allowed=inline_allowed,
+            disk=self.blobs.disk,
+        )
 
     async def put(
         self,
@@ -290,65 +310,38 @@ class ObjectService:
     ) -> tuple[BucketRecord, ObjectVersion]:
         self.buckets.get(bucket)
         self._check_write(bucket, key, condition)  # fail fast; checked again before commit
-        algorithms = [checks.algorithm]
-        sink: _InlineSink | BlobWriter
-        if declared_size is not None and declared_size <= limits.inline_object_bytes_max:
-            sink = _InlineSink(algorithms)
-        else:
-            sink = self.blobs.writer(algorithms)
-        segments: list[Segment] = []
-        try:
-            async for chunk in body:
-                if sink.size_bytes + len(chunk) > limits.object_bytes_max:
-                    raise BodyTooLarge()
-                if isinstance(sink, _InlineSink) and (
-                    sink.size_bytes + len(chunk) > limits.inline_object_bytes_max
-                ):
-                    sink = self._spill(sink, algorithms)
-                sink.write(chunk)
-            md5, sums = sink.digests()
-            checks.verify(md5, sums)
-            if isinstance(sink, BlobWriter):
-                info = await sink.finish()
-                segments = [Segment(info.blob_id, 0, info.size_bytes)]
-        except BaseException:
-            if isinstance(sink, BlobWriter):
-                sink.abort()
-            raise
+        received = await self.receive(
+            body,
+            new.storage_class,
+            algorithms=[checks.algorithm],
+            size_hint=declared_size,
+            size_max=limits.object_bytes_max,
+            checks=checks,
+        )
         # From here to the commit: no await, so the checks below hold when the batch lands.
-        try:
-            bucket_record = self.buckets.get(bucket)
-            self._check_write(bucket, key, condition)
-        except BaseException:
-            self.blobs.delete(s.blob_id for s in segments)
-            raise
+        bucket_record = self.buckets.get(bucket)
+        self._check_write(bucket, key, condition)
         stamp = self.store.hlc.now()
         version = ObjectVersion(
             version_id=self._new_version(bucket_record, stamp),
             stamp=stamp,
             last_modified_ms=int(self.store.clock.now_s() * 1000),
-            size_bytes=sink.size_bytes,
-            etag=md5.hex(),
+            size_bytes=received.size_bytes,
+            etag=received.md5.hex(),
             headers=new.headers,
             user_metadata=new.user_metadata,
             tags=new.tags,
             storage_class=new.storage_class,
             acl=new.acl,
-            inline=bytes(sink.data) if isinstance(sink, _InlineSink) else None,
-            segments=segments,
+            inline=received.inline,
+            segments=received.segments,
             checksum_algorithm=checks.algorithm,
-            checksum=sums[checks.algorithm],
+            checksum=received.checksums[checks.algorithm],
         )
-        batch = WriteBatch()
-        freed = self.stage_version(batch, bucket_record, key, version)
-        await self.commit_new_blobs(batch, [s.blob_id for s in segments])
-        self.release_blobs(freed)
+        batch, refs = WriteBatch(), ByteRefs()
+        self.stage_version(batch, refs, bucket_record, key, version)
+        await self.commit_bytes(batch, refs, received.created)
         return bucket_record, version
-
-    def _spill(self, sink: _InlineSink, algorithms: list[str]) -> BlobWriter:
-        writer = self.blobs.writer(algorithms)
-        writer.write(memoryview(sink.data))
-        return writer
 
     # ---- deleting -----------------------------------------------------------------------
 
@@ -356,8 +349,7 @@ class ObjectService:
         self, bucket: str, key: str, version_id: str | None = None
     ) -> tuple[BucketRecord, DeleteOutcome]:
         bucket_record = self.buckets.get(bucket)
-        batch = WriteBatch()
-        freed: list[str] = []
+        batch, refs = WriteBatch(), ByteRefs()
         if version_id is not None:
             found: tuple[bytes, ObjectVersion] | None = None
             if version_id == NULL_VERSION:
@@ -371,17 +363,15 @@ class ObjectService:
                     found = (object_key(bucket, key, old_version.stamp), old_version)
             if found is None:
                 return bucket_record, DeleteOutcome(version_id, False)
-            freed = self._stage_removal(batch, *found)
-            await self.store.commit(batch)
-            self.release_blobs(freed)
+            self._stage_removal(batch, refs, *found)
+            await self.commit_bytes(batch, refs)
             return bucket_record, DeleteOutcome(version_id, found[1].delete_marker)
         if not bucket_record.versioning:
             current = self.current(bucket, key)
             if current is None:
                 return bucket_record, DeleteOutcome(None, False)
-            freed = self._stage_removal(batch, object_key(bucket, key, current.stamp), current)
-            await self.store.commit(batch)
-            self.release_blobs(freed)
+            self._stage_removal(batch, refs, object_key(bucket, key, current.stamp), current)
+            await self.commit_bytes(batch, refs)
             return bucket_record, DeleteOutcome(None, False)
         stamp = self.store.hlc.now()
         marker = ObjectVersion(
@@ -390,12 +380,11 @@ class ObjectService:
             last_modified_ms=int(self.store.clock.now_s() * 1000),
             delete_marker=True,
         )
-        freed = self.stage_version(batch, bucket_record, key, marker)
-        await self.store.commit(batch)
-        self.release_blobs(freed)
+        self.stage_version(batch, refs, bucket_record, key, marker)
+        await self.commit_bytes(batch, refs)
         return bucket_record, DeleteOutcome(marker.version_id, True)
 
-    # ---- copying ------------------------------------------------------------------------
+    # ---- copying and moving -------------------------------------------------------------
 
     async def copy(
         self,
@@ -406,32 +395,16 @@ class ObjectService:
         new: NewObject,
         condition: WriteCondition | None = None,
     ) -> tuple[BucketRecord, ObjectVersion]:
-        """Write a new version of ``bucket/key`` with the bytes of ``source``.
-
-        The bytes are copied into a new blob (in a worker thread, chunk by chunk), so
-        versions never share a blob and deleting one never affects another.
-        """
+        """Write a new version of ``bucket/key`` with the bytes of ``source``: its extents
+        shared when they are in the target class's volume, else copied (``copies.py``)."""
         self.buckets.get(bucket)
         self._check_write(bucket, key, condition)
-        segments: list[Segment] = []
-        if source.inline is None and source.segments:
-            writer = self.blobs.writer(())
-            try:
-                ranges = self.locate(source, 0, source.size_bytes).files
-                parts = bool(source.part_sizes)
-                md5s = await asyncio.to_thread(copy_ranges, ranges, writer, parts)
-                check_copy(source, writer.digests()[0], md5s, len(ranges))
-                info = await writer.finish()
-            except BaseException:
-                writer.abort()
-                raise
-            segments = [Segment(info.blob_id, 0, info.size_bytes)]
-        try:
-            bucket_record = self.buckets.get(bucket)
-            self._check_write(bucket, key, condition)
-        except BaseException:
-            self.blobs.delete(s.blob_id for s in segments)
-            raise
+        segments, created = await self._copy_segments(source, new.storage_class)
+        # From here to the commit: no await.
+        bucket_record = self.buckets.get(bucket)
+        self._check_write(bucket, key, condition)
+        if source.segments and not self._still_referenced(source.segments, created):
+            raise NoSuchKey(key)  # the source went while its bytes were being copied
         stamp = self.store.hlc.now()
         version = msgspec.structs.replace(
             source,
@@ -447,11 +420,68 @@ class ObjectService:
             restore_expiry_ms=None,
             upload_id="",
         )
-        batch = WriteBatch()
-        freed = self.stage_version(batch, bucket_record, key, version)
-        await self.commit_new_blobs(batch, [s.blob_id for s in segments])
-        self.release_blobs(freed)
+        batch, refs = WriteBatch(), ByteRefs()
+        self.stage_version(batch, refs, bucket_record, key, version)
+        await self.commit_bytes(batch, refs, created)
         return bucket_record, version
+
+    async def _copy_segments(
+        self, source: ObjectVersion, storage_class: str
+    ) -> tuple[list[Segment], list[tuple[str, Extent]]]:
+        """The segments of a whole-object copy, and the extents it had to write."""
+        if source.inline is not None or not source.segments:
+            return [], []
+        volume = self.volume_for(storage_class)
+        if shareable(self.store, source.segments, volume):
+            return list(source.segments), []
+        readers = self.segment_readers(source.segments)
+        for reader in readers:
+            reader.check()
+        received = await copy_bytes(readers, volume, [], self.blobs.disk, source)
+        return received.segments, received.created
+
+    def _still_referenced(self, segments: list[Segment], created: list[tuple[str, Extent]]) -> bool:
+        """Shared extents must still exist when the copy's batch lands (no await since)."""
+        if created:
+            return True
+        return all(not s.extent or read_extent(self.store, s.blob_id) is not None for s in segments)
+
+    async def move(self, bucket: str, key: str, version_id: str, volume_name: str) -> ObjectVersion:
+        """Move a version's bytes to another volume, crash-safe (lifecycle transitions).
+
+        1. Every segment's bytes are copied into new extents of ``volume_name`` through
+           the receive path, checked against the ETag, and synced.
+        2. With no ``await`` after: if the version still exists with the same segments,
+           one batch re-points it at the new extents and drops its references to the old
+           ones (freed unless a copy still shares them).
+        A crash before 2 leaves the new extents as garbage; after it, the old ones."""
+        if volume_name not in self.volumes.by_name:
+            raise ValueError(f"unknown volume {volume_name}")
+        volume = self.volumes[volume_name]
+        _, version = self.get(bucket, key, version_id)
+        if version.inline is not None or not version.segments:
+            return version
+        if shareable(self.store, version.segments, volume):
+            return version  # already there
+        readers = self.segment_readers(version.segments)
+        for reader in readers:
+            reader.check()
+        received = await copy_bytes(readers, volume, [], self.blobs.disk, version)
+        # From here to the commit: no await.
+        raw_key = object_key(bucket, key, version.stamp)
+        raw = self.store.get(spaces.OBJECTS, raw_key)
+        now = records.decode(raw, ObjectVersion) if raw is not None else None
+        if now is None or now.segments != version.segments:
+            raise NoSuchVersion(key, version_id)  # removed or rewritten meanwhile
+        moved = msgspec.structs.replace(now, segments=_joined_segments(received, version))
+        batch, refs = WriteBatch(), ByteRefs()
+        batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
+        refs.remove(batch, version.segments, raw_key)
+        refs.add(batch, moved.segments, raw_key)
+        await self.commit_bytes(batch, refs, received.created)
+        self.moves_total += 1
+        self.moved_bytes_total += version.size_bytes
+        return moved
 
     # ---- tagging and ACLs -----------------------------------------------------------------
 
@@ -514,44 +544,12 @@ class ObjectService:
         return updated
 
 
-def copy_ranges(
-    ranges: list[tuple[str, int, int]], writer: BlobWriter, per_range: bool = False
-) -> list[bytes]:
-    """Copy file ranges into a blob writer; runs in a worker thread. With ``per_range``,
-    returns each range's MD5 (to check a multipart source against its ETag)."""
-    chunk_bytes = limits.stream_chunk_bytes * 4
-    md5s: list[bytes] = []
-    for path, offset, length in ranges:
-        fd = os.open(path, os.O_RDONLY)
-        md5 = hashlib.md5()
-        try:
-            position, end = offset, offset + length
-            while position < end:
-                data = os.pread(fd, min(chunk_bytes, end - position), position)
-                if not data:
-                    raise DataCorruption(f"blob {path} ended early while copied")
-                writer.write(data)
-                if per_range:
-                    md5.update(data)
-                position += len(data)
-        finally:
-            os.close(fd)
-        md5s.append(md5.digest())
-    return md5s
-
-
-def check_copy(
-    source: ObjectVersion, whole_md5: bytes, range_md5s: list[bytes], ranges: int
-) -> None:
-    """A copy of a whole object must hash to its ETag: else it would turn damaged bytes
-    into a new, self-consistent blob."""
-    parts = len(source.part_sizes)
-    if parts and ranges != parts:
-        return  # not one range per part: the ETag cannot be recomputed
-    computed = etag(range_md5s if parts else [whole_md5], parts)
-    if computed != source.etag:
-        raise DataCorruption(
-            f"copy source version {source.version_id}: bytes of blob "
-            f"{', '.join(s.blob_id for s in source.segments)} hash to {computed}, the record "
-            f"says {source.etag}"
-        )
+def _joined_segments(received: Received, version: ObjectVersion) -> list[Segment]:
+    """The moved version's segments: its bytes now one extent, cut where its segments
+    were, so a multipart object keeps one segment per part (``partNumber`` GETs)."""
+    [(extent_id, _)] = received.created
+    segments, position = [], 0
+    for old in version.segments:
+        segments.append(Segment(extent_id, position, old.length, extent=True))
+        position += old.length
+    return segments

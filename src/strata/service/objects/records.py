@@ -31,6 +31,8 @@ Inline threshold, measured in-process (300 concurrent PUTs, then GETs, one SSD):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from strata.storage import keys
@@ -42,12 +44,35 @@ ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 
 
 class Segment(msgspec.Struct, frozen=True):
-    """A byte range of one blob file."""
+    """A byte range of an extent (``extent``: ``blob_id`` is the extent id, its location
+    is in the ``EXTENTS`` space) or of a blob file of the format before volumes."""
 
     blob_id: str
     offset: int
     length: int
-    volume: str = "hot"
+    volume: str = "hot"  # blob files only: extents say where they are themselves
+    extent: bool = False
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+def sub_segments(segments: Iterable[Segment], start: int, length: int) -> list[Segment]:
+    """The segments covering bytes [start, start + length) of an object, cut to it."""
+    out: list[Segment] = []
+    position, end = 0, start + length
+    for segment in segments:
+        seg_start, seg_end = position, position + segment.length
+        position = seg_end
+        if seg_end <= start or seg_start >= end:
+            continue
+        lo, hi = max(start, seg_start), min(end, seg_end)
+        cut = msgspec.structs.replace(
+            segment, offset=segment.offset + lo - seg_start, length=hi - lo
+        )
+        out.append(cut)
+    return out
 
 
 class CorsRule(msgspec.Struct, frozen=True):

@@ -1,6 +1,7 @@
 """Stored data checked against itself: the background scrub and ``strata verify``.
 
-A version's blobs must exist, be at least as long as its segments say, and hash to its
+A version's bytes (extents, or blob files of the format before volumes) must exist, be
+as long as its segments say (compressed frames must decode), and hash to its
 ETag (the MD5 of the bytes, or of each part's MD5 for a multipart upload). Records
 (inline bytes among them) are checked by reading every one with RocksDB's block
 checksums verified, in chunks of ``CHUNK_RECORDS`` that leave the block cache alone.
@@ -17,19 +18,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from strata.errors import StorageFault
+from strata.errors import DataCorruption, StorageFault
 from strata.service.background import BackgroundTask
+from strata.service.objects.locator import Locator
 from strata.service.objects.records import ObjectVersion, decode_object_key
 from strata.storage import records, spaces
-from strata.storage.blobs import BlobStore
 from strata.storage.checksums import etag
 from strata.storage.store import Store
+from strata.storage.volumes.reader import BlobReader
 
 log = logging.getLogger("strata.scrub")
 
@@ -51,39 +52,38 @@ class Damage:
         return f"{self.bucket}/{self.key} version {self.version_id}: {self.problem}"
 
 
-def check_version(blobs: BlobStore, version: ObjectVersion) -> str | None:
-    """What is wrong with the blobs of ``version``, or None. Reads them whole: off the loop."""
+def check_version(locator: Locator, version: ObjectVersion) -> str | None:
+    """What is wrong with the stored bytes of ``version``, or None. Resolves on the calling
+    thread, then reads them whole (blocking: the scrub runs it in a worker thread)."""
     if version.inline is not None or not version.segments:
         return None
+    try:
+        readers = locator.segment_readers(version.segments)
+    except DataCorruption as exc:
+        return exc.detail
+    return check_readers(version, readers)
+
+
+def check_readers(version: ObjectVersion, readers: list[BlobReader]) -> str | None:
+    """``readers`` (one per segment) against the version's ETag; blocking."""
     md5s: list[bytes] = []
     whole = hashlib.md5()
     parts = len(version.part_sizes)
-    for segment in version.segments:
-        path = blobs.path(segment.blob_id)
-        try:
-            size = os.stat(path).st_size
-        except FileNotFoundError:
-            return f"blob {segment.blob_id} is missing"
-        needed = segment.offset + segment.length
-        if size < needed:
-            return f"blob {segment.blob_id} is {size} bytes, the record needs {needed}"
-        part = hashlib.md5()
-        with open(path, "rb") as blob:
-            blob.seek(segment.offset)
-            remaining = segment.length
-            while remaining:
-                chunk = blob.read(min(_READ_BYTES, remaining))
-                if not chunk:
-                    return f"blob {segment.blob_id} ended early while read"
-                remaining -= len(chunk)
+    try:
+        for reader in readers:
+            reader.check()
+            part = hashlib.md5()
+            for chunk in reader.chunks():
                 (part if parts else whole).update(chunk)
-        md5s.append(part.digest())
+            md5s.append(part.digest())
+    except DataCorruption as exc:
+        return exc.detail
     if parts and len(md5s) != parts:
         return None  # segments are not one per part: the ETag cannot be recomputed
     computed = etag(md5s if parts else [whole.digest()], parts)
     if computed != version.etag:
         names = ", ".join(s.blob_id for s in version.segments)
-        return f"blob {names} hashes to {computed}, the record says {version.etag}"
+        return f"bytes of {names} hash to {computed}, the record says {version.etag}"
     return None
 
 
@@ -103,9 +103,9 @@ def damage_of(raw_key: bytes, version: ObjectVersion, problem: str) -> Damage:
 class Scrubber:
     """Background task: every ``interval_s``, one paced pass over every record and blob."""
 
-    def __init__(self, store: Store, blobs: BlobStore, interval_s: float) -> None:
+    def __init__(self, store: Store, locator: Locator, interval_s: float) -> None:
         self.store = store
-        self.blobs = blobs
+        self.locator = locator
         self.interval_s = interval_s
         self.bytes_per_s = SCRUB_BYTES_PER_S
         self.passes_total = 0  # complete passes since start
@@ -149,7 +149,12 @@ class Scrubber:
             after = chunk[-1][0] + b"\x00"  # the first key after the chunk's last
             for raw_key, version in chunk:
                 read_started = time.monotonic()
-                problem = await asyncio.to_thread(check_version, self.blobs, version)
+                try:
+                    readers = self.locator.segment_readers(version.segments)
+                except DataCorruption as exc:
+                    problem: str | None = exc.detail
+                else:
+                    problem = await asyncio.to_thread(check_readers, version, readers)
                 if problem is not None and self.store.get(spaces.OBJECTS, raw_key) is not None:
                     damage = damage_of(raw_key, version, problem)
                     log.error("scrub: damaged object %s", damage)

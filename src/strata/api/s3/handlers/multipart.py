@@ -259,9 +259,9 @@ async def upload_part(s3: S3Context, call: Call) -> Response:
     part_number = _part_number(call)
     upload_id = _upload_id(call)
     checks = payload_checks(call)
-    declared_size(call)
+    size = declared_size(call)
     upload, part = await service(s3).upload_part(
-        call.bucket, call.key, upload_id, part_number, call.request.body, checks
+        call.bucket, call.key, upload_id, part_number, call.request.body, checks, size
     )
     headers = [("etag", f'"{part.etag}"'), SSE_HEADER]
     if upload.checksum_algorithm:

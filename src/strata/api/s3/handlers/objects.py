@@ -487,7 +487,13 @@ async def get_object(s3: S3Context, call: Call) -> Response:
     located = s3.objects.locate(version, start, length)
     if located.inline is not None:
         return Response(status=status, headers=headers, body=located.inline)
-    files = [FileRange(path, offset, count) for path, offset, count in located.files]
+    assert located.reader is not None
+    plain = located.reader.plain()
+    if plain is None:  # compressed: decoded as it is sent (zstd checks each frame)
+        return Response(
+            status=status, headers=headers, stream=located.reader.stream(), length=length
+        )
+    files = [FileRange(piece.path, piece.offset, piece.length) for piece in plain]
     digest = body_digest(call, version, len(files)) if status == 200 and method == "GET" else None
     return Response(status=status, headers=headers, files=files, length=length, digest=digest)
 

@@ -33,6 +33,7 @@ from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
 from strata.service.audit.trail import AuditTrail
+from strata.service.background import BackgroundTask
 from strata.service.iam.access import AccessControl
 from strata.service.iam.directory import Directory
 from strata.service.iam.groups import Groups
@@ -58,6 +59,7 @@ from strata.storage.disk import DiskGuard, disk_space
 from strata.storage.keys import prefix_end
 from strata.storage.snapshots import Snapshots, clean_up, finish_swap
 from strata.storage.store import LocalStore
+from strata.storage.volumes.compaction import Compactor
 from strata.storage.volumes.files import extent_files_present
 from strata.storage.volumes.volume import Volume, Volumes, default_specs
 
@@ -180,6 +182,10 @@ def _register_audit_metrics(metrics: Metrics, trail: AuditTrail) -> None:
         "strata_audit_records_dropped_total",
         "Audit trail records lost because the buffer overflowed while writes failed.",
         lambda: float(trail.dropped),
+        kind="counter",
+    )
+
+
 def build_volumes(config: Config, data_dir: str, disk: DiskGuard | None) -> Volumes:
     """The volumes the configuration names, and the storage-class map."""
     directories = {
@@ -232,6 +238,32 @@ def _register_volume_metrics(metrics: Metrics, volumes: Volumes, objects: Object
         "strata_object_moved_bytes_total",
         "Object bytes moved to another volume.",
         lambda: float(objects.moved_bytes_total),
+        kind="counter",
+    )
+
+
+def _start_compaction(task: BackgroundTask, config: Config) -> None:
+    if config.compaction_interval_s > 0:
+        task.start()
+
+
+def _register_compaction_metrics(metrics: Metrics, compactor: Compactor) -> None:
+    metrics.register(
+        "strata_compaction_passes_total",
+        "Compaction passes over every volume's extent files.",
+        lambda: float(compactor.passes_total),
+        kind="counter",
+    )
+    metrics.register(
+        "strata_compaction_moved_bytes_total",
+        "Stored bytes of live extents compaction copied out of mostly-dead files.",
+        lambda: float(compactor.moved_bytes_total),
+        kind="counter",
+    )
+    metrics.register(
+        "strata_compaction_removed_files_total",
+        "Extent files compaction removed once no live extent was left in them.",
+        lambda: float(compactor.removed_files_total),
         kind="counter",
     )
 
@@ -381,6 +413,15 @@ def build(config: Config) -> Strata:
     scrubber = Scrubber(store, objects.locator, config.scrub_interval_s)
     _register_scrub_metrics(metrics, scrubber)
     _register_volume_metrics(metrics, volumes, objects)
+    compactor = Compactor(
+        store,
+        volumes,
+        config.compaction_interval_s,
+        config.compaction_bytes_per_s,
+        config.compaction_garbage_fraction_min,
+    )
+    _register_compaction_metrics(metrics, compactor)
+    compaction = BackgroundTask("strata-compaction", compactor.run)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s, access)
     trail = AuditTrail(store, clock, config.audit_retention_days, config.audit_flush_interval_s)
     _register_audit_metrics(metrics, trail)
@@ -394,7 +435,7 @@ def build(config: Config) -> Strata:
         keys=keychain,
         clock=clock,
         auth_enabled=config.auth,
-        before_swap=[dynamodb.stop, scrubber.stop, trail.stop],
+        before_swap=[dynamodb.stop, scrubber.stop, trail.stop, compaction.stop],
         after_swap=[
             partial(store_clock.persist, clock, store),
             _started(partial(volumes.replaced, store)),
@@ -402,6 +443,7 @@ def build(config: Config) -> Strata:
             _started(directory.load),
             _started(scrubber.start),
             _started(trail.start),
+            _started(partial(_start_compaction, compaction, config)),
             _started(partial(statistics.ensure, store)),
         ],
         summary=store_summary(buckets, dynamodb),
@@ -438,12 +480,14 @@ def build(config: Config) -> Strata:
     # before the store closes.
     app.startup_hooks.append(dynamodb.start)
     app.startup_hooks.append(scrubber.start)
+    app.startup_hooks.append(partial(_start_compaction, compaction, config))
     app.startup_hooks.append(disk.start)
     app.startup_hooks.append(trail.start)
     app.shutdown_hooks.append(disk.stop)
     app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(dynamodb.stop)
     app.shutdown_hooks.append(trail.stop)
+    app.shutdown_hooks.append(compaction.stop)
     app.shutdown_hooks.append(volumes.close)
     app.shutdown_hooks.append(strata.close)
     return strata

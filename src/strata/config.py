@@ -80,6 +80,13 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         str, msgspec.Meta(pattern=r"^([A-Z_]+=(hot|cold|archive)(,[A-Z_]+=(hot|cold|archive))*)?$")
     ] = ""
 
+    # Compaction of extent files (storage/volumes/compaction.py): seconds between passes
+    # (0 turns it off), the rate it reads live bytes at, and the share of a file that
+    # must be garbage before it is rewritten.
+    compaction_interval_s: Annotated[float, msgspec.Meta(ge=0)] = 60.0
+    compaction_bytes_per_s: Annotated[float, msgspec.Meta(gt=0)] = 33554432.0
+    compaction_garbage_fraction_min: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.5
+
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}
         return f"Config({fields})"

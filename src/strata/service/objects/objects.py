@@ -246,13 +246,18 @@ class ObjectService:
         """Stage ``refs`` (and the locations of ``created`` extents) into ``batch``, apply
         it and acknowledge once durable. Call with no ``await`` since the checks.
 
-        ``apply`` raising (a full disk) means nothing landed: new extents are garbage for
-        compaction. Once applied, the live-byte accounting follows the batch."""
+        ``apply`` raising (a full disk) means nothing landed: the new extents' ranges are
+        punched out. Once applied, the live-byte accounting follows the batch."""
         created = list(created)
         for extent_id, extent in created:
             refs.extents.created(extent_id, extent)
         freed = refs.extents.stage(self.store, batch)
-        sequence = self.store.apply(batch)
+        try:
+            sequence = self.store.apply(batch)
+        except BaseException:
+            for _, extent in created:  # nothing landed: their space goes back at once
+                self.volumes.give_back(extent)
+            raise
         for _, extent in created:
             self._volume_of(extent).added(extent)
         for _, extent in freed:

@@ -22,7 +22,7 @@ from typing import Final, Literal
 from strata.storage.disk import DiskGuard
 from strata.storage.store import Store
 from strata.storage.volumes.extent import Extent, all_extents
-from strata.storage.volumes.files import ExtentFiles
+from strata.storage.volumes.files import ExtentFiles, punch_hole
 
 log = logging.getLogger("strata.volumes")
 
@@ -116,6 +116,17 @@ class Volumes:
 
     def path(self, extent: Extent) -> str:
         return self.by_name[extent.volume].files.path(extent.file)
+
+    def give_back(self, extent: Extent) -> None:
+        """Punch out an extent nothing will reference (its write's batch failed)."""
+        try:
+            fd = os.open(self.path(extent), os.O_WRONLY)
+        except FileNotFoundError:
+            return
+        try:
+            punch_hole(fd, extent.offset, extent.stored_bytes)
+        finally:
+            os.close(fd)
 
     def load(self, store: Store) -> None:
         """Rebuild the per-file live bytes from the ``EXTENTS`` space (start-up, restore)."""

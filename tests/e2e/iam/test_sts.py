@@ -203,3 +203,35 @@ def test_session_token_acts_as_its_caller(
         root_session["SessionToken"],
     )
     assert "Buckets" in s3.list_buckets()
+
+
+def test_role_chaining_names_the_role(
+    server: RunningServer, iam: Any, user_sts: Any, role: str
+) -> None:
+    first = f"arn:aws:iam::{ACCOUNT}:role/{role}"
+    second = f"{role}-next"
+    iam.create_role(RoleName=second, AssumeRolePolicyDocument=trust(first), MaxSessionDuration=7200)
+    try:
+        credentials = user_sts.assume_role(RoleArn=first, RoleSessionName="hop1")["Credentials"]
+        as_first = signed_as(
+            server,
+            "sts",
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials["SessionToken"],
+        )
+        target = f"arn:aws:iam::{ACCOUNT}:role/{second}"
+        with pytest.raises(ClientError) as caught:
+            as_first.assume_role(RoleArn=target, RoleSessionName="hop2", DurationSeconds=7200)
+        assert error_of(caught) == (
+            "ValidationError",
+            400,
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed "
+            "by role chaining.",
+        )
+        chained = as_first.assume_role(RoleArn=target, RoleSessionName="hop2")
+        assert chained["AssumedRoleUser"]["Arn"] == (
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/{second}/hop2"
+        )
+    finally:
+        iam.delete_role(RoleName=second)

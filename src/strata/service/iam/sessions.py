@@ -37,7 +37,7 @@ def _names_action(statement: dict[str, Any], action: str) -> bool:
     return False
 
 
-def _trust(role: RoleRecord, principal: Principal, action: str) -> str | None:
+def _trust(role: RoleRecord, principal: Principal, names: set[str], action: str) -> str | None:
     """ "principal" (named), "account" (delegated to identity policies), "deny" or None."""
     try:
         document = json.loads(role.trust_policy)
@@ -50,7 +50,7 @@ def _trust(role: RoleRecord, principal: Principal, action: str) -> str | None:
             continue
         named = statement.get("Principal")
         entries = _listed(named.get("AWS", [])) if isinstance(named, dict) else _listed(named)
-        if principal.arn in entries or "*" in entries:
+        if names & set(entries) or "*" in entries:
             match = "principal"
         elif account_names & set(entries):
             match = "account"
@@ -80,6 +80,16 @@ class Sessions:
             raise StsAccessDenied(_not_authorized(principal, role_arn))
         return role
 
+    def _names(self, principal: Principal) -> set[str]:
+        """The ARNs a trust policy may name the caller by: its own, and for a role's
+        session (role chaining) the role's."""
+        names = {principal.arn}
+        if principal.role_name is not None:
+            role = self.directory.role(principal.role_name)
+            if role is not None:
+                names.add(arns.role_arn(self.account_id, role.path, role.name))
+        return names
+
     async def assume_role(
         self, principal: Principal, role_arn: str, session_name: str, duration_s: int,
         session_policy: str | None,
@@ -87,7 +97,7 @@ class Sessions:
         if principal.root:
             raise StsAccessDenied("Roles may not be assumed by root accounts.")
         role = self._role(role_arn, principal)
-        verdict = _trust(role, principal, "sts:AssumeRole")
+        verdict = _trust(role, principal, self._names(principal), "sts:AssumeRole")
         if verdict == "account":
             try:
                 self.access.authorize(principal, "sts:AssumeRole", role_arn)

@@ -405,6 +405,7 @@ def build(config: Config) -> Strata:
     access = AccessControl()  # its Decider once every resource policy source exists
     keychain = KeyChain(directory, keys, clock, config.account_id)
     iam = _iam_services(config.account_id, directory, keychain, clock, access)
+    iam.root_keys = keys
     buckets = BucketService(store)
     statistics.ensure(store)
     metrics = Metrics(operations=_known_operations())

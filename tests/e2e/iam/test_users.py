@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import client
 from tests.e2e.iam.conftest import error_of, remove_user, signed_as
-from tests.server import RunningServer
+from tests.server import RunningServer, start_server
 
 ACCOUNT = "000000000000"
 
@@ -189,3 +193,47 @@ def test_get_user_without_name_is_the_caller(iam: Any) -> None:
     root = iam.get_user()["User"]
     assert root["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
     assert root["UserId"] == ACCOUNT
+
+
+def test_root_manages_its_own_keys_without_a_user_name(tmp_path: Path) -> None:
+    """The root's keys through IAM are the key file `strata keys` manages."""
+    server = start_server(tmp_path / "data")
+    try:
+        iam = client(server, "iam")
+        listed = iam.list_access_keys()["AccessKeyMetadata"]
+        assert [k["AccessKeyId"] for k in listed] == [server.access_key]
+        created = iam.create_access_key()["AccessKey"]
+        assert "UserName" not in created
+        as_root = signed_as(server, "s3", created["AccessKeyId"], created["SecretAccessKey"])
+        assert "Buckets" in as_root.list_buckets()  # a root key may do anything
+        with pytest.raises(ClientError) as caught:
+            iam.create_access_key()
+        assert error_of(caught) == (
+            "LimitExceeded",
+            409,
+            "Cannot exceed quota for AccessKeysPerUser: 2",
+        )
+        shown = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "strata.cli",
+                "keys",
+                "list",
+                "--data-dir",
+                str(server.data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert created["AccessKeyId"] in shown.stdout
+        with pytest.raises(ClientError) as caught:
+            iam.delete_access_key(AccessKeyId=server.access_key)
+        assert error_of(caught)[:2] == ("DeleteConflict", 409)
+        iam.delete_access_key(AccessKeyId=created["AccessKeyId"])
+        with pytest.raises(ClientError) as caught:
+            as_root.list_buckets()  # at once: the server wrote the file and re-read it
+        assert caught.value.response["Error"]["Code"] == "InvalidAccessKeyId"
+    finally:
+        server.stop()

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import quote
 
 from strata.api.query import Value, timestamp
+
+if TYPE_CHECKING:
+    from strata.api.iam.root_keys import RootKeys
 from strata.service.iam import arns
 from strata.service.iam.access import AccessControl
 from strata.service.iam.directory import Directory
@@ -45,6 +48,7 @@ class IamServices:
     roles: Roles
     keychain: KeyChain
     access: AccessControl
+    root_keys: RootKeys | None = None  # the root's key file (``api/iam/root_keys.py``)
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from strata.api.iam import root_keys
 from strata.api.iam.context import Call, Result, page, tags_value, user_value
+from strata.api.iam.root_keys import RootKeys
 from strata.api.query import Value, string_list, tag_list, timestamp
 from strata.service.iam.errors import NoSuchEntity
 from strata.service.iam.records import AccessKeyRecord, UserRecord
@@ -95,7 +97,16 @@ def _key_value(key: AccessKeyRecord, with_secret: bool) -> dict[str, Value]:
     return value
 
 
+def _root_keys(call: Call) -> RootKeys | None:
+    """The root's own keys: UserName omitted by the root (the key file)."""
+    if call.principal.root and "UserName" not in call.params:
+        return call.services.root_keys
+    return None
+
+
 async def create_access_key(call: Call) -> Result:
+    if (roots := _root_keys(call)) is not None:
+        return await root_keys.create(call, roots)
     name = call.params.get("UserName") or call.caller_user_name()
     call.authorize(call.user_arn(name))
     key = await call.services.users.create_key(name)
@@ -103,6 +114,8 @@ async def create_access_key(call: Call) -> Result:
 
 
 async def list_access_keys(call: Call) -> Result:
+    if (roots := _root_keys(call)) is not None:
+        return await root_keys.listed(call, roots)
     name = call.params.get("UserName") or call.caller_user_name()
     call.authorize(call.user_arn(name))
     keys = call.services.users.keys(name)
@@ -124,6 +137,8 @@ async def update_access_key(call: Call) -> Result:
 
 
 async def delete_access_key(call: Call) -> Result:
+    if (roots := _root_keys(call)) is not None:
+        return await root_keys.delete(call, roots)
     name = call.params.get("UserName") or call.caller_user_name()
     call.authorize(call.user_arn(name))
     await call.services.users.delete_key(name, call.params["AccessKeyId"])

@@ -15,7 +15,7 @@ from functools import partial
 
 from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
-from strata.api.audit import audit_page
+from strata.api.audit import audit_page, describe_call
 from strata.api.cloudtrail import CloudTrailApi
 from strata.api.data_metrics import DataMetrics
 from strata.api.dynamodb.handler import DynamoDbApi
@@ -424,7 +424,9 @@ def build(config: Config) -> Strata:
     _register_compaction_metrics(metrics, compactor)
     compaction = BackgroundTask("strata-compaction", compactor.run)
     dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s, access)
-    trail = AuditTrail(store, clock, config.audit_retention_days, config.audit_flush_interval_s)
+    trail = AuditTrail(
+        store, clock, config.audit_retention_days, config.audit_flush_interval_s, describe_call
+    )
     _register_audit_metrics(metrics, trail)
     assert dynamodb.tables is not None
     resources = (bucket_policies, dynamodb.policies)

@@ -18,7 +18,7 @@ from typing import Final
 
 from strata import __version__
 from strata.api.admin import AdminApi, RequestGate
-from strata.api.audit import audit_entry
+from strata.api.audit import audit_call
 from strata.api.cloudtrail import TARGET_PREFIX as CLOUDTRAIL_PREFIX
 from strata.api.http import (
     BodyDigest,
@@ -217,7 +217,7 @@ class StrataApp:
             response.error_code,
         )
         if self.audit is not None:
-            self.audit.add(audit_entry(request, protocol.name, response, self.clock.now_s()))
+            self.audit.add(audit_call(request, protocol.name, response, self.clock.now_s()))
         if access_log.isEnabledFor(logging.INFO):
             fields = access_fields(request, protocol.name, response, bytes_in, sent, elapsed)
             access_log.info(

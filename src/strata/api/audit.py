@@ -20,9 +20,28 @@ from strata.service.audit.trail import AuditTrail, Filters
 PAGE_MAX = 1000
 
 
-def audit_entry(request: Request, source: str, response: Response, now_s: float) -> Entry:
-    principal = request.principal
-    headers = request.headers
+def audit_call(request: Request, source: str, response: Response, now_s: float) -> tuple[Any, ...]:
+    """What the edge keeps per call until the flush: the fields, not the request (whose
+    body could be large), in a tuple (the cheapest thing to build on the request path)."""
+    return (
+        now_s,
+        request.request_id,
+        source,
+        request.operation,
+        request.principal,
+        request.client_host,
+        request.headers,
+        request.resource,
+        response.status,
+        response.error_code,
+        response.error_message,
+    )
+
+
+def describe_call(call: tuple[Any, ...]) -> Entry:
+    """The trail's ``describe``: a kept call as its entry, built at flush time."""
+    now_s, request_id, source, operation, principal, client, headers, resource = call[:8]
+    status, error_code, error_message = call[8:]
     if principal is None:
         arn, principal_id, account, key, user = "*", "", "", None, None
     else:
@@ -30,22 +49,26 @@ def audit_entry(request: Request, source: str, response: Response, now_s: float)
         key, user = principal.access_key, principal.user_name
     return Entry(
         int(now_s * 1000),
-        request.request_id,
+        request_id,
         source,
-        request.operation,
+        operation,
         arn,
         principal_id,
         account,
         key,
         user,
-        request.client_host,
+        client,
         headers.get("user-agent", ""),
-        request.resource,
+        resource,
         headers.get("host", ""),
-        response.status,
-        response.error_code,
-        response.error_message if response.error_code else None,
+        status,
+        error_code,
+        error_message if error_code else None,
     )
+
+
+def audit_entry(request: Request, source: str, response: Response, now_s: float) -> Entry:
+    return describe_call(audit_call(request, source, response, now_s))
 
 
 class BadQuery(StrataError):

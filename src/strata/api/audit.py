@@ -21,50 +21,41 @@ PAGE_MAX = 1000
 
 
 def audit_call(request: Request, source: str, response: Response, now_s: float) -> tuple[Any, ...]:
-    """What the edge keeps per call until the flush: the fields, not the request (whose
-    body could be large), in a tuple (the cheapest thing to build on the request path)."""
+    """What the edge keeps per call until the flush: a tuple (the cheapest thing to build
+    on the request path) of strings and numbers only, so the garbage collector stops
+    tracking it (holding requests or their header dicts made every collection slower)."""
+    principal = request.principal
+    headers = request.headers
+    if principal is None:
+        who: tuple[Any, ...] = ("*", "", "", None, None)
+    else:
+        who = (
+            principal.arn,
+            principal.user_id,
+            principal.account_id,
+            principal.access_key,
+            principal.user_name,
+        )
     return (
         now_s,
         request.request_id,
         source,
         request.operation,
-        request.principal,
+        *who,
         request.client_host,
-        request.headers,
+        headers.get("user-agent", ""),
         request.resource,
+        headers.get("host", ""),
         response.status,
         response.error_code,
-        response.error_message,
+        response.error_message if response.error_code else None,
     )
 
 
 def describe_call(call: tuple[Any, ...]) -> Entry:
     """The trail's ``describe``: a kept call as its entry, built at flush time."""
-    now_s, request_id, source, operation, principal, client, headers, resource = call[:8]
-    status, error_code, error_message = call[8:]
-    if principal is None:
-        arn, principal_id, account, key, user = "*", "", "", None, None
-    else:
-        arn, principal_id, account = principal.arn, principal.user_id, principal.account_id
-        key, user = principal.access_key, principal.user_name
-    return Entry(
-        int(now_s * 1000),
-        request_id,
-        source,
-        operation,
-        arn,
-        principal_id,
-        account,
-        key,
-        user,
-        client,
-        headers.get("user-agent", ""),
-        resource,
-        headers.get("host", ""),
-        status,
-        error_code,
-        error_message if error_code else None,
-    )
+    now_s, *fields = call
+    return Entry(int(now_s * 1000), *fields)
 
 
 def audit_entry(request: Request, source: str, response: Response, now_s: float) -> Entry:

@@ -133,6 +133,72 @@ def _is_no_space(exc: Exception) -> bool:
     return "No space left on device" in text or "Disk quota exceeded" in text
 
 
+def _scan(
+    family: Rdict, space: str, start: bytes, end: bytes | None, reverse: bool
+) -> Iterator[tuple[bytes, bytes]]:
+    opts = ReadOptions()
+    opts.set_verify_checksums(True)
+    if end is not None:
+        opts.set_iterate_upper_bound(end)
+    # rocksdict's lower-bound setter does not honour raw mode: bound by hand instead.
+    it = family.iter(opts)
+    if reverse:
+        it.seek_to_last()
+        while it.valid():
+            key = it.key()
+            if key < start:
+                return
+            yield key, it.value()
+            it.prev()
+    else:
+        it.seek(start)
+        while it.valid():
+            yield it.key(), it.value()
+            it.next()
+    # An iterator also stops being valid on an error (a bad block): only its status
+    # tells that apart from the end of the range.
+    try:
+        it.status()
+    except Exception as exc:
+        raise _read_failed(space, exc) from exc
+
+
+READER_MEMORY_BYTES: Final = 8 * 1024 * 1024
+
+
+class RocksReader:
+    """A checkpoint (``RocksEngine.checkpoint``) opened read-only, with a small cache of
+    its own: scans of a frozen database, for as long as it is open."""
+
+    def __init__(self, path: str, memory_bytes: int = READER_MEMORY_BYTES) -> None:
+        cache = Cache(memory_bytes)
+        memtables = WriteBufferManager.new_write_buffer_manager_with_cache(
+            memory_bytes // 4, False, cache
+        )
+        names = [n for n in Rdict.list_cf(path, Options(raw_mode=True)) if n != "default"]
+        families = {name: _options(cache, memtables) for name in names}
+        self._db = Rdict(
+            path,
+            _options(cache, memtables),
+            column_families=families,
+            access_type=AccessType.read_only(),
+        )
+        self._cfs = {name: self._db.get_column_family(name) for name in names}
+
+    def scan(
+        self, space: str, start: bytes, end: bytes | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        """Keys in [start, end), ascending (none if the checkpoint has no such space)."""
+        family = self._cfs.get(space)
+        if family is None:
+            return iter(())
+        return _scan(family, space, start, end, False)
+
+    def close(self) -> None:
+        self._cfs.clear()
+        self._db.close()
+
+
 class RocksEngine:
     """A RocksDB database with named column families, raw bytes in and out."""
 
@@ -325,31 +391,7 @@ class RocksEngine:
         reverse: bool = False,
     ) -> Iterator[tuple[bytes, bytes]]:
         """Keys in [start, end), ascending; or, with reverse, descending from below end."""
-        opts = ReadOptions()
-        opts.set_verify_checksums(True)
-        if end is not None:
-            opts.set_iterate_upper_bound(end)
-        # rocksdict's lower-bound setter does not honour raw mode: bound by hand instead.
-        it = self._cfs[space].iter(opts)
-        if reverse:
-            it.seek_to_last()
-            while it.valid():
-                key = it.key()
-                if key < start:
-                    return
-                yield key, it.value()
-                it.prev()
-        else:
-            it.seek(start)
-            while it.valid():
-                yield it.key(), it.value()
-                it.next()
-        # An iterator also stops being valid on an error (a bad block): only its status
-        # tells that apart from the end of the range.
-        try:
-            it.status()
-        except Exception as exc:
-            raise _read_failed(space, exc) from exc
+        return _scan(self._cfs[space], space, start, end, reverse)
 
     def check_records(self, space: str, start: bytes, records_max: int) -> bytes | None:
         """Read up to ``records_max`` records from ``start``, block checksums verified and

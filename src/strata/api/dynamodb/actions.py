@@ -4,7 +4,7 @@ Most operations are one action (``dynamodb:<Operation>``) on the table named by
 ``TableName`` (on its index, for a Query or Scan naming ``IndexName``). Batches are checked
 per table (``dynamodb:BatchGetItem`` / ``dynamodb:BatchWriteItem``), transactions per item
 with the item's own action (``dynamodb:PutItem``, ``dynamodb:ConditionCheckItem``, ...),
-tagging on ``ResourceArn``, and the account-wide calls on ``*``. PartiQL statements are
+tagging on ``ResourceArn``, backups on ``BackupArn``, and the account-wide calls on ``*``. PartiQL statements are
 checked each with its statement's action (``dynamodb:PartiQLSelect``, ``PartiQLInsert``,
 ``PartiQLUpdate``, ``PartiQLDelete``) on its table (a SELECT on an index: on the index).
 """
@@ -17,7 +17,10 @@ from strata.api.http import Request
 from strata.service.iam.access import AccessControl
 from strata.service.tables.partiql import statement_access
 
-ACCOUNT_WIDE: Final = frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"})
+ACCOUNT_WIDE: Final = frozenset(
+    {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups"}
+)
+BY_BACKUP_ARN: Final = frozenset({"DescribeBackup", "DeleteBackup", "RestoreTableFromBackup"})
 BY_RESOURCE_ARN: Final = frozenset({
     "TagResource", "UntagResource", "ListTagsOfResource", "PutResourcePolicy",
     "GetResourcePolicy", "DeleteResourcePolicy",
@@ -53,6 +56,8 @@ def checks(operation: str, req: dict[str, Any], region: str, account: str) -> li
         return [(action, "*")]
     if operation in BY_RESOURCE_ARN:
         return [(action, _text(req.get("ResourceArn")))]
+    if operation in BY_BACKUP_ARN:
+        return [(action, _text(req.get("BackupArn")))]
     if operation in ("BatchGetItem", "BatchWriteItem"):
         tables = req.get("RequestItems")
         names = list(tables) if isinstance(tables, dict) else []

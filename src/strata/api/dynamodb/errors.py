@@ -34,6 +34,13 @@ from strata.errors import (
     lookup,
 )
 from strata.service.iam.access import AccessDenied
+from strata.service.tables.backup_errors import (
+    BackupInUse,
+    BackupNotFound,
+    TableAlreadyExists,
+    TableInUse,
+    TableNotFound,
+)
 from strata.service.tables.errors import (
     ConditionalCheckFailed,
     SerializationError,
@@ -89,6 +96,11 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     ExpiredIterator: ("ExpiredIteratorException", 400),
     TrimmedDataAccess: ("TrimmedDataAccessException", 400),
     DuplicateItemExists: ("DuplicateItemException", 400),
+    TableNotFound: ("TableNotFoundException", 400),
+    TableInUse: ("TableInUseException", 400),
+    TableAlreadyExists: ("TableAlreadyExistsException", 400),
+    BackupNotFound: ("BackupNotFoundException", 400),
+    BackupInUse: ("BackupInUseException", 400),
 }
 
 DYNAMODB_MESSAGES: Final[dict[type[StrataError], str]] = {

@@ -41,12 +41,13 @@ class Catalogue:
         return compile_table(record, self.arn(record.name))
 
     def get(self, name: str) -> Table:
-        """The table named ``name`` (or by ARN); ResourceNotFound when missing."""
+        """The table named ``name`` (or by ARN) for the data plane; ResourceNotFound when
+        missing, or still being created (a restore loading it)."""
         table = self.tables.get(name)
         if table is None:
             table = self.tables.get(table_name_from(name))
-            if table is None:
-                raise ResourceNotFound()
+        if table is None or table.record.status == "CREATING":
+            raise ResourceNotFound()
         return table
 
     def named(self, name: str) -> Table:

@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 
 
 def create_table(tables: TableService, req: dict[str, Any]) -> dict[str, Any]:
+    table = tables.save(table_record(tables, req))
+    return describe(tables, table, "CREATING")
+
+
+def table_record(tables: TableService, req: dict[str, Any]) -> TableRecord:
+    """The record a CreateTable request asks for, checked as AWS checks it (not saved)."""
     # 1. Model constraints, every one the request breaks in one message (AWS's order:
     #    definitions, name, billing, throughput, key schema, indexes).
     checks = Constraints()
@@ -161,7 +167,7 @@ def create_table(tables: TableService, req: dict[str, Any]) -> dict[str, Any]:
     if name in tables.tables:
         raise ResourceInUse(f"Table already exists: {name}")
     table_id = tables.store.hlc.now()
-    table_record = TableRecord(
+    new_record = TableRecord(
         name=name,
         table_id=table_id,
         created_s=round(now, 3),
@@ -182,5 +188,4 @@ def create_table(tables: TableService, req: dict[str, Any]) -> dict[str, Any]:
         tags=tags,
         key_hash=keycodec.KEY_HASH_AWS,
     )
-    table = tables.save(table_record)
-    return describe(tables, table, "CREATING")
+    return new_record

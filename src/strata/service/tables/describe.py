@@ -5,24 +5,29 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from strata.service.tables.schema import IndexRecord, KeyElement, Table
+from strata.service.tables.schema import IndexRecord, KeyElement, Table, TableRecord
 
 if TYPE_CHECKING:
     from strata.service.tables.tables import TableService
 
 
-def _key_schema_doc(hash_: KeyElement, range_: KeyElement | None) -> list[dict[str, str]]:
+def key_schema_doc(hash_: KeyElement, range_: KeyElement | None) -> list[dict[str, str]]:
     doc = [{"AttributeName": hash_.name, "KeyType": "HASH"}]
     if range_ is not None:
         doc.append({"AttributeName": range_.name, "KeyType": "RANGE"})
     return doc
 
 
-def _projection_doc(record: IndexRecord) -> dict[str, Any]:
+def projection_doc(record: IndexRecord) -> dict[str, Any]:
     doc: dict[str, Any] = {"ProjectionType": record.projection_type}
     if record.non_key:
         doc["NonKeyAttributes"] = list(record.non_key)
     return doc
+
+
+def table_id_text(record: TableRecord) -> str:
+    """The table's ``TableId``: a UUID derived from its internal id."""
+    return str(uuid.UUID(int=record.table_id * 0x1000193 % (1 << 128), version=4))
 
 
 def describe(tables: TableService, table: Table, status: str | None = None) -> dict[str, Any]:
@@ -33,7 +38,7 @@ def describe(tables: TableService, table: Table, status: str | None = None) -> d
             {"AttributeName": a.name, "AttributeType": a.kind} for a in r.attributes
         ],
         "TableName": r.name,
-        "KeySchema": _key_schema_doc(r.hash, r.range),
+        "KeySchema": key_schema_doc(r.hash, r.range),
         "TableStatus": status or r.status,
         "CreationDateTime": r.created_s,
         "ProvisionedThroughput": {
@@ -44,7 +49,7 @@ def describe(tables: TableService, table: Table, status: str | None = None) -> d
         "TableSizeBytes": size,
         "ItemCount": count,
         "TableArn": table.arn,
-        "TableId": str(uuid.UUID(int=r.table_id * 0x1000193 % (1 << 128), version=4)),
+        "TableId": table_id_text(r),
     }
     if r.last_increase_s:
         doc["ProvisionedThroughput"]["LastIncreaseDateTime"] = r.last_increase_s
@@ -63,8 +68,8 @@ def describe(tables: TableService, table: Table, status: str | None = None) -> d
         icount, isize = per_index.get(ir.name, (0, 0))
         idoc: dict[str, Any] = {
             "IndexName": ir.name,
-            "KeySchema": _key_schema_doc(ir.hash, ir.range),
-            "Projection": _projection_doc(ir),
+            "KeySchema": key_schema_doc(ir.hash, ir.range),
+            "Projection": projection_doc(ir),
             "IndexSizeBytes": isize,
             "ItemCount": icount,
             "IndexArn": f"{table.arn}/index/{ir.name}",
@@ -98,6 +103,8 @@ def describe(tables: TableService, table: Table, status: str | None = None) -> d
     if r.table_class != "STANDARD":
         doc["TableClassSummary"] = {"TableClass": r.table_class}
     doc["DeletionProtectionEnabled"] = r.deletion_protection
+    if r.restore is not None:
+        doc["RestoreSummary"] = r.restore
     return doc
 
 

@@ -80,6 +80,7 @@ class TableRecord(msgspec.Struct, frozen=True, kw_only=True):
     # The partition hash in this table's keys (``keycodec``): AWS's for tables created
     # since it was adopted; records written before then have none and keep CRC-32.
     key_hash: str = KEY_HASH_LEGACY
+    restore: dict[str, Any] | None = None  # a restored table's RestoreSummary (DescribeTable)
 
 
 @dataclass(slots=True)

@@ -12,15 +12,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from strata.service.tables import changelog
+from strata.service.tables.backups import BackupService, checkpoints_of
 from strata.service.tables.batch import BatchService
 from strata.service.tables.expiry import SWEEP_INTERVAL_S, TtlSweeper
 from strata.service.tables.items import ItemService
 from strata.service.tables.partiql import PartiqlService
 from strata.service.tables.query import QueryService
+from strata.service.tables.restores import Restores
 from strata.service.tables.streams import StreamService
 from strata.service.tables.tables import TableService
 from strata.service.tables.transactions import TransactionService
 from strata.service.tables.trim import ChangeLogTrimmer
+from strata.storage.checkpoints import Checkpoints
 from strata.storage.store import Store
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -36,6 +39,7 @@ class TableOperations:
         region: str = "us-east-1",
         host: str = "localhost",
         ttl_sweep_interval_s: float = SWEEP_INTERVAL_S,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         self.store = store
         self.region = region
@@ -50,17 +54,26 @@ class TableOperations:
         self.expiry = TtlSweeper(self.tables, ttl_sweep_interval_s)
         self.trimmer = ChangeLogTrimmer(self.tables)
         changelog.migrate(store)  # records of the layout before: once, before any reader
+        # Restores of any kind (from a backup, to a point in time) load through this.
+        self.restores = Restores(self.tables)
+        self.backups = BackupService(
+            self.tables, self.restores, checkpoints or checkpoints_of(store)
+        )
 
     async def start(self) -> None:
         """Start background work (server start-up): resume drops and backfills, sweep TTL."""
         self.tables.start()
         self.expiry.start()
         self.trimmer.start()
+        self.backups.start()
+        self.restores.start()
 
     async def stop(self) -> None:
         """Stop all background work (server shutdown or store replaced, before the store
         closes)."""
         await self.trimmer.stop()
+        await self.restores.stop()
+        await self.backups.stop()
         await self.expiry.stop()
         await self.tables.stop()
 
@@ -74,6 +87,8 @@ class TableOperations:
             "DescribeTimeToLive": lambda r: t.describe_ttl(r["TableName"]),
             "DescribeLimits": lambda r: self.describe_limits(),
             "DescribeEndpoints": lambda r: self.describe_endpoints(),
+            "DescribeBackup": self.backups.describe_backup,
+            "ListBackups": self.backups.list_backups,
             "GetItem": self.items.get_item,
             "Query": self.queries.query,
             "Scan": self.queries.scan,
@@ -111,6 +126,9 @@ class TableOperations:
                 "TagResource": t.tag_resource,
                 "UntagResource": t.untag_resource,
                 "UpdateTimeToLive": self._update_ttl,
+                "CreateBackup": self.backups.create_backup,
+                "DeleteBackup": self.backups.delete_backup,
+                "RestoreTableFromBackup": self.backups.restore_table_from_backup,
                 "PutItem": i.put_item,
                 "DeleteItem": i.delete_item,
                 "UpdateItem": i.update_item,

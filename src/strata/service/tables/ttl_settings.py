@@ -7,18 +7,21 @@ from typing import TYPE_CHECKING, Any
 from strata.service.tables.catalogue import revised
 from strata.service.tables.constraints import Constraints
 from strata.service.tables.errors import ValidationError
+from strata.service.tables.schema import TableRecord
 
 if TYPE_CHECKING:
     from strata.service.tables.tables import TableService
 
 
-def describe_ttl(tables: TableService, name: str) -> dict[str, Any]:
-    table = tables.named(name)
-    r = table.record
+def ttl_description(r: TableRecord) -> dict[str, Any]:
     doc: dict[str, Any] = {"TimeToLiveStatus": "ENABLED" if r.ttl_enabled else "DISABLED"}
     if r.ttl_enabled and r.ttl_attribute:
         doc["AttributeName"] = r.ttl_attribute
-    return {"TimeToLiveDescription": doc}
+    return doc
+
+
+def describe_ttl(tables: TableService, name: str) -> dict[str, Any]:
+    return {"TimeToLiveDescription": ttl_description(tables.named(name).record)}
 
 
 def update_ttl(tables: TableService, req: dict[str, Any]) -> dict[str, Any]:

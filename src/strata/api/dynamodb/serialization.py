@@ -35,6 +35,7 @@ _JAVA_SCALARS: Final = {
     "long": "java.lang.Long",
     "boolean": "java.lang.Boolean",
     "blob": "java.nio.ByteBuffer",
+    "timestamp": "java.util.Date",
 }
 _UNEXPECTED_FIELD: Final = "Unexpected field type"
 _UNEXPECTED_VALUE: Final = "Unexpected value type in payload"
@@ -129,12 +130,19 @@ def _scalar(kind: str, python_type: type) -> Check:
     return check
 
 
+def _timestamp(value: Any, element: bool) -> None:
+    """A timestamp travels as epoch seconds, whole or fractional."""
+    if type(value) not in (int, float):
+        raise SerializationError(scalar_message("timestamp", value))
+
+
 _SCALAR_CHECKS: Final[dict[str, Check]] = {
     "string": _scalar("string", str),
     "blob": _scalar("blob", str),
     "boolean": _scalar("boolean", bool),
     "integer": _scalar("integer", int),
     "long": _scalar("long", int),
+    "timestamp": _timestamp,
 }
 
 

@@ -4,7 +4,7 @@ Generated once from ``botocore/data/dynamodb/2012-08-10/service-2.json`` (``mode
 the top-level members with their constraints). ``INPUTS``: each operation's input shape.
 ``SHAPES``: ``name -> (kind, ((member, target), ...))``, a structure's members, a list's
 ``member``, a map's ``value``; a target is another shape's name or a scalar kind
-(``string``, ``integer``, ``long``, ``boolean``, ``blob``).
+(``string``, ``integer``, ``long``, ``boolean``, ``blob``, ``timestamp``).
 ``tests/unit/api/dynamodb/test_shapes.py`` checks both against botocore and prints them
 afresh (``python -m tests.unit.api.dynamodb.test_shapes``).
 """
@@ -17,9 +17,12 @@ INPUTS: Final[dict[str, str]] = {
     "BatchExecuteStatement": "BatchExecuteStatementInput",
     "BatchGetItem": "BatchGetItemInput",
     "BatchWriteItem": "BatchWriteItemInput",
+    "CreateBackup": "CreateBackupInput",
     "CreateTable": "CreateTableInput",
+    "DeleteBackup": "DeleteBackupInput",
     "DeleteItem": "DeleteItemInput",
     "DeleteTable": "DeleteTableInput",
+    "DescribeBackup": "DescribeBackupInput",
     "DescribeEndpoints": "DescribeEndpointsRequest",
     "DescribeLimits": "DescribeLimitsInput",
     "DescribeTable": "DescribeTableInput",
@@ -27,10 +30,12 @@ INPUTS: Final[dict[str, str]] = {
     "ExecuteStatement": "ExecuteStatementInput",
     "ExecuteTransaction": "ExecuteTransactionInput",
     "GetItem": "GetItemInput",
+    "ListBackups": "ListBackupsInput",
     "ListTables": "ListTablesInput",
     "ListTagsOfResource": "ListTagsOfResourceInput",
     "PutItem": "PutItemInput",
     "Query": "QueryInput",
+    "RestoreTableFromBackup": "RestoreTableFromBackupInput",
     "Scan": "ScanInput",
     "TagResource": "TagResourceInput",
     "TransactGetItems": "TransactGetItemsInput",
@@ -109,6 +114,7 @@ SHAPES: Final[dict[str, Shape]] = {
             ("ReturnValuesOnConditionCheckFailure", "string"),
         ),
     ),
+    "CreateBackupInput": ("structure", (("TableName", "string"), ("BackupName", "string"))),
     "CreateGlobalSecondaryIndexAction": (
         "structure",
         (
@@ -177,6 +183,7 @@ SHAPES: Final[dict[str, Shape]] = {
             ("ReturnValuesOnConditionCheckFailure", "string"),
         ),
     ),
+    "DeleteBackupInput": ("structure", (("BackupArn", "string"),)),
     "DeleteGlobalSecondaryIndexAction": ("structure", (("IndexName", "string"),)),
     "DeleteGlobalTableWitnessGroupMemberAction": ("structure", (("RegionName", "string"),)),
     "DeleteItemInput": (
@@ -199,6 +206,7 @@ SHAPES: Final[dict[str, Shape]] = {
     "DeleteRequest": ("structure", (("Key", "Key"),)),
     "DeleteTableInput": ("structure", (("TableName", "string"),)),
     "DeleteVectorIndexAction": ("structure", (("IndexName", "string"),)),
+    "DescribeBackupInput": ("structure", (("BackupArn", "string"),)),
     "DescribeEndpointsRequest": ("structure", ()),
     "DescribeLimitsInput": ("structure", ()),
     "DescribeTableInput": ("structure", (("TableName", "string"),)),
@@ -306,6 +314,17 @@ SHAPES: Final[dict[str, Shape]] = {
         ),
     ),
     "ListAttributeValue": ("list", (("member", "AttributeValue"),)),
+    "ListBackupsInput": (
+        "structure",
+        (
+            ("TableName", "string"),
+            ("Limit", "integer"),
+            ("TimeRangeLowerBound", "timestamp"),
+            ("TimeRangeUpperBound", "timestamp"),
+            ("ExclusiveStartBackupArn", "string"),
+            ("BackupType", "string"),
+        ),
+    ),
     "ListTablesInput": ("structure", (("ExclusiveStartTableName", "string"), ("Limit", "integer"))),
     "ListTagsOfResourceInput": ("structure", (("ResourceArn", "string"), ("NextToken", "string"))),
     "LocalSecondaryIndex": (
@@ -411,6 +430,20 @@ SHAPES: Final[dict[str, Shape]] = {
         ),
     ),
     "ReplicationGroupUpdateList": ("list", (("member", "ReplicationGroupUpdate"),)),
+    "RestoreTableFromBackupInput": (
+        "structure",
+        (
+            ("TargetTableName", "string"),
+            ("BackupArn", "string"),
+            ("BillingModeOverride", "string"),
+            ("GlobalSecondaryIndexOverride", "GlobalSecondaryIndexList"),
+            ("LocalSecondaryIndexOverride", "LocalSecondaryIndexList"),
+            ("ProvisionedThroughputOverride", "ProvisionedThroughput"),
+            ("OnDemandThroughputOverride", "OnDemandThroughput"),
+            ("SSESpecificationOverride", "SSESpecification"),
+            ("VectorIndexOverride", "VectorIndexList"),
+        ),
+    ),
     "SSESpecification": (
         "structure",
         (("Enabled", "boolean"), ("SSEType", "string"), ("KMSMasterKeyId", "string")),

@@ -48,6 +48,7 @@ VALID: dict[str, Any] = {
 # Members whose shape the generic values above do not fit.
 VALID_BY_MEMBER: dict[str, Any] = {
     "TagKeys": ["k"],
+    "BackupArn": "arn:aws:dynamodb:us-east-1:000000000000:table/tbl/backup/01700000000000-0a1b2c3d",
     "RequestItems": {"t": {"Keys": [{"k": {"S": "v"}}]}},
 }
 VALID_BY_MEMBER_OF: dict[tuple[str, str], Any] = {

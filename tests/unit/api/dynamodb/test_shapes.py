@@ -9,7 +9,7 @@ import botocore.session
 from strata.api.dynamodb.model import MEMBERS
 from strata.api.dynamodb.shapes import INPUTS, SHAPES
 
-SCALARS = frozenset({"string", "integer", "long", "boolean", "blob", "double"})
+SCALARS = frozenset({"string", "integer", "long", "boolean", "blob", "double", "timestamp"})
 
 
 def from_botocore() -> tuple[dict[str, str], dict[str, tuple[str, tuple[tuple[str, str], ...]]]]:

@@ -28,8 +28,8 @@ VALIDATION = "com.amazon.coral.validate#ValidationException"
 SAMPLES: list[tuple[Any, frozenset[str]]] = [
     ("23", frozenset({"string", "blob"})),
     (True, frozenset({"boolean"})),
-    (23, frozenset({"integer", "long"})),
-    (34.56, frozenset()),
+    (23, frozenset({"integer", "long", "timestamp"})),  # timestamps: epoch seconds
+    (34.56, frozenset({"timestamp"})),
     ([], frozenset({"list"})),
     ({}, frozenset({"map", "structure"})),
 ]

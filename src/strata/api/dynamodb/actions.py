@@ -4,9 +4,10 @@ Most operations are one action (``dynamodb:<Operation>``) on the table named by
 ``TableName`` (on its index, for a Query or Scan naming ``IndexName``). Batches are checked
 per table (``dynamodb:BatchGetItem`` / ``dynamodb:BatchWriteItem``), transactions per item
 with the item's own action (``dynamodb:PutItem``, ``dynamodb:ConditionCheckItem``, ...),
-tagging on ``ResourceArn``, backups on ``BackupArn``, and the account-wide calls on ``*``. PartiQL statements are
-checked each with its statement's action (``dynamodb:PartiQLSelect``, ``PartiQLInsert``,
-``PartiQLUpdate``, ``PartiQLDelete``) on its table (a SELECT on an index: on the index).
+tagging on ``ResourceArn``, backups on ``BackupArn``, and the account-wide calls on ``*``.
+PartiQL statements are checked each with its statement's action
+(``dynamodb:PartiQLSelect``, ``PartiQLInsert``, ``PartiQLUpdate``, ``PartiQLDelete``) on
+its table (a SELECT on an index: on the index).
 """
 
 from __future__ import annotations

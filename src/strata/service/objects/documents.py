@@ -55,12 +55,8 @@ class ObjectDocuments:
         where = self.objects.locate(version, 0, version.size_bytes)
         if where.inline is not None:
             return where.inline
-        out = bytearray()
-        for path, offset, length in where.files:
-            with open(path, "rb") as blob:
-                blob.seek(offset)
-                out += blob.read(length)
-        return bytes(out)
+        assert where.reader is not None
+        return b"".join(where.reader.chunks())
 
     def keys(self, bucket: str, prefix: str, limit: int) -> list[str]:
         """Up to ``limit`` keys under ``prefix``, in order."""

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from strata.api.http import Request
-from strata.service.iam.access import AccessControl
+from strata.service.iam.access import AccessControl, AccessDenied, Decision
+from strata.service.iam.principal import Principal
+from strata.service.tables.catalogue import ACCOUNT_ID
 from strata.service.tables.partiql import statement_access
 
 ACCOUNT_WIDE: Final = frozenset(
@@ -109,9 +111,37 @@ def authorize(
     access: AccessControl, request: Request, operation: str, req: dict[str, Any], region: str
 ) -> None:
     principal = request.principal
+    if operation in BY_RESOURCE_ARN:
+        _check_owner(principal, f"dynamodb:{operation}", req.get("ResourceArn"))
     if principal is not None and principal.root:
         return  # the fast path: nothing below is built for root
     account = principal.account_id if principal is not None else ""
     context = {"aws:SourceIp": request.client_host}
     for action, resource in checks(operation, req, region, account):
         access.authorize(principal, action, resource, context)
+
+
+class NotThisAccount(AccessDenied):
+    """A tag operation on another account's (or another service's) ARN: AWS refuses it
+    as it would a cross-account call no resource-based policy allows, root or not."""
+
+    def __init__(self, principal: Principal | None, action: str, resource: str) -> None:
+        super().__init__(principal, action, resource, Decision.IMPLICIT_DENY)
+        if principal is not None and not principal.anonymous:
+            self.message = (
+                f"User: {principal.arn} is not authorized to perform: {action} on resource: "
+                f"{resource} because no resource-based policy allows the {action} action"
+            )
+
+
+def _check_owner(principal: Principal | None, action: str, arn: Any) -> None:
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        return  # not an ARN: the service's ValidationException
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return
+    # The caller's account, and the one the catalogue writes into table ARNs (the same
+    # unless account_id is set otherwise).
+    own = parts[4] == ACCOUNT_ID or (principal is not None and parts[4] == principal.account_id)
+    if parts[2] != "dynamodb" or not own:
+        raise NotThisAccount(principal, action, arn)

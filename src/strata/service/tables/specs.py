@@ -5,6 +5,7 @@ schemas, projections, throughput, streams, SSE and tags, in AWS's words.
 from __future__ import annotations
 
 import time
+import unicodedata
 import uuid
 import zlib
 from typing import Any, Final
@@ -187,15 +188,36 @@ def parse_tags(tags: list[dict[str, Any]]) -> dict[str, str]:
         checks = Constraints()
         key: Any = tag.get("Key")
         value: Any = tag.get("Value")
-        if checks.not_null(key, f"tags.{i + 1}.member.key"):
-            checks.length(key, f"tags.{i + 1}.member.key", 1, 128)
-        if checks.not_null(value, f"tags.{i + 1}.member.value"):
-            checks.length(value, f"tags.{i + 1}.member.value", 0, 256)
+        for member, text, low, high in (("key", key, 1, 128), ("value", value, 0, 256)):
+            path = f"tags.{i + 1}.member.{member}"
+            if checks.not_null(text, path):
+                checks.length(text, path, low, high)
+                if not all(_tag_character(c) for c in text):
+                    checks.add(
+                        text, path, f"Member must satisfy regular expression pattern: {TAG_PATTERN}"
+                    )
         checks.raise_if_any()
         out[key] = value
-    if len(out) > TAGS_MAX:
-        raise LimitExceeded("The number of tags exceeds the limit of 50")
+    check_tag_count(len(out))
     return out
+
+
+# AWS's tag pattern (Java's \p{L} letters, \p{Z} separators, \p{N} numbers).
+TAG_PATTERN: Final = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
+_TAG_PUNCTUATION: Final = frozenset("_.:/=+-@")
+
+
+def _tag_character(c: str) -> bool:
+    return (
+        c.isalpha() or c.isnumeric() or c in _TAG_PUNCTUATION or unicodedata.category(c)[0] == "Z"
+    )
+
+
+def check_tag_count(count: int) -> None:
+    """At most 50 tags on a table; more is a ValidationException, as AWS answers (the
+    wording is ours: AWS's was not found)."""
+    if count > TAGS_MAX:
+        raise ValidationError(f"{INVALID}The number of tags exceeds the limit of {TAGS_MAX}")
 
 
 def stream_label(now: float) -> str:

@@ -8,8 +8,8 @@ from strata.service.tables.catalogue import revised
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.schema import Table
-from strata.service.tables.service_errors import LimitExceeded, ResourceNotFound
-from strata.service.tables.specs import TAGS_MAX, parse_tags
+from strata.service.tables.service_errors import ResourceNotFound
+from strata.service.tables.specs import check_tag_count, parse_tags
 
 if TYPE_CHECKING:
     from strata.service.tables.tables import TableService
@@ -53,8 +53,7 @@ async def tag_resource(tables: TableService, req: dict[str, Any]) -> dict[str, A
     )
     tags = dict(table.record.tags)
     tags.update(parse_tags(req["Tags"]))
-    if len(tags) > TAGS_MAX:
-        raise LimitExceeded("The number of tags exceeds the limit of 50")
+    check_tag_count(len(tags))
     tables.save(revised(table.record, tags=tags))
     await tables.store.durable(tables.last_sequence)
     return {}

@@ -11,7 +11,7 @@ from strata.service.tables.describe import describe
 from strata.service.tables.drops import mark_dropped
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.schema import KeyElement, PastStream, id_prefix
-from strata.service.tables.service_errors import LimitExceeded, ResourceInUse, ResourceNotFound
+from strata.service.tables.service_errors import LimitExceeded, ResourceNotFound
 from strata.service.tables.specs import (
     BILLING_MODES,
     GSI_COUNT_MAX,
@@ -191,10 +191,8 @@ async def update_table(tables: TableService, req: dict[str, Any]) -> dict[str, A
                 spec = u["Create"]
                 iname = spec.get("IndexName")
                 if any(i.name == iname for i in indexes):
-                    raise ResourceInUse(
-                        f"Attempt to change a resource which is still in use: "
-                        f"Index with name {iname} already exists"
-                    )
+                    # A ValidationException, as AWS answers; the words are CreateTable's.
+                    raise ValidationError(f"{INVALID}Duplicate index name: {iname}")
                 for element in spec.get("KeySchema") or []:
                     if element["AttributeName"] not in definitions:
                         raise ValidationError(
@@ -269,6 +267,8 @@ async def update_table(tables: TableService, req: dict[str, Any]) -> dict[str, A
         changes["table_class"] = req["TableClass"]
     if "DeletionProtectionEnabled" in req:
         changes["deletion_protection"] = bool(req["DeletionProtectionEnabled"])
+    if not changes and not updates and billing == r.billing_mode == "PAY_PER_REQUEST":
+        return describe(tables, table, None)  # AWS takes on-demand to on-demand: no change
     if not changes and not updates:
         raise ValidationError(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "

@@ -32,6 +32,7 @@ from strata.api.sts import StsApi
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
+from strata.service.audit.delivery import Delivery
 from strata.service.audit.trail import AuditTrail
 from strata.service.background import BackgroundTask
 from strata.service.iam.access import AccessControl
@@ -428,6 +429,20 @@ def build(config: Config) -> Strata:
         store, clock, config.audit_retention_days, config.audit_flush_interval_s, describe_call
     )
     _register_audit_metrics(metrics, trail)
+    delivery = (
+        Delivery(
+            trail,
+            objects,
+            config.audit_bucket,
+            config.account_id,
+            config.region,
+            config.audit_delivery_interval_s,
+        )
+        if config.audit_bucket
+        else None
+    )
+    # The delivery stops before the trail it reads from.
+    audit_tasks: list[AuditTrail | Delivery] = [trail] if delivery is None else [delivery, trail]
     assert dynamodb.tables is not None
     resources = (bucket_policies, dynamodb.policies)
     access.decider = PolicyDecider(identities, resources, clock.now_s, identities.tags)
@@ -438,14 +453,14 @@ def build(config: Config) -> Strata:
         keys=keychain,
         clock=clock,
         auth_enabled=config.auth,
-        before_swap=[dynamodb.stop, scrubber.stop, trail.stop, compaction.stop],
+        before_swap=[dynamodb.stop, scrubber.stop, *(t.stop for t in audit_tasks), compaction.stop],
         after_swap=[
             partial(store_clock.persist, clock, store),
             _started(partial(volumes.replaced, store)),
             dynamodb.reload,
             _started(directory.load),
             _started(scrubber.start),
-            _started(trail.start),
+            *(_started(t.start) for t in audit_tasks),
             _started(partial(_start_compaction, compaction, config)),
             _started(partial(statistics.ensure, store)),
         ],
@@ -485,11 +500,11 @@ def build(config: Config) -> Strata:
     app.startup_hooks.append(scrubber.start)
     app.startup_hooks.append(partial(_start_compaction, compaction, config))
     app.startup_hooks.append(disk.start)
-    app.startup_hooks.append(trail.start)
+    app.startup_hooks.extend(t.start for t in audit_tasks)
     app.shutdown_hooks.append(disk.stop)
     app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(dynamodb.stop)
-    app.shutdown_hooks.append(trail.stop)
+    app.shutdown_hooks.extend(t.stop for t in audit_tasks)
     app.shutdown_hooks.append(compaction.stop)
     app.shutdown_hooks.append(volumes.close)
     app.shutdown_hooks.append(strata.close)

@@ -67,6 +67,9 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     audit: bool = True
     audit_retention_days: Annotated[float, msgspec.Meta(gt=0)] = 90.0
     audit_flush_interval_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.2
+    # A bucket the trail is also delivered to, as CloudTrail log files, every interval.
+    audit_bucket: str | None = None
+    audit_delivery_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 300.0
 
     # Volumes (storage/volumes/): where object bytes live. Each directory defaults to
     # data_dir/volumes/<name>; a cold or archive volume may sit on another disk (snapshots

@@ -4,6 +4,7 @@ retention; never holding a secret or an object's or item's contents."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -305,3 +306,56 @@ def test_iam_user_calls_and_denials_are_attributed(audited: RunningServer) -> No
     assert json.loads(created[0]["CloudTrailEvent"])["eventSource"] == "iam.amazonaws.com"
     every = json.dumps(_all_events(cloudtrail), default=str)
     assert key["SecretAccessKey"] not in every
+
+
+def _log_files(s3: Any, bucket: str) -> dict[str, bytes]:
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="AWSLogs/").get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed}
+
+
+def _delivered(s3: Any, bucket: str, wanted: str) -> list[dict[str, Any]]:
+    """Records delivered to ``bucket`` once one named ``wanted`` is there (bounded)."""
+    deadline = time.monotonic() + 20
+    while True:
+        records = [
+            record
+            for body in _log_files(s3, bucket).values()
+            for record in json.loads(gzip.decompress(body))["Records"]
+        ]
+        if any(r["eventName"] == wanted for r in records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.2)
+
+
+def test_delivery_to_a_bucket_in_cloudtrail_layout_each_record_once(tmp_path: Path) -> None:
+    env = {"STRATA_AUDIT_BUCKET": "trail-logs", "STRATA_AUDIT_DELIVERY_INTERVAL_S": "0.3"}
+    data = tmp_path / "data"
+    server = start_server(data, env=env)
+    try:
+        s3 = client(server, "s3", s3={"addressing_style": "path"})
+        s3.create_bucket(Bucket="trail-logs")
+        s3.put_object(Bucket="trail-logs", Key="note.txt", Body=b"x")
+        records = _delivered(s3, "trail-logs", "PutObject")
+        keys = list(_log_files(s3, "trail-logs"))
+        day = time.strftime("%Y/%m/%d", time.gmtime())
+        assert keys
+        for key in keys:
+            assert key.startswith(f"AWSLogs/000000000000/CloudTrail/us-east-1/{day}/")
+            name = key.rsplit("/", 1)[1]
+            assert name.startswith("000000000000_CloudTrail_us-east-1_")
+            assert name.endswith(".json.gz")
+        put = next(r for r in records if r["eventName"] == "PutObject")
+        assert put["requestParameters"]["key"] == "note.txt"
+        assert put["eventSource"] == "s3.amazonaws.com"
+    finally:
+        server.stop()
+    server = start_server(data, port=server.port, env=env)  # nothing delivered twice
+    try:
+        s3 = client(server, "s3", s3={"addressing_style": "path"})
+        s3.delete_object(Bucket="trail-logs", Key="note.txt")
+        records = _delivered(s3, "trail-logs", "DeleteObject")
+        ids = [r["eventID"] for r in records]
+        assert len(ids) == len(set(ids))
+        assert [r["eventName"] for r in records].count("CreateBucket") == 1
+    finally:
+        server.stop()

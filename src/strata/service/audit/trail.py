@@ -216,3 +216,15 @@ def _page_entries(key: bytes, value: bytes) -> list[Entry]:
     except (msgspec.DecodeError, msgspec.ValidationError, AssertionError):
         log.error("audit record %s cannot be decoded; skipped", key.hex())
         return []
+
+
+def read_forward(store: Store, after: bytes) -> Iterator[tuple[bytes, Entry]]:
+    """Every entry after position ``after`` (b"": from the start), oldest first."""
+    after_page, after_index = (
+        (after[:-4], int.from_bytes(after[-4:], "big")) if after else (b"", -1)
+    )
+    for key, value in store.scan(spaces.AUDIT, after_page):
+        entries = _page_entries(key, value)
+        first = after_index + 1 if key == after_page else 0
+        for index in range(first, len(entries)):
+            yield key + index.to_bytes(4, "big"), entries[index]

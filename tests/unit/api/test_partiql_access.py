@@ -58,3 +58,29 @@ def test_partiql_actions(
     request.principal = ALICE
     authorize(AccessControl(recorder), request, operation, req, "us-east-1")
     assert recorder.asked == expected
+
+
+def test_selects_carry_full_table_scan() -> None:
+    recorder = Recorder()
+    request = make_request("POST", "/")
+    request.principal = ALICE
+    statements = [
+        {"Statement": "SELECT * FROM A"},
+        {"Statement": "SELECT * FROM A WHERE pk = 1"},
+        {"Statement": "UPDATE A SET a = 1 WHERE pk = 1"},
+    ]
+    authorize(
+        AccessControl(recorder),
+        request,
+        "BatchExecuteStatement",
+        {"Statements": statements},
+        "us-east-1",
+        full_scan=lambda text: "WHERE" not in text,
+    )
+    assert recorder.asked == [
+        ("dynamodb:PartiQLSelect", f"{TABLE}/A"),
+        ("dynamodb:PartiQLSelect", f"{TABLE}/A"),
+        ("dynamodb:PartiQLUpdate", f"{TABLE}/A"),
+    ]
+    scans = [context.get("dynamodb:FullTableScan") for context in recorder.contexts]
+    assert scans == ["true", "false", None]

@@ -12,6 +12,7 @@ its table (a SELECT on an index: on the index).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from strata.api.http import Request
@@ -91,25 +92,43 @@ def checks(operation: str, req: dict[str, Any], region: str, account: str) -> li
 def _partiql_checks(
     operation: str, req: dict[str, Any], region: str, account: str
 ) -> list[tuple[str, str]]:
-    member = _PARTIQL_LISTS[operation]
-    entries = [req] if member is None else req.get(member)
     found: list[tuple[str, str]] = []
-    for entry in entries if isinstance(entries, list) else []:
-        access = statement_access(entry.get("Statement")) if isinstance(entry, dict) else None
-        if access is None:
-            continue
-        action, table, index = access
-        resource = table_arn(region, account, table)
-        if index is not None:
-            resource = f"{resource}/index/{index}"
+    for action, resource, _ in _partiql_statements(operation, req, region, account):
         if (action, resource) not in found:
             found.append((action, resource))
     return found
 
 
+def _partiql_statements(
+    operation: str, req: dict[str, Any], region: str, account: str
+) -> list[tuple[str, str, str]]:
+    """(action, resource, statement) for each distinct statement's check."""
+    member = _PARTIQL_LISTS[operation]
+    entries = [req] if member is None else req.get(member)
+    found: list[tuple[str, str, str]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        text = entry.get("Statement") if isinstance(entry, dict) else None
+        access = statement_access(text)
+        if access is None:
+            continue
+        assert isinstance(text, str)
+        action, table, index = access
+        resource = table_arn(region, account, table)
+        if index is not None:
+            resource = f"{resource}/index/{index}"
+        found.append((action, resource, text))
+    return found
+
+
 def authorize(
-    access: AccessControl, request: Request, operation: str, req: dict[str, Any], region: str
+    access: AccessControl,
+    request: Request,
+    operation: str,
+    req: dict[str, Any],
+    region: str,
+    full_scan: Callable[[str], bool] | None = None,
 ) -> None:
+    """``full_scan`` tells whether a PartiQL SELECT scans (``dynamodb:FullTableScan``)."""
     principal = request.principal
     if operation in BY_RESOURCE_ARN:
         _check_owner(principal, f"dynamodb:{operation}", req.get("ResourceArn"))
@@ -117,6 +136,19 @@ def authorize(
         return  # the fast path: nothing below is built for root
     account = principal.account_id if principal is not None else ""
     context = {"aws:SourceIp": request.client_host}
+    if operation in _PARTIQL_LISTS:
+        done: set[tuple[str, str, str]] = set()
+        for action, resource, text in _partiql_statements(operation, req, region, account):
+            scans = action == "dynamodb:PartiQLSelect" and full_scan is not None and full_scan(text)
+            key = (action, resource, str(scans))
+            if key in done:
+                continue
+            done.add(key)
+            extra = (
+                {"dynamodb:FullTableScan": str(scans).lower()} if action.endswith("Select") else {}
+            )
+            access.authorize(principal, action, resource, {**context, **extra})
+        return
     for action, resource in checks(operation, req, region, account):
         access.authorize(principal, action, resource, context)
 

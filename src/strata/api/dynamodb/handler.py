@@ -308,7 +308,8 @@ class DynamoDbApi:
         table_name = req.get("TableName")
         if isinstance(table_name, str):
             request.resource = table_name
-        authorize(self.access, request, operation, req, self.region)
+        full_scan = self.tables.partiql.full_scan if self.tables is not None else None
+        authorize(self.access, request, operation, req, self.region, full_scan)
         run = self.sync_routes.get(operation)
         result = run(req) if run is not None else await route(req)
         body = _encode(result)

@@ -32,6 +32,7 @@ from strata.service.tables.partiql.planner import (
     bind_parameters,
     full_key,
     join_and,
+    pins_partition,
     plan_delete,
     plan_exists,
     plan_insert,
@@ -219,6 +220,18 @@ class PartiqlService:
             if merged:
                 out["ConsumedCapacity"] = merged[0]
         return out
+
+    def full_scan(self, text: str) -> bool:
+        """Whether a statement is a SELECT that scans its table or index (IAM's
+        ``dynamodb:FullTableScan``); False for anything else, or a table that is not there."""
+        try:
+            statement = parse_statement(text).statement
+            if not isinstance(statement, Select):
+                return False
+            table = self.tables.get(statement.target.table)
+        except (ValidationError, ResourceNotFound):
+            return False
+        return not pins_partition(table, statement.target.index, statement.where)
 
     # -- BatchExecuteStatement ----------------------------------------------------------
 

@@ -556,3 +556,23 @@ def _present_and(builder: Expressions, table: Table, rest: list[Node]) -> str:
     if residual is not None:
         condition += f" AND ({builder.condition(residual)})"
     return condition
+
+
+def pins_partition(table: Table, index_name: str | None, where: Node | None) -> bool:
+    """Whether a SELECT's WHERE names partition values (a Query) rather than scanning.
+
+    ``dynamodb:FullTableScan`` in IAM conditions is this answer's negation.
+    """
+    index = table.indexes.get(index_name) if index_name is not None else None
+    hash_name = index.hash.name if index is not None else table.hash.name
+    return any(_pins(term, hash_name) for term in conjuncts(where))
+
+
+def _pins(term: Node, hash_name: str) -> bool:
+    if _key_equality(term, (hash_name,)) is not None:
+        return True
+    if isinstance(term, In) and _top_name(term.operand) == hash_name:
+        return all(is_value(option) for option in term.options)
+    if isinstance(term, Or):
+        return _pins(term.left, hash_name) and _pins(term.right, hash_name)
+    return False

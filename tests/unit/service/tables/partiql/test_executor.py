@@ -27,6 +27,7 @@ from .test_syntax import TOKENS
 
 class Runner:
     def __init__(self, ops: TableOperations, loop: asyncio.AbstractEventLoop) -> None:
+        self.ops = ops
         self.routes = ops.routes()
         self.loop = loop
 
@@ -149,3 +150,23 @@ def test_statement_members_are_checked(run: Runner) -> None:
         "1 validation error detected: Value '' at 'statements.1.member.statement' failed to "
         "satisfy constraint: Member must have length greater than or equal to 1"
     )
+
+
+@pytest.mark.parametrize(
+    ("statement", "scans"),
+    [
+        ("SELECT * FROM tbl", True),
+        ("SELECT * FROM tbl WHERE sk = 1", True),
+        ("SELECT * FROM tbl WHERE pk = 'a' OR sk = 1", True),
+        ("SELECT * FROM tbl WHERE pk > 'a'", True),
+        ("SELECT * FROM tbl WHERE pk = 'a'", False),
+        ("SELECT * FROM tbl WHERE sk = 1 AND pk = ?", False),
+        ("SELECT * FROM tbl WHERE pk IN ['a', 'b']", False),
+        ("SELECT * FROM tbl WHERE pk = 'a' OR pk = 'b'", False),
+        ("DELETE FROM tbl WHERE sk = 1", False),
+        ("SELECT * FROM nosuchtable", False),
+        ("garbage", False),
+    ],
+)
+def test_full_scan(run: Runner, statement: str, scans: bool) -> None:
+    assert run.ops.partiql.full_scan(statement) is scans

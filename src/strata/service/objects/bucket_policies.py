@@ -13,6 +13,7 @@ from typing import Final
 from strata.service.iam.policy import PolicyDocument, PolicyKind, parse_policy
 from strata.service.iam.policy.decider import ResourcePolicy
 from strata.service.iam.policy.public import is_public
+from strata.service.objects import ownership
 from strata.service.objects.ownership import BucketAccess, BucketAccessService
 from strata.storage.store import Store
 
@@ -30,6 +31,8 @@ class BucketPolicies:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._compiled: dict[tuple[str, bool], ResourcePolicy] = {}
+        self._by_bucket: dict[str, ResourcePolicy | None] = {}
+        self._stamp: tuple[int, int] = (-1, -1)
 
     def access(self, bucket: str) -> BucketAccess:
         return BucketAccessService(self.store).get(bucket)
@@ -44,6 +47,20 @@ class BucketPolicies:
         if not resource.startswith(_ARN_PREFIX):
             return None
         bucket = resource[len(_ARN_PREFIX) :].split("/", 1)[0]
+        # one read per bucket until an access record is written or the store is replaced
+        stamp = (ownership.writes, getattr(self.store, "generation", 0))
+        if stamp != self._stamp:
+            self._by_bucket.clear()
+            self._stamp = stamp
+        if bucket in self._by_bucket:
+            return self._by_bucket[bucket]
+        found = self._read(bucket)
+        if len(self._by_bucket) >= COMPILED_MAX:
+            self._by_bucket.clear()
+        self._by_bucket[bucket] = found
+        return found
+
+    def _read(self, bucket: str) -> ResourcePolicy | None:
         access = self.access(bucket)
         if access.policy is None:
             return None

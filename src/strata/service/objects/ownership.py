@@ -31,6 +31,9 @@ PUBLIC_ACCESS_BLOCK_FIELDS: Final = (
     "RestrictPublicBuckets",
 )
 _PREFIX: Final = keys.pack("s3.bucket-access")
+# Bumped on every write of an access record: ``bucket_policies`` caches what it read
+# until it changes (or the store is replaced).
+writes = 0
 
 
 class BucketAccess(msgspec.Struct, frozen=True):
@@ -68,7 +71,7 @@ class BucketAccessService:
             batch.delete(spaces.META, _key(bucket))
         else:
             batch.put(spaces.META, _key(bucket), records.encode(access))
-        await self.store.commit(batch)
+        await self._commit(batch)
 
     async def update(self, bucket: str, **changes: object) -> BucketAccess:
         # No await between the read and the commit's apply: concurrent changes keep each other.
@@ -79,4 +82,12 @@ class BucketAccessService:
     async def forget(self, bucket: str) -> None:
         batch = WriteBatch()
         batch.delete(spaces.META, _key(bucket))
-        await self.store.commit(batch)
+        await self._commit(batch)
+
+    async def _commit(self, batch: WriteBatch) -> None:
+        global writes
+        writes += 1  # before the apply, and after: a reader caching in between re-reads
+        try:
+            await self.store.commit(batch)
+        finally:
+            writes += 1

@@ -29,6 +29,7 @@ from strata.storage.store import WriteBatch
 
 _PREFIX: Final = keys.pack("dynamodb.resource-policy")
 COMPILED_MAX: Final = 4096
+_writes = 0  # bumped around every policy write: ``policy_for`` re-reads after a change
 
 
 class PolicyNotFound(TablesError):
@@ -40,6 +41,15 @@ class TablePolicy(msgspec.Struct, frozen=True):
     revision_id: str
 
 
+async def _commit(catalogue: Catalogue, batch: WriteBatch) -> None:
+    global _writes
+    _writes += 1  # before the apply and after: a reader caching in between re-reads
+    try:
+        await catalogue.store.commit(batch)
+    finally:
+        _writes += 1
+
+
 def _key(table: Table) -> bytes:
     return _PREFIX + keys.pack(table.record.table_id)
 
@@ -48,6 +58,8 @@ class TablePolicies:
     def __init__(self, catalogue: Callable[[], Catalogue]) -> None:
         self._catalogue = catalogue
         self._compiled: dict[str, ResourcePolicy] = {}
+        self._by_table: dict[int, ResourcePolicy | None] = {}
+        self._stamp: tuple[object, ...] = ()
 
     def _table(self, arn: Any) -> Table:
         if not isinstance(arn, str) or ":table/" not in arn:
@@ -101,7 +113,7 @@ class TablePolicies:
             revision = str(int(found.revision_id) + 1)
         batch = WriteBatch()
         batch.put(spaces.META, _key(table), records.encode(TablePolicy(text, revision)))
-        await catalogue.store.commit(batch)
+        await _commit(catalogue, batch)
         return {"RevisionId": revision}
 
     def get(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +132,7 @@ class TablePolicies:
         assert found is not None
         batch = WriteBatch()
         batch.delete(spaces.META, _key(table))
-        await self._catalogue().store.commit(batch)
+        await _commit(self._catalogue(), batch)
         return {"RevisionId": found.revision_id}
 
     def policy_for(self, resource: str) -> ResourcePolicy | None:
@@ -128,9 +140,21 @@ class TablePolicies:
         if not resource.startswith("arn:aws:dynamodb:") or ":table/" not in resource:
             return None
         name = resource.partition(":table/")[2].split("/", 1)[0]
-        table = self._catalogue().tables.get(name)
+        catalogue = self._catalogue()
+        table = catalogue.tables.get(name)
         if table is None:
             return None
+        # one read per table until a policy is written or the store or catalogue is replaced
+        stamp = (_writes, catalogue, getattr(catalogue.store, "generation", 0))
+        if stamp != self._stamp:
+            self._by_table.clear()
+            self._stamp = stamp
+        table_id = table.record.table_id
+        if table_id not in self._by_table:
+            self._by_table[table_id] = self._read(table)
+        return self._by_table[table_id]
+
+    def _read(self, table: Table) -> ResourcePolicy | None:
         found = self._stored(table)
         if found is None:
             return None

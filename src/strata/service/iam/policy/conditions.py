@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Final
 
 from strata.service.iam.policy.patterns import (
@@ -153,6 +154,15 @@ def parse_network(text: str) -> IpNetwork | None:
         return None
 
 
+@lru_cache(maxsize=4096)
+def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A request's source address, parsed once per distinct value."""
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
 def _binary(text: str) -> bytes | None:
     try:
         return base64.b64decode(text, validate=True)
@@ -257,11 +267,8 @@ def _value_matcher(family: str, comparison: str, raw: str, variables: bool) -> M
         return _never
 
     def in_network(value: str, lookup: Lookup) -> bool:
-        try:
-            address = ipaddress.ip_address(value.strip())
-        except ValueError:
-            return False
-        return address.version == network.version and address in network
+        address = parse_address(value)
+        return address is not None and address.version == network.version and address in network
 
     return in_network
 

@@ -1,12 +1,13 @@
 """The real ``Decider``: a principal's identity policies and the resource's policy, evaluated
 as AWS does within one account, with decisions cached where the request cannot change them.
 
-A decision depends on the principal, the action, the resource and, through conditions and
-policy variables, on the request's context. When no applicable document has a condition or
-a variable (``PolicyDocument.context_free``), the decision is cached per (principal,
-identity generation, resource policy, action, resource): the next identical request costs
-one dict lookup. Otherwise the compiled documents are evaluated, and the context is built
-only if a statement reaches a condition or a variable.
+A decision is a function of the principal, its identity policies (their generation), the
+resource's policy, the action, the resource and the values of the context keys those
+policies read (``PolicyDocument.context_keys``: condition keys and policy variables). It is
+cached under exactly that: with no key read (no condition, no variable) the context is
+never built and the next identical request costs one dict lookup; otherwise the keys'
+values (source IP, prefix, the current second, ...) are part of the cache key, so a
+request that differs in any of them is evaluated afresh on the compiled documents.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from typing import Final, Protocol
 from strata.service.iam.access import Context, Decision
 from strata.service.iam.identities import IdentityPolicies
 from strata.service.iam.policy.document import PolicyDocument
-from strata.service.iam.policy.evaluation import LazyContext, Outcome, evaluate
+from strata.service.iam.policy.evaluation import (
+    LazyContext,
+    Outcome,
+    evaluate,
+    principal_context,
+)
+from strata.service.iam.policy.patterns import ContextValue
 from strata.service.iam.principal import Principal
 
 CACHE_ENTRIES_MAX: Final = 65_536  # then the cache starts over: bounded memory
@@ -36,6 +43,10 @@ class ResourcePolicies(Protocol):
     """The policy attached to a resource (a bucket, a table), or None (not its resource)."""
 
     def policy_for(self, resource: str) -> ResourcePolicy | None: ...
+
+
+def _hashable(value: ContextValue | None) -> object:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _no_tags(principal: Principal) -> Mapping[str, str]:
@@ -57,6 +68,41 @@ class PolicyDecider:
         # key -> (decision, the resource policy it was made under: kept alive so its id
         # is never reused while the entry stands)
         self._cache: dict[tuple[object, ...], tuple[Decision, ResourcePolicy | None]] = {}
+        self._reads: dict[
+            tuple[int, int],
+            tuple[tuple[str, ...], Sequence[PolicyDocument], ResourcePolicy | None],
+        ] = {}
+        self._principals: dict[tuple[str, str | None, int], Mapping[str, ContextValue]] = {}
+
+    def _keys_read(
+        self, documents: Sequence[PolicyDocument], attached: ResourcePolicy | None
+    ) -> tuple[str, ...]:
+        """The context keys the documents read, in a fixed order; kept per list of documents
+        (the lists and resource policies are themselves kept until they change)."""
+        key = (id(documents), id(attached))
+        found = self._reads.get(key)
+        if found is None or found[1] is not documents or found[2] is not attached:
+            read: set[str] = set()
+            for document in documents:
+                read.update(document.context_keys)
+            if attached is not None:
+                read.update(attached.document.context_keys)
+            if len(self._reads) >= CACHE_ENTRIES_MAX:
+                self._reads.clear()
+            found = self._reads[key] = (tuple(sorted(read)), documents, attached)
+        return found[0]
+
+    def _principal_part(self, principal: Principal, generation: int) -> Mapping[str, ContextValue]:
+        """The caller's condition keys (lower-cased), kept per principal and generation."""
+        key = (principal.arn, principal.access_key, generation)
+        found = self._principals.get(key)
+        if found is None:
+            context = principal_context(principal, self.tags(principal))
+            found = {name.lower(): value for name, value in context.items()}
+            if len(self._principals) >= CACHE_ENTRIES_MAX:
+                self._principals.clear()
+            self._principals[key] = found
+        return found
 
     def resource_policy(self, resource: str) -> ResourcePolicy | None:
         for source in self.resources:
@@ -73,20 +119,29 @@ class PolicyDecider:
         if not principal.anonymous:
             generation, documents = self.identities.policies_for(principal)
         attached = self.resource_policy(resource)
-        cacheable = all(d.context_free for d in documents) and (
-            attached is None or attached.document.context_free
+        lookup = LazyContext(
+            context, lambda: self._principal_part(principal, generation), self.now_s
         )
-        key: tuple[object, ...] = ()
-        if cacheable:
-            key = (principal.arn, principal.access_key, generation, id(attached), action, resource)
-            hit = self._cache.get(key)
-            if hit is not None:
-                return hit[0]
-        decision = self._evaluate(principal, action, resource, context, documents, attached)
-        if cacheable:
-            if len(self._cache) >= CACHE_ENTRIES_MAX:
-                self._cache.clear()
-            self._cache[key] = (decision, attached)
+        # the context keys the applicable policies read (conditions, variables): their
+        # values join the cache key, so a decision is reused only where nothing it depends
+        # on differs; with none (context_free), the context is never built
+        values = tuple(_hashable(lookup(k)) for k in self._keys_read(documents, attached))
+        key = (
+            principal.arn,
+            principal.access_key,
+            generation,
+            id(attached),
+            action,
+            resource,
+            values,
+        )
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit[0]
+        decision = self._evaluate(principal, action, resource, lookup, documents, attached)
+        if len(self._cache) >= CACHE_ENTRIES_MAX:
+            self._cache.clear()
+        self._cache[key] = (decision, attached)
         return decision
 
     def _evaluate(
@@ -94,11 +149,10 @@ class PolicyDecider:
         principal: Principal,
         action: str,
         resource: str,
-        context: Callable[[], Context],
+        lookup: LazyContext,
         documents: Sequence[PolicyDocument],
         attached: ResourcePolicy | None,
     ) -> Decision:
-        lookup = LazyContext(context, principal, self.tags(principal), self.now_s)
         identity = evaluate(documents, principal, action, resource, lookup)
         if identity is Outcome.DENY:
             return Decision.EXPLICIT_DENY

@@ -28,7 +28,7 @@ from strata.service.iam.policy.conditions import (
     parse_operator,
 )
 from strata.service.iam.policy.errors import MalformedPolicyDocument, Reason
-from strata.service.iam.policy.patterns import PatternSet, compile_set
+from strata.service.iam.policy.patterns import PatternSet, Variable, compile_set, split_variables
 
 CURRENT_VERSION: Final = "2012-10-17"
 LEGACY_VERSION: Final = "2008-10-17"  # no policy variables: "${" is literal text
@@ -93,15 +93,35 @@ class PolicyDocument:
     id: str | None
     statements: tuple[Statement, ...]
     kind: PolicyKind
+    # True if its decisions depend on principal, action and resource only (no conditions,
+    # no variables), so they may be cached; computed once, read on every request.
+    context_free: bool = False
+    # lower-cased context keys its conditions and policy variables read
+    context_keys: frozenset[str] = frozenset()
 
-    @property
-    def context_free(self) -> bool:
-        """True if its decisions depend on principal, action and resource only (no
-        conditions, no variables), so they may be cached."""
-        return all(
-            not s.conditions and (s.resources is None or s.resources.context_free)
-            for s in self.statements
-        )
+
+def _context_free(statements: Sequence[Statement]) -> bool:
+    return all(
+        not s.conditions and (s.resources is None or s.resources.context_free) for s in statements
+    )
+
+
+def _context_keys(statements: Sequence[Statement], variables: bool) -> frozenset[str]:
+    found: set[str] = set()
+    texts: list[str] = []
+    for statement in statements:
+        for condition in statement.conditions:
+            found.add(condition.key)
+            texts.extend(condition.values)
+        if statement.resources is not None:
+            texts.extend(p.text for p in statement.resources.others)
+    if variables:
+        for text in texts:
+            if "${" in text:
+                found.update(
+                    p.key for p in split_variables(text) if isinstance(p, Variable) and p.key
+                )
+    return frozenset(found)
 
 
 def _fail(message: str, reason: Reason = Reason.SYNTAX) -> MalformedPolicyDocument:
@@ -357,4 +377,7 @@ def parse_policy(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyDoc
                 )
     variables = version == CURRENT_VERSION
     compiled = tuple(_compile_statement(s, kind, variables) for s in statements)
-    return PolicyDocument(text, version or LEGACY_VERSION, document.get("Id"), compiled, kind)
+    return PolicyDocument(
+        text, version or LEGACY_VERSION, document.get("Id"), compiled, kind,
+        _context_free(compiled), _context_keys(compiled, variables),
+    )  # fmt: skip

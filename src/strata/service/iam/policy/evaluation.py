@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 
 from strata.service.iam.policy.conditions import all_hold
 from strata.service.iam.policy.document import PolicyDocument, Principals, Statement
-from strata.service.iam.policy.patterns import ContextValue, Lookup, context_lookup
+from strata.service.iam.policy.patterns import ContextValue, Lookup
 from strata.service.iam.principal import Principal
 
 Context = Mapping[str, ContextValue]
@@ -92,38 +93,41 @@ def evaluate(
 
 
 class LazyContext:
-    """The request's condition keys, built (and lower-cased) only when a policy asks."""
+    """The request's condition keys, built (and lower-cased) only when a policy asks:
+    the caller's keys (``principal_part``, lower-cased already), the time, the request's."""
 
-    __slots__ = ("_build", "_lookup", "_now_s", "_principal", "_tags")
+    __slots__ = ("_build", "_context", "_now_s", "_principal_part")
 
     def __init__(
         self,
         build: Callable[[], Context],
-        principal: Principal,
-        tags: Mapping[str, str],
+        principal_part: Callable[[], Mapping[str, ContextValue]],
         now_s: Callable[[], float],
     ) -> None:
         self._build = build
-        self._principal = principal
-        self._tags = tags
+        self._principal_part = principal_part
         self._now_s = now_s
-        self._lookup: Lookup | None = None
+        self._context: dict[str, ContextValue] | None = None
 
     def __call__(self, key: str) -> ContextValue | None:
-        if self._lookup is None:
-            context = principal_context(self._principal, self._tags)
-            context.update(time_context(self._now_s()))
-            context.update(self._build())
-            self._lookup = context_lookup(context)
-        return self._lookup(key)
+        context = self._context
+        if context is None:
+            context = dict(self._principal_part())
+            context.update(_time_context(int(self._now_s())))
+            for name, value in self._build().items():
+                context[name.lower()] = value
+            self._context = context
+        return context.get(key)
 
 
-def time_context(now_s: float) -> dict[str, ContextValue]:
-    moment = datetime.fromtimestamp(now_s, UTC)
-    return {
-        "aws:CurrentTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(now_s)),
-    }
+@lru_cache(maxsize=4)
+def _time_context(second: int) -> tuple[tuple[str, str], ...]:
+    """``aws:currenttime`` and ``aws:epochtime`` (lower-cased), formatted once per second."""
+    moment = datetime.fromtimestamp(second, UTC)
+    return (
+        ("aws:currenttime", moment.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("aws:epochtime", str(second)),
+    )
 
 
 def principal_context(

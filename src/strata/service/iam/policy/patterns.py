@@ -49,6 +49,11 @@ class Variable:
 Part = str | Variable
 
 
+def regex_parts(parts: Sequence[Part]) -> tuple[Part, ...]:
+    """``parts`` with each literal already turned into regex source, once."""
+    return tuple(_translate(p) if isinstance(p, str) else p for p in parts)
+
+
 def split_variables(text: str) -> tuple[Part, ...]:
     """Literal text and ``Variable``s, in order. ``${*}``, ``${?}``, ``${$}`` become
     variables with no key whose value is that character (so it is not a wildcard)."""
@@ -74,12 +79,13 @@ def split_variables(text: str) -> tuple[Part, ...]:
 
 def substitute(parts: Sequence[Part], lookup: Lookup, *, regex: bool) -> str | None:
     """The text with each variable's value in place; None if a variable is missing (or
-    multi-valued). ``regex``: the regex source of the wildcard pattern instead, in which
-    the values are literal (a ``*`` in a user name is no wildcard)."""
+    multi-valued). ``regex``: the regex source of the wildcard pattern instead (``parts``
+    then from ``regex_parts``), in which the values are literal (a ``*`` in a user name is
+    no wildcard)."""
     out: list[str] = []
     for part in parts:
         if isinstance(part, str):
-            out.append(_translate(part) if regex else part)
+            out.append(part)
             continue
         value = lookup(part.key) if part.key else None
         if not isinstance(value, str):
@@ -115,7 +121,7 @@ def compile_pattern(text: str, *, ignore_case: bool = False, variables: bool = T
     if parts is not None and all(isinstance(p, str) for p in parts):
         parts = None
     if parts is not None:
-        return Pattern(text, ignore_case, parts, None)
+        return Pattern(text, ignore_case, regex_parts(parts), None)
     if "*" not in text and "?" not in text:
         return Pattern(text.lower() if ignore_case else text, ignore_case, None, None)
     return Pattern(text, ignore_case, None, wildcard_regex(text, ignore_case=ignore_case))

@@ -62,6 +62,11 @@ class HybridClock:
             self._last = physical if physical > self._last else self._last + 1
             return self._last
 
+    @property
+    def last(self) -> int:
+        """The highest stamp handed out (or observed) so far."""
+        return self._last
+
     def observe(self, stamp: int) -> int:
         """Merge a stamp seen from elsewhere (a replica, a recovered log); return a later one."""
         with self._lock:

@@ -13,13 +13,13 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import Protocol
+from typing import Final, Protocol
 
 import msgspec
 
 from strata.engine.rocksdb import Op, RangeOp, RocksEngine, WalRecovery
 from strata.errors import DiskFull, StoreReplaced
-from strata.storage import records, spaces
+from strata.storage import keys, records, spaces
 from strata.storage.clock import Clock, HybridClock
 from strata.storage.disk import DiskGuard
 
@@ -27,6 +27,10 @@ from strata.storage.disk import DiskGuard
 # outside requests). A request still running when the store is replaced (snapshot
 # restore, reset) must not write into a store it never read: ``apply`` refuses it.
 request_generation: ContextVar[int | None] = ContextVar("strata_request_generation", default=None)
+
+
+_STAMP_FLOOR_KEY: Final = keys.pack("hlc-stamp-floor")
+_STAMP_FLOOR_LEAD: Final = 1000 << 16  # one second of HLC stamps
 
 
 class Counters(msgspec.Struct, frozen=True):
@@ -242,6 +246,7 @@ class LocalStore:
         self.disk = disk
         self.clock = clock
         self.hlc = HybridClock(clock)
+        self._stamp_floor = self._restore_stamps()
         self._group = GroupCommit(self.engine)
         self.closed = False
         self.generation = 0  # bumped each time ``replace`` swaps the database
@@ -258,8 +263,19 @@ class LocalStore:
             swap()
         finally:  # swapped or not, the store is open again
             self.engine = RocksEngine(self.path, spaces.ALL, wal_recovery=self.wal_recovery)
+            self._stamp_floor = self._restore_stamps()
             self._group = GroupCommit(self.engine)
             self.generation += 1
+
+    def _restore_stamps(self) -> int:
+        """Stamps only grow, across restarts too: start above the floor the last run
+        wrote (see ``apply``), even when the wall clock now reads earlier (an NTP step
+        back while stopped). Without it, a PUT after such a restart would sort as an
+        older version than the one before, and stream records out of order."""
+        raw = self.engine.get(spaces.META, _STAMP_FLOOR_KEY)
+        floor = int.from_bytes(raw, "big") if raw is not None and len(raw) == 8 else 0
+        self.hlc.observe(floor)
+        return floor
 
     def checkpoint(self, path: str) -> None:
         """A consistent copy of everything applied so far, in ``path`` (hard links)."""
@@ -305,6 +321,12 @@ class LocalStore:
         ops = batch.ops
         if batch.counters:  # read-modify-write, with no await before the write
             ops = ops + _counter_ops(self.engine, batch.counters)
+        if self.hlc.last >= self._stamp_floor:
+            # Every stamp in this batch is at most hlc.last: a floor above it, written
+            # in the same atomic batch, bounds every stamp ever stored (one extra put a
+            # second of stamps, at most).
+            self._stamp_floor = self.hlc.last + _STAMP_FLOOR_LEAD
+            ops = [*ops, (spaces.META, _STAMP_FLOOR_KEY, self._stamp_floor.to_bytes(8, "big"))]
         try:
             self.engine.write(ops, batch.range_deletes)
         except DiskFull:

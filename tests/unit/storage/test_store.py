@@ -157,3 +157,22 @@ def test_counters_add_up_across_batches_and_vanish_at_zero(tmp_path: Path) -> No
     asyncio.run(add({"objects": -20, "bytes": -200}))
     assert store.get(spaces.META, key) is None  # every counter at zero: the record is gone
     store.close()
+
+
+def test_stamps_keep_growing_across_a_restart_with_the_clock_set_back(tmp_path: Path) -> None:
+    clock = ManualClock(1_800_000_000.0)
+    store = LocalStore(str(tmp_path / "db"), clock)
+    batch = WriteBatch()
+    stamps = [store.hlc.now() for _ in range(3)]
+    batch.put(spaces.ITEMS, b"k", stamps[-1].to_bytes(8, "big"))
+    store.commit_blocking(batch)
+    store.engine.close(flush=False)  # as a kill would leave it: WAL only
+    store.closed = True
+    store._group.stop()
+    earlier = ManualClock(1_800_000_000.0 - 3600)  # the wall clock stepped back an hour
+    reopened = LocalStore(str(tmp_path / "db"), earlier)
+    try:
+        assert reopened.hlc.now() > max(stamps)
+        assert reopened.get(spaces.ITEMS, b"k") == stamps[-1].to_bytes(8, "big")
+    finally:
+        reopened.close()

@@ -86,7 +86,9 @@ def test_forged_target_cannot_write_a_sample(server: RunningServer) -> None:
     assert "Evil" not in text
     for line in text.splitlines():
         assert line.startswith("#") or re.fullmatch(r"[a-z_:]+(\{.*\})? \S+", line), line
-    assert all(value != 999 for value in samples(text).values())
+    # The forged "} 999 #" never ends a label set (a real counter may reach 999 by chance
+    # on the shared server: its value is not what is checked).
+    assert not any("} 999 " in line for line in text.splitlines())
 
 
 def test_bogus_targets_make_one_label_set(server: RunningServer) -> None:

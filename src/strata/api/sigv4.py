@@ -302,7 +302,7 @@ async def authenticate(
     if sigv2.is_sigv2(request):
         return sigv2.authenticate(request, keys, now_s, real_s)
     header = request.headers.get("authorization")
-    if header is not None:
+    if header is not None and header.strip():  # an empty one is none: AccessDenied
         parsed = _parse_header_auth(request, header)
     elif "X-Amz-Signature" in request.query or "X-Amz-Algorithm" in request.query:
         parsed = _parse_query_auth(request)

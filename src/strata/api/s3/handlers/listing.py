@@ -134,7 +134,9 @@ async def list_objects(s3: S3Context, call: Call) -> Response:
     body = xml.document(
         "ListBucketResult",
         xml.el("Name", call.bucket),
-        xml.el("Prefix", url_encode(prefix, url)),
+        # Not encoded in ListObjects (v1), though the API reference lists it: observed,
+        # and botocore decodes every other encoded element but this one.
+        xml.el("Prefix", prefix),
         xml.el("Marker", url_encode(marker, url)),
         xml.el("NextMarker", url_encode(next_marker, url)),
         xml.el("MaxKeys", echoed),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 from typing import Any
 
 import pytest
@@ -148,13 +149,7 @@ def test_complete_condition_values(s3: Any, bucket: str) -> None:
     upload_id, parts = upload(s3, bucket, "k", [b"part"])
 
     def finish(**condition: str) -> Any:
-        return s3.complete_multipart_upload(
-            Bucket=bucket,
-            Key="k",
-            UploadId=upload_id,
-            MultipartUpload={"Parts": parts},
-            **condition,
-        )
+        return complete(s3, bucket, "k", upload_id, parts, **condition)
 
     cases = [
         ({"IfNoneMatch": '"abc"'}, "If-None-Match"),
@@ -271,3 +266,63 @@ def test_empty_authorization_is_access_denied(server: RunningServer, bucket: str
         connection.close()
     assert reply.status == 403
     assert b"<Code>AccessDenied</Code>" in body
+
+
+def test_complete_after_a_delete_since_initiation_conflicts(s3: Any, bucket: str) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"old")["ETag"]
+    upload_id, parts = upload(s3, bucket, "k", [b"new"])
+    s3.delete_object(Bucket=bucket, Key="k")  # a delete marker, newer than the upload
+    for condition in ({"IfNoneMatch": "*"}, {"IfMatch": etag}):
+        with pytest.raises(ClientError) as caught:
+            complete(s3, bucket, "k", upload_id, parts, **condition)
+        assert error_of(caught) == ("ConditionalRequestConflict", 409)
+        assert caught.value.response["Error"]["Key"] == "k"
+    # A delete marker older than the upload is no conflict: the key is simply absent.
+    later_id, later_parts = upload(s3, bucket, "k", [b"newer"])
+    done = complete(s3, bucket, "k", later_id, later_parts, IfNoneMatch="*")
+    assert s3.head_object(Bucket=bucket, Key="k")["ETag"] == done["ETag"]
+
+
+def _put_waiting_for_continue(server: RunningServer, bucket: str, key: str, if_match: str) -> Any:
+    """Send the head of a conditional PUT of b"body" with ``Expect: 100-continue``; return
+    the socket once the server asks for the body (its first condition check is done)."""
+    request = AWSRequest(method="PUT", url=f"{server.endpoint}/{bucket}/{key}", data=b"body")
+    request.headers["If-Match"] = if_match
+    credentials = Credentials(server.access_key, server.secret_key)
+    S3SigV4Auth(credentials, "s3", "us-east-1").add_auth(request)
+    head = f"PUT /{bucket}/{key} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+    for name, value in request.headers.items():
+        if name.lower() != "host":
+            head += f"{name}: {value}\r\n"
+    head += "Content-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    connection.sendall(head.encode())
+    interim = b""
+    while b"\r\n\r\n" not in interim:
+        interim += connection.recv(1024)
+    assert interim.startswith(b"HTTP/1.1 100"), interim
+    return connection
+
+
+def test_put_if_match_losing_to_a_delete_conflicts(
+    s3: Any, server: RunningServer, bucket: str
+) -> None:
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"old")["ETag"]
+    connection = _put_waiting_for_continue(server, bucket, "k", etag)
+    try:
+        s3.delete_object(Bucket=bucket, Key="k")  # lands while the PUT is under way
+        connection.sendall(b"body")
+        reply = b""
+        while b"</Error>" not in reply:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    finally:
+        connection.close()
+    assert reply.startswith(b"HTTP/1.1 409"), reply
+    assert b"<Code>ConditionalRequestConflict</Code>" in reply
+    with pytest.raises(ClientError) as caught:
+        s3.head_object(Bucket=bucket, Key="k")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

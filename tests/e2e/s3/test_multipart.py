@@ -50,9 +50,11 @@ def upload(
     return upload_id, done
 
 
-def complete(s3: Any, bucket: str, key: str, upload_id: str, parts: list[dict[str, Any]]) -> Any:
+def complete(
+    s3: Any, bucket: str, key: str, upload_id: str, parts: list[dict[str, Any]], **extra: Any
+) -> Any:
     return s3.complete_multipart_upload(
-        Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, **extra
     )
 
 

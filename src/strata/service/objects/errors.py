@@ -10,6 +10,7 @@ Tree (all ``StrataError``)::
       NoSuchVersion           the version id names no version of the key
       MethodNotAllowed        GET/HEAD of a delete marker by version id
       PreconditionFailed      If-Match / If-Unmodified-Since / If-None-Match: * failed
+      ConditionalRequestConflict a conditional write lost to a delete that landed meanwhile
       NotModified             If-None-Match / If-Modified-Since said "you have it" (304)
       BadDigest               a checksum or Content-MD5 did not match the payload
       InvalidRange            the Range does not overlap the object
@@ -78,6 +79,16 @@ class PreconditionFailed(ObjectsError):
 
     def __init__(self, condition: str) -> None:
         super().__init__(Condition=condition)
+
+
+class ConditionalRequestConflict(ObjectsError):
+    default_message = (
+        "The conditional request cannot succeed due to a conflicting operation against this "
+        "resource."
+    )
+
+    def __init__(self, condition: str, key: str) -> None:
+        super().__init__(Condition=condition, Key=key)
 
 
 class NotModified(ObjectsError):

@@ -521,7 +521,11 @@ class MultipartService:
                 f"The provided 'x-amz-mp-object-size' header value {completion.object_size} "
                 f"does not match what was computed: {size}",
             )
-        self.objects._check_write(bucket, key, completion.condition)
+        # The upload id begins with the HLC stamp of its creation: a delete since then is
+        # a conflicting operation (409), as S3 answers a completion that raced one.
+        self.objects._check_write(
+            bucket, key, completion.condition, started=int(upload_id[:16], 16)
+        )
         md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
         stamp = self.store.hlc.now()
         version = ObjectVersion(

@@ -31,6 +31,7 @@ from strata.service.objects import statistics
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.copies import copy_bytes, shareable
 from strata.service.objects.errors import (
+    ConditionalRequestConflict,
     MethodNotAllowed,
     NoSuchKey,
     NoSuchVersion,
@@ -179,21 +180,43 @@ class ObjectService:
 
     # ---- writing ------------------------------------------------------------------------
 
-    def _check_write(self, bucket: str, key: str, condition: WriteCondition | None) -> None:
+    def _check_write(
+        self,
+        bucket: str,
+        key: str,
+        condition: WriteCondition | None,
+        *,
+        live_before: bool = False,
+        started: int | None = None,
+    ) -> bool:
+        """Check a conditional write's headers; whether the key has a live version.
+
+        S3 answers 409 ConditionalRequestConflict when a delete lands while a conditional
+        write is under way: ``live_before`` says an earlier check of this write saw the
+        object, ``started`` (an HLC stamp) when the write began; a delete marker newer
+        than that is such a delete, in a versioned bucket.
+        """
         if condition is None:
-            return
+            return False
         current = self.current(bucket, key)
         live = current is not None and not current.delete_marker
+        header = "If-None-Match" if condition.if_none_match is not None else "If-Match"
+        deleted_since = started is not None and current is not None and current.stamp > started
+        if deleted_since and current is not None and current.delete_marker:
+            raise ConditionalRequestConflict(header, key)
         if condition.if_none_match is not None and live:
             raise PreconditionFailed("If-None-Match")
         if condition.if_match is not None:
             if not live:
+                if live_before:
+                    raise ConditionalRequestConflict(header, key)
                 raise NoSuchKey(key)
             assert current is not None
             from strata.service.objects.conditions import etag_matches
 
             if not etag_matches(condition.if_match, current.etag):
                 raise PreconditionFailed("If-Match")
+        return live
 
     def _new_version(self, bucket_record: BucketRecord, stamp: int) -> str:
         if bucket_record.versioning == "Enabled":
@@ -314,7 +337,8 @@ class ObjectService:
         condition: WriteCondition | None = None,
     ) -> tuple[BucketRecord, ObjectVersion]:
         self.buckets.get(bucket)
-        self._check_write(bucket, key, condition)  # fail fast; checked again before commit
+        started = self.store.hlc.now() if condition is not None else None
+        live = self._check_write(bucket, key, condition)  # fail fast; again before commit
         received = await self.receive(
             body,
             new.storage_class,
@@ -325,7 +349,7 @@ class ObjectService:
         )
         # From here to the commit: no await, so the checks below hold when the batch lands.
         bucket_record = self.buckets.get(bucket)
-        self._check_write(bucket, key, condition)
+        self._check_write(bucket, key, condition, live_before=live, started=started)
         stamp = self.store.hlc.now()
         version = ObjectVersion(
             version_id=self._new_version(bucket_record, stamp),
@@ -403,11 +427,12 @@ class ObjectService:
         """Write a new version of ``bucket/key`` with the bytes of ``source``: its extents
         shared when they are in the target class's volume, else copied (``copies.py``)."""
         self.buckets.get(bucket)
-        self._check_write(bucket, key, condition)
+        started = self.store.hlc.now() if condition is not None else None
+        live = self._check_write(bucket, key, condition)
         segments, created = await self._copy_segments(source, new.storage_class)
         # From here to the commit: no await.
         bucket_record = self.buckets.get(bucket)
-        self._check_write(bucket, key, condition)
+        self._check_write(bucket, key, condition, live_before=live, started=started)
         if source.segments and not self._still_referenced(source.segments, created):
             raise NoSuchKey(key)  # the source went while its bytes were being copied
         stamp = self.store.hlc.now()

@@ -140,6 +140,18 @@ def test_checksum_fields(server: RunningServer, s3: Any, bucket: str) -> None:
     assert keys == ["alg", "sum"]
 
 
+def test_checksum_fields_need_no_condition(server: RunningServer, s3: Any, bucket: str) -> None:
+    digest = base64.b64encode(hashlib.sha256(b"bar").digest()).decode()
+    policy = {"expiration": FUTURE, "conditions": _conditions(bucket)}
+    reply = _post(server, bucket, policy, {"key": "foo.txt", "x-amz-checksum-sha256": digest})
+    assert reply.status_code == 204, reply.text
+    head = s3.head_object(Bucket=bucket, Key="foo.txt", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == digest
+    bad = _post(server, bucket, policy, {"key": "bad.txt", "x-amz-checksum-sha256": "sailorjerry"})
+    assert bad.status_code == 400
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["foo.txt"]
+
+
 def test_content_md5_field(server: RunningServer, s3: Any, bucket: str) -> None:
     policy = {
         "expiration": FUTURE,

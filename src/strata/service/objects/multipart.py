@@ -290,22 +290,18 @@ class MultipartService:
         S3 deletes a bucket whose only contents are incomplete multipart uploads (observed
         behaviour; the API reference says only that the bucket must be empty), and the
         uploads go with it: one batch removes the bucket, every upload and part record and
-        their blob refs, and the parts' blobs are released after the commit.
+        the parts' byte references, as ``abort`` does for one upload.
         """
-        batch = WriteBatch()
+        batch, refs = WriteBatch(), ByteRefs()
         self.buckets.stage_delete(batch, bucket)
         prefix = keys.pack(bucket)
         end = keys.prefix_end(prefix)
         for raw_key, _ in self.store.scan(spaces.UPLOADS, prefix, end):
             batch.delete(spaces.UPLOADS, raw_key)
-        freed: list[str] = []
         for raw_key, value in self.store.scan(spaces.PARTS, prefix, end):
             batch.delete(spaces.PARTS, raw_key)
-            blob_id = records.decode(value, PartRecord).blob_id
-            batch.delete(spaces.BLOB_REFS, blob_id.encode())
-            freed.append(blob_id)
-        await self.store.commit(batch)
-        self.objects.release_blobs(freed)
+            refs.remove(batch, records.decode(value, PartRecord).stored_segments, raw_key)
+        await self.objects.commit_bytes(batch, refs)
 
     # ---- parts ------------------------------------------------------------------------
 

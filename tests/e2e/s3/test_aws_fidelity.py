@@ -14,14 +14,18 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.s3.conftest import error_of
 from tests.e2e.s3.test_multipart import MIB, complete, upload
+from tests.e2e.s3.test_volumes import live
 from tests.server import RunningServer
 
 
-def test_delete_bucket_aborts_its_uploads(s3: Any, unique_name: str) -> None:
+def test_delete_bucket_aborts_its_uploads(s3: Any, server: RunningServer, unique_name: str) -> None:
+    before = live(server, "hot")
     s3.create_bucket(Bucket=unique_name)
     upload(s3, unique_name, "big", [b"x" * (5 * MIB), b"tail"])
     upload(s3, unique_name, "dir/other", [])
+    assert live(server, "hot") == before + 5 * MIB + 4
     s3.delete_bucket(Bucket=unique_name)
+    assert live(server, "hot") == before  # the parts' bytes went with their uploads
     with pytest.raises(ClientError) as caught:
         s3.head_bucket(Bucket=unique_name)
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

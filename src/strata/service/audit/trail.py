@@ -165,7 +165,7 @@ class AuditTrail:
         try:
             sequence = self.store.apply(batch)
         except BaseException:
-            self._buffer[:0] = entries  # nothing was applied: written next time, in order
+            self._buffer[:0] = calls  # nothing was applied: written next time, in order
             raise
         # Applied: a cancelled or failed wait below must not put them back (they would be
         # written twice); the next fsync covers them.

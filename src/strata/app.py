@@ -50,6 +50,7 @@ from strata.service.iam.users import Users
 from strata.service.objects import statistics
 from strata.service.objects.bucket_policies import BucketPolicies
 from strata.service.objects.buckets import BucketService
+from strata.service.objects.documents import ObjectDocuments
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber
 from strata.service.tables.tables import TableService
@@ -424,7 +425,9 @@ def build(config: Config) -> Strata:
     )
     _register_compaction_metrics(metrics, compactor)
     compaction = BackgroundTask("strata-compaction", compactor.run)
-    dynamodb = DynamoDbApi(store, config.region, config.ttl_sweep_interval_s, access)
+    dynamodb = DynamoDbApi(
+        store, config.region, config.ttl_sweep_interval_s, access, ObjectDocuments(objects)
+    )
     trail = AuditTrail(
         store, clock, config.audit_retention_days, config.audit_flush_interval_s, describe_call
     )

@@ -37,6 +37,10 @@ from strata.service.iam.access import AccessDenied
 from strata.service.tables.backup_errors import (
     BackupInUse,
     BackupNotFound,
+    ExportConflict,
+    ExportNotFound,
+    InvalidExportTime,
+    PointInTimeRecoveryUnavailable,
     TableAlreadyExists,
     TableInUse,
     TableNotFound,
@@ -101,6 +105,10 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     TableAlreadyExists: ("TableAlreadyExistsException", 400),
     BackupNotFound: ("BackupNotFoundException", 400),
     BackupInUse: ("BackupInUseException", 400),
+    ExportNotFound: ("ExportNotFoundException", 400),
+    ExportConflict: ("ExportConflictException", 400),
+    InvalidExportTime: ("InvalidExportTimeException", 400),
+    PointInTimeRecoveryUnavailable: ("PointInTimeRecoveryUnavailableException", 400),
 }
 
 DYNAMODB_MESSAGES: Final[dict[type[StrataError], str]] = {

@@ -34,6 +34,7 @@ from strata.service.tables.catalogue import Catalogue
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
 from strata.service.tables.errors import SerializationError, ValidationError
 from strata.service.tables.expiry import SWEEP_INTERVAL_S
+from strata.service.tables.exports import Documents
 from strata.service.tables.resource_policies import TablePolicies
 from strata.service.tables.service import SyncHandler, TableOperations
 from strata.storage.store import Store
@@ -234,11 +235,14 @@ class DynamoDbApi:
         region: str = "us-east-1",
         ttl_sweep_interval_s: float = SWEEP_INTERVAL_S,
         access: AccessControl | None = None,
+        documents: Documents | None = None,
     ) -> None:
         self.region = region
         self.access = access or AccessControl()
         self.tables = (
-            TableOperations(store, region, ttl_sweep_interval_s=ttl_sweep_interval_s)
+            TableOperations(
+                store, region, ttl_sweep_interval_s=ttl_sweep_interval_s, documents=documents
+            )
             if store is not None
             else None
         )
@@ -281,7 +285,11 @@ class DynamoDbApi:
         if old is None:
             return
         self.tables = TableOperations(
-            old.store, old.region, old.host, ttl_sweep_interval_s=old.expiry.interval_s
+            old.store,
+            old.region,
+            old.host,
+            ttl_sweep_interval_s=old.expiry.interval_s,
+            documents=old.documents,
         )
         self._route()
         await self.tables.start()

@@ -7,6 +7,10 @@ Tree (under ``errors.TablesError``)::
     TableAlreadyExists   a restore's target name is taken -> TableAlreadyExistsException
     BackupNotFound       no backup has that ARN -> BackupNotFoundException
     BackupInUse          the backup is being created, deleted or restored -> BackupInUseException
+    ExportNotFound       no export has that ARN -> ExportNotFoundException
+    ExportConflict       a ClientToken reused with other parameters -> ExportConflictException
+    InvalidExportTime    an ExportTime in the future -> InvalidExportTimeException
+    PointInTimeRecoveryUnavailable  a past ExportTime, an incremental export, with no PITR
 """
 
 from __future__ import annotations
@@ -32,3 +36,19 @@ class BackupNotFound(TablesError):
 
 class BackupInUse(TablesError):
     default_message = "Backup is in use"
+
+
+class ExportNotFound(TablesError):
+    default_message = "Export not found"
+
+
+class ExportConflict(TablesError):
+    default_message = "Export conflict"
+
+
+class InvalidExportTime(TablesError):
+    default_message = "Invalid export time"
+
+
+class PointInTimeRecoveryUnavailable(TablesError):
+    default_message = "Point in time recovery is not enabled for this table"

@@ -299,7 +299,7 @@ def _details(b: BackupRecord) -> dict[str, Any]:
 def _summary(b: BackupRecord) -> dict[str, Any]:
     doc = {
         "TableName": b.table.name,
-        "TableId": table_id_text(b.table),
+        "TableId": table_id_text(b.table.table_id),
         "TableArn": b.table_arn,
         **_details(b),
     }
@@ -310,7 +310,7 @@ def _description(b: BackupRecord) -> dict[str, Any]:
     t = b.table
     source: dict[str, Any] = {
         "TableName": t.name,
-        "TableId": table_id_text(t),
+        "TableId": table_id_text(t.table_id),
         "TableArn": b.table_arn,
         "TableSizeBytes": b.size_bytes,
         "KeySchema": key_schema_doc(t.hash, t.range),

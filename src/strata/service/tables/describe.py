@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from strata.service.tables.schema import IndexRecord, KeyElement, Table, TableRecord
+from strata.service.tables.schema import IndexRecord, KeyElement, Table
 
 if TYPE_CHECKING:
     from strata.service.tables.tables import TableService
@@ -25,9 +25,9 @@ def projection_doc(record: IndexRecord) -> dict[str, Any]:
     return doc
 
 
-def table_id_text(record: TableRecord) -> str:
-    """The table's ``TableId``: a UUID derived from its internal id."""
-    return str(uuid.UUID(int=record.table_id * 0x1000193 % (1 << 128), version=4))
+def table_id_text(table_id: int) -> str:
+    """A table's ``TableId``: a UUID derived from its internal id."""
+    return str(uuid.UUID(int=table_id * 0x1000193 % (1 << 128), version=4))
 
 
 def describe(tables: TableService, table: Table, status: str | None = None) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def describe(tables: TableService, table: Table, status: str | None = None) -> d
         "TableSizeBytes": size,
         "ItemCount": count,
         "TableArn": table.arn,
-        "TableId": table_id_text(r),
+        "TableId": table_id_text(r.table_id),
     }
     if r.last_increase_s:
         doc["ProvisionedThroughput"]["LastIncreaseDateTime"] = r.last_increase_s

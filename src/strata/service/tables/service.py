@@ -15,6 +15,7 @@ from strata.service.tables import changelog
 from strata.service.tables.backups import BackupService, checkpoints_of
 from strata.service.tables.batch import BatchService
 from strata.service.tables.expiry import SWEEP_INTERVAL_S, TtlSweeper
+from strata.service.tables.exports import Documents, ExportService
 from strata.service.tables.items import ItemService
 from strata.service.tables.partiql import PartiqlService
 from strata.service.tables.query import QueryService
@@ -40,6 +41,7 @@ class TableOperations:
         host: str = "localhost",
         ttl_sweep_interval_s: float = SWEEP_INTERVAL_S,
         checkpoints: Checkpoints | None = None,
+        documents: Documents | None = None,
     ) -> None:
         self.store = store
         self.region = region
@@ -56,9 +58,10 @@ class TableOperations:
         changelog.migrate(store)  # records of the layout before: once, before any reader
         # Restores of any kind (from a backup, to a point in time) load through this.
         self.restores = Restores(self.tables)
-        self.backups = BackupService(
-            self.tables, self.restores, checkpoints or checkpoints_of(store)
-        )
+        checkpoints = checkpoints or checkpoints_of(store)
+        self.backups = BackupService(self.tables, self.restores, checkpoints)
+        self.documents = documents  # a bucket's objects, for exports and imports
+        self.exports = ExportService(self.tables, checkpoints, documents)
 
     async def start(self) -> None:
         """Start background work (server start-up): resume drops and backfills, sweep TTL."""
@@ -67,11 +70,13 @@ class TableOperations:
         self.trimmer.start()
         self.backups.start()
         self.restores.start()
+        self.exports.start()
 
     async def stop(self) -> None:
         """Stop all background work (server shutdown or store replaced, before the store
         closes)."""
         await self.trimmer.stop()
+        await self.exports.stop()
         await self.restores.stop()
         await self.backups.stop()
         await self.expiry.stop()
@@ -89,6 +94,8 @@ class TableOperations:
             "DescribeEndpoints": lambda r: self.describe_endpoints(),
             "DescribeBackup": self.backups.describe_backup,
             "ListBackups": self.backups.list_backups,
+            "DescribeExport": self.exports.describe_export,
+            "ListExports": self.exports.list_exports,
             "GetItem": self.items.get_item,
             "Query": self.queries.query,
             "Scan": self.queries.scan,
@@ -129,6 +136,7 @@ class TableOperations:
                 "CreateBackup": self.backups.create_backup,
                 "DeleteBackup": self.backups.delete_backup,
                 "RestoreTableFromBackup": self.backups.restore_table_from_backup,
+                "ExportTableToPointInTime": self.exports.export_table,
                 "PutItem": i.put_item,
                 "DeleteItem": i.delete_item,
                 "UpdateItem": i.update_item,

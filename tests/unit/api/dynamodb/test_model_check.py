@@ -49,6 +49,7 @@ VALID: dict[str, Any] = {
 VALID_BY_MEMBER: dict[str, Any] = {
     "TagKeys": ["k"],
     "BackupArn": "arn:aws:dynamodb:us-east-1:000000000000:table/tbl/backup/01700000000000-0a1b2c3d",
+    "ExportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/tbl/export/01700000000000-0a1b2c3d",
     "RequestItems": {"t": {"Keys": [{"k": {"S": "v"}}]}},
 }
 VALID_BY_MEMBER_OF: dict[tuple[str, str], Any] = {

@@ -1,0 +1,401 @@
+"""ExportTableToPointInTime, DescribeExport and ListExports: a table's items written into
+a Strata bucket, laid out as AWS lays them out::
+
+    <S3Prefix>/AWSDynamoDB/<ExportId>/_started
+    <S3Prefix>/AWSDynamoDB/<ExportId>/data/<name>.json.gz    {"Item": {...}} a line
+    <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-files.json    one line per data file
+    <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-files.md5
+    <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-summary.json
+    <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-summary.md5
+
+The export is of the table as it is when asked (a checkpoint, ``storage/checkpoints.py``,
+taken in the request's one synchronous step, so it is consistent); the ``exports`` queue
+then writes the files through the object service (``ObjectDocuments``: PutObject's own
+path, never HTTP), marks the export COMPLETED and drops the checkpoint. An export left
+IN_PROGRESS by a crash is written again from its checkpoint at the next start. A past
+``ExportTime`` needs point-in-time recovery, which is refused with AWS's error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import hashlib
+import json
+import logging
+import time
+import uuid
+from typing import Any, Final, Protocol
+
+import msgspec
+
+from strata.errors import StrataError
+from strata.service.tables import keycodec
+from strata.service.tables.backup_errors import (
+    ExportConflict,
+    ExportNotFound,
+    InvalidExportTime,
+    PointInTimeRecoveryUnavailable,
+    TableNotFound,
+)
+from strata.service.tables.catalogue import ACCOUNT_ID, revised
+from strata.service.tables.codec import body_of, decode_item
+from strata.service.tables.constraints import table_name_from
+from strata.service.tables.describe import table_id_text
+from strata.service.tables.errors import ValidationError
+from strata.service.tables.jobs import JobQueue
+from strata.service.tables.schema import id_prefix
+from strata.service.tables.tables import TableService
+from strata.service.tables.values import item_size
+from strata.storage import keys, records, spaces
+from strata.storage.checkpoints import Checkpoints
+from strata.storage.store import WriteBatch
+
+log = logging.getLogger("strata.tables")
+
+_EXPORTS: Final = "tables.exports"  # META: + export ARN -> ExportRecord
+FILE_ITEMS_MAX: Final = 50_000  # items per data file
+FILE_BYTES_MAX: Final = 64 * 1024 * 1024  # uncompressed bytes per data file
+PAST_EXPORT_TIME_S: Final = 60.0  # an ExportTime older than this needs PITR
+LIST_RESULTS_MAX: Final = 25
+MANIFEST_VERSION: Final = "2020-06-30"
+
+
+class Documents(Protocol):
+    """Whole objects in a bucket (``service/objects/documents.py``)."""
+
+    def bucket_exists(self, bucket: str) -> bool: ...
+
+    async def put(self, bucket: str, key: str, data: bytes, content_type: str) -> str: ...
+
+    def read(self, bucket: str, key: str) -> bytes: ...
+
+    def keys(self, bucket: str, prefix: str, limit: int) -> list[str]: ...
+
+
+class ExportRecord(msgspec.Struct, frozen=True, kw_only=True):
+    arn: str
+    export_id: str
+    table_arn: str
+    table_name: str
+    table_id: int
+    started_s: float
+    export_s: float
+    bucket: str
+    prefix: str  # S3Prefix as given ("" when none)
+    bucket_owner: str | None = None
+    sse_algorithm: str | None = None
+    sse_key: str | None = None
+    client_token: str | None = None
+    export_format: str = "DYNAMODB_JSON"
+    status: str = "IN_PROGRESS"
+    ended_s: float | None = None
+    item_count: int = 0
+    billed_bytes: int = 0
+    failure_code: str | None = None
+    failure_message: str | None = None
+    request_digest: str = ""  # of the request, for ClientToken reuse
+
+
+def _key(arn: str) -> bytes:
+    return keys.pack(_EXPORTS, arn)
+
+
+def _iso(seconds: float) -> str:
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{whole}.{int(seconds * 1000) % 1000:03d}Z"
+
+
+def export_folder(record: ExportRecord) -> str:
+    """``<S3Prefix>/AWSDynamoDB/<ExportId>`` (no prefix: ``AWSDynamoDB/<ExportId>``)."""
+    base = f"AWSDynamoDB/{record.export_id}"
+    prefix = record.prefix.rstrip("/")
+    return f"{prefix}/{base}" if prefix else base
+
+
+class ExportService:
+    def __init__(
+        self, tables: TableService, checkpoints: Checkpoints | None, documents: Documents | None
+    ) -> None:
+        self.tables = tables
+        self.checkpoints = checkpoints
+        self.documents = documents
+        self.queue: JobQueue[str] = JobQueue("table exports", self._export)
+
+    def start(self) -> None:
+        for record in self._all():
+            if record.status == "IN_PROGRESS":
+                self.queue.add(record.arn)
+        self.queue.start()
+
+    async def stop(self) -> None:
+        await self.queue.stop()
+
+    def _all(self) -> list[ExportRecord]:
+        prefix = keys.pack(_EXPORTS)
+        found = [
+            records.decode(value, ExportRecord)
+            for _, value in self.tables.store.scan(
+                spaces.META, prefix, keycodec.after_prefix(prefix)
+            )
+        ]
+        return sorted(found, key=lambda e: (e.started_s, e.arn))
+
+    def _get(self, arn: Any) -> ExportRecord:
+        raw = self.tables.store.get(spaces.META, _key(arn)) if isinstance(arn, str) else None
+        if raw is None:
+            raise ExportNotFound(f"Export not found: {arn}")
+        return records.decode(raw, ExportRecord)
+
+    async def _save(self, record: ExportRecord) -> None:
+        batch = WriteBatch()
+        batch.put(spaces.META, _key(record.arn), records.encode(record))
+        await self.tables.store.commit(batch)
+
+    # -- ExportTableToPointInTime ------------------------------------------------------------
+
+    async def export_table(self, req: dict[str, Any]) -> dict[str, Any]:
+        arn = req["TableArn"]
+        table = self.tables.tables.get(table_name_from(arn))
+        if table is None or not arn.startswith("arn:") or table.arn != arn:
+            raise TableNotFound(f"Table not found: {arn}")
+        if self.checkpoints is None or self.documents is None:
+            raise ValidationError("Exports need a local data directory and the object store")
+        now = self.tables.store.clock.now_s()
+        digest = hashlib.sha256(
+            json.dumps(
+                {k: v for k, v in req.items() if k != "ClientToken"}, sort_keys=True, default=str
+            ).encode()
+        ).hexdigest()
+        token = req.get("ClientToken")
+        if token is not None:
+            for known in self._all():
+                if known.client_token == token and known.table_arn == arn:
+                    if known.request_digest != digest:
+                        raise ExportConflict(
+                            "There was a conflict when attempting to export: the ClientToken "
+                            "was used with different parameters"
+                        )
+                    return {"ExportDescription": _description(known)}
+        if req.get("ExportType") == "INCREMENTAL_EXPORT":
+            raise PointInTimeRecoveryUnavailable(
+                f"Point in time recovery is not enabled for table '{table.name}'"
+            )
+        export_s = now
+        asked = req.get("ExportTime")
+        if asked is not None:
+            asked_s = float(asked)
+            if asked_s > now + 1.0:
+                raise InvalidExportTime("ExportTime cannot be in the future")
+            if asked_s < now - PAST_EXPORT_TIME_S:
+                raise PointInTimeRecoveryUnavailable(
+                    f"Point in time recovery is not enabled for table '{table.name}'"
+                )
+            export_s = min(asked_s, now)
+        if req.get("ExportFormat") == "ION":
+            raise ValidationError("ExportFormat ION is not supported by this server")
+        export_id = f"{int(now * 1000):014d}-{uuid.uuid4().hex[:8]}"
+        record = ExportRecord(
+            arn=f"{table.arn}/export/{export_id}",
+            export_id=export_id,
+            table_arn=table.arn,
+            table_name=table.name,
+            table_id=table.record.table_id,
+            started_s=round(now, 3),
+            export_s=round(export_s, 3),
+            bucket=req["S3Bucket"],
+            prefix=req.get("S3Prefix") or "",
+            bucket_owner=req.get("S3BucketOwner"),
+            sse_algorithm=req.get("S3SseAlgorithm"),
+            sse_key=req.get("S3SseKmsKeyId"),
+            client_token=token,
+            export_format=req.get("ExportFormat") or "DYNAMODB_JSON",
+            request_digest=digest,
+        )
+        self.checkpoints.take("export-" + export_id)  # the table as of now, in this step
+        await self._save(record)
+        self.queue.add(record.arn)
+        return {"ExportDescription": _description(record)}
+
+    async def _export(self, arn: str) -> None:
+        raw = self.tables.store.get(spaces.META, _key(arn))
+        if raw is None:
+            return
+        record = records.decode(raw, ExportRecord)
+        assert self.checkpoints is not None
+        assert self.documents is not None
+        try:
+            done = await self._write(record, self.checkpoints, self.documents)
+        except StrataError as exc:  # the bucket went away, the disk is full, ...
+            code = "S3NoSuchBucket" if "NoSuchBucket" in type(exc).__name__ else "UNKNOWN"
+            done = revised(
+                record,
+                status="FAILED",
+                ended_s=round(self.tables.store.clock.now_s(), 3),
+                failure_code=code,
+                failure_message=str(exc) or type(exc).__name__,
+            )
+        await self._save(done)
+        self.checkpoints.remove("export-" + record.export_id)
+
+    async def _write(
+        self, record: ExportRecord, checkpoints: Checkpoints, documents: Documents
+    ) -> ExportRecord:
+        folder = export_folder(record)
+        if not documents.bucket_exists(record.bucket):
+            return revised(
+                record,
+                status="FAILED",
+                ended_s=round(self.tables.store.clock.now_s(), 3),
+                failure_code="S3NoSuchBucket",
+                failure_message="The specified bucket does not exist",
+            )
+        await documents.put(record.bucket, f"{folder}/_started", b"", "application/octet-stream")
+        manifest_lines: list[bytes] = []
+        total_items = total_bytes = 0
+        prefix = id_prefix(record.table_id)
+        reader = checkpoints.open("export-" + record.export_id)
+        try:
+            scan = reader.scan(spaces.ITEMS, prefix, keycodec.after_prefix(prefix))
+            number = 0
+            while True:
+                started = time.monotonic()
+                lines: list[bytes] = []
+                size = 0
+                for _, value in scan:
+                    line = b'{"Item":' + bytes(body_of(value)) + b"}\n"
+                    lines.append(line)
+                    size += len(line)
+                    total_bytes += item_size(decode_item(value))
+                    if len(lines) >= FILE_ITEMS_MAX or size >= FILE_BYTES_MAX:
+                        break
+                if not lines and number > 0:
+                    break
+                body = gzip.compress(b"".join(lines), mtime=0)
+                name = uuid.uuid5(uuid.NAMESPACE_URL, f"{record.arn}/{number}").hex
+                data_key = f"{folder}/data/{name}.json.gz"
+                etag = await documents.put(record.bucket, data_key, body, "application/gzip")
+                manifest_lines.append(
+                    json.dumps(
+                        {
+                            "itemCount": len(lines),
+                            "md5Checksum": base64.b64encode(hashlib.md5(body).digest()).decode(),
+                            "etag": etag,
+                            "dataFileS3Key": data_key,
+                        },
+                        separators=(",", ":"),
+                    ).encode()
+                    + b"\n"
+                )
+                total_items += len(lines)
+                number += 1
+                if len(lines) < FILE_ITEMS_MAX and size < FILE_BYTES_MAX:
+                    break
+                await asyncio.sleep(time.monotonic() - started)
+        finally:
+            reader.close()
+        files = b"".join(manifest_lines)
+        files_key = f"{folder}/manifest-files.json"
+        await documents.put(record.bucket, files_key, files, "application/json")
+        await documents.put(
+            record.bucket, f"{folder}/manifest-files.md5", _md5_hex(files), "text/plain"
+        )
+        ended = round(self.tables.store.clock.now_s(), 3)
+        done = revised(
+            record,
+            status="COMPLETED",
+            ended_s=ended,
+            item_count=total_items,
+            billed_bytes=total_bytes,
+        )
+        summary = {
+            "version": MANIFEST_VERSION,
+            "exportArn": record.arn,
+            "startTime": _iso(record.started_s),
+            "endTime": _iso(ended),
+            "tableArn": record.table_arn,
+            "tableId": table_id_text(record.table_id),
+            "exportTime": _iso(record.export_s),
+            "s3Bucket": record.bucket,
+            "s3Prefix": record.prefix or None,
+            "s3SseAlgorithm": record.sse_algorithm or "AES256",
+            "s3SseKmsKeyId": record.sse_key,
+            "manifestFilesS3Key": files_key,
+            "billedSizeBytes": total_bytes,
+            "itemCount": total_items,
+            "outputFormat": record.export_format,
+            "exportType": "FULL_EXPORT",
+        }
+        summary_bytes = json.dumps(summary, separators=(",", ":")).encode()
+        await documents.put(
+            record.bucket, f"{folder}/manifest-summary.json", summary_bytes, "application/json"
+        )
+        await documents.put(
+            record.bucket, f"{folder}/manifest-summary.md5", _md5_hex(summary_bytes), "text/plain"
+        )
+        return done
+
+    # -- DescribeExport / ListExports --------------------------------------------------------
+
+    def describe_export(self, req: dict[str, Any]) -> dict[str, Any]:
+        return {"ExportDescription": _description(self._get(req["ExportArn"]))}
+
+    def list_exports(self, req: dict[str, Any]) -> dict[str, Any]:
+        table_arn = req.get("TableArn")
+        limit = req.get("MaxResults") or LIST_RESULTS_MAX
+        listed = [e for e in self._all() if table_arn is None or e.table_arn == table_arn]
+        token = req.get("NextToken")
+        if token is not None:
+            arns = [e.arn for e in listed]
+            try:
+                start = arns.index(base64.urlsafe_b64decode(token.encode()).decode())
+            except (ValueError, UnicodeDecodeError, TypeError):
+                raise ValidationError("Invalid NextToken") from None
+            listed = listed[start:]
+        page = listed[:limit]
+        out: dict[str, Any] = {
+            "ExportSummaries": [
+                {"ExportArn": e.arn, "ExportStatus": e.status, "ExportType": "FULL_EXPORT"}
+                for e in page
+            ]
+        }
+        if len(listed) > limit:
+            out["NextToken"] = base64.urlsafe_b64encode(listed[limit].arn.encode()).decode()
+        return out
+
+
+def _md5_hex(data: bytes) -> bytes:
+    return hashlib.md5(data).hexdigest().encode()
+
+
+def _description(e: ExportRecord) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "ExportArn": e.arn,
+        "ExportStatus": e.status,
+        "StartTime": e.started_s,
+        "TableArn": e.table_arn,
+        "TableId": table_id_text(e.table_id),
+        "ExportTime": e.export_s,
+        "S3Bucket": e.bucket,
+        "S3SseAlgorithm": e.sse_algorithm or "AES256",
+        "ExportFormat": e.export_format,
+        "ExportType": "FULL_EXPORT",
+        "BilledSizeBytes": e.billed_bytes,
+        "ItemCount": e.item_count,
+    }
+    if e.prefix:
+        doc["S3Prefix"] = e.prefix
+    doc["S3BucketOwner"] = e.bucket_owner or ACCOUNT_ID
+    if e.sse_key:
+        doc["S3SseKmsKeyId"] = e.sse_key
+    if e.client_token:
+        doc["ClientToken"] = e.client_token
+    if e.ended_s is not None:
+        doc["EndTime"] = e.ended_s
+    if e.status == "COMPLETED":
+        doc["ExportManifest"] = f"{export_folder(e)}/manifest-summary.json"
+    if e.failure_code:
+        doc["FailureCode"] = e.failure_code
+        doc["FailureMessage"] = e.failure_message or ""
+    return doc

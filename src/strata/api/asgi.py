@@ -311,14 +311,41 @@ class StrataApp:
         if files is not None:
             return await self._send_files(send, response, fds)
         if response.stream is not None:
-            sent = 0
-            async for chunk in response.stream:
-                sent += len(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            try:
+                if response.digest is not None:
+                    return await self._send_checked_stream(send, response, response.digest)
+                sent = 0
+                async for chunk in response.stream:
+                    sent += len(chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except StorageFault as exc:  # damaged stored bytes found while decoding
+                log.error("response body aborted: %s", exc.detail)
+                raise
             await send({"type": "http.response.body", "body": b""})
             return sent
         await send({"type": "http.response.body", "body": response.body})
         return len(response.body)
+
+    async def _send_checked_stream(self, send: Send, response: Response, digest: BodyDigest) -> int:
+        """A streamed whole object (decoded from compressed frames) hashed as it is sent;
+        the last chunk is held back until the digest matches, so damage breaks the
+        connection short of Content-Length instead of delivering wrong bytes."""
+        assert response.stream is not None
+        check = _DigestCheck(digest, 1)
+        sent = 0
+        held: bytes | None = None
+        async for chunk in response.stream:
+            check.update(0, chunk)
+            if held is not None:
+                sent += len(held)
+                await send({"type": "http.response.body", "body": held, "more_body": True})
+            held = chunk
+        check.verify([])
+        if held is not None:
+            sent += len(held)
+            await send({"type": "http.response.body", "body": held, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return sent
 
     async def _send_files(self, send: Send, response: Response, fds: list[int]) -> int:
         """Stream file ranges through descriptors opened before the headers went out.
@@ -375,7 +402,7 @@ class _DigestCheck:
         parts = len(digests) if self.digest.per_file else 0
         computed = etag(digests, parts) if self.md5 else b"".join(digests).hex()
         if computed != self.digest.expected:
-            blobs = ", ".join(os.path.basename(f.path) for f in files)
+            blobs = ", ".join(os.path.basename(f.path) for f in files) or "(decoded)"
             raise DataCorruption(
                 f"{self.digest.name}: bytes of blob {blobs} give {self.digest.algorithm} "
                 f"{computed}, the record says {self.digest.expected}"

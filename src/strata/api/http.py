@@ -194,7 +194,7 @@ class Response:
     stream: AsyncIterator[bytes] | None = None  # when set, sent chunk by chunk
     files: list[FileRange] | None = None  # when set, sent from disk
     length: int | None = None  # Content-Length for stream/files bodies
-    digest: BodyDigest | None = None  # files: verify them while sending (whole objects)
+    digest: BodyDigest | None = None  # files or stream: verified while sent (whole objects)
     error_code: str | None = None  # for metrics and the access log
     error_message: str | None = None  # for the audit trail
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from strata.service.objects import statistics
 from strata.service.objects.records import BucketRecord, ObjectVersion, Segment, object_key
@@ -240,5 +240,42 @@ def test_blob_files_of_an_older_store_stay_readable(tmp_path: Path) -> None:
         s3.copy_object(Bucket="older", Key="copy", CopySource={"Bucket": "older", "Key": "kept"})
         assert s3.get_object(Bucket="older", Key="copy")["Body"].read() == body
         assert live(server, "hot") == len(body)  # the copy is an extent now
+    finally:
+        server.stop()
+
+
+def flip(path: Path, offset: int) -> None:
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        data = handle.read(64)
+        handle.seek(offset)
+        handle.write(bytes(b ^ 0xFF for b in data))
+
+
+def test_damaged_cold_bytes_break_the_response(tmp_path: Path) -> None:
+    """A cold object is streamed decoded, not sent from its file: a damaged compressed
+    frame fails its zstd checksum, a damaged frame kept plain fails the whole-object
+    digest; either way the connection breaks short of Content-Length, never wrong bytes."""
+    server = start_server(tmp_path / "data")
+    try:
+        s3 = client(
+            server,
+            "s3",
+            s3={"addressing_style": "path"},
+            response_checksum_validation="when_required",
+        )
+        s3.create_bucket(Bucket="damage")
+        noise, text = os.urandom(3 * MIB), logs(3 * MIB)
+        s3.put_object(Bucket="damage", Key="noise", Body=noise, StorageClass="STANDARD_IA")
+        s3.put_object(Bucket="damage", Key="logs", Body=text, StorageClass="STANDARD_IA")
+        [path] = list((tmp_path / "data" / "volumes" / "cold").glob("*.extents"))
+        flip(path, 2 * MIB + 100)  # noise first (kept plain), at offset 0
+        flip(path, len(noise) + 100)  # then the logs' first compressed frame
+        for key in ("noise", "logs"):
+            with pytest.raises((BotoCoreError, ClientError, OSError)):
+                s3.get_object(Bucket="damage", Key=key)["Body"].read()
+        log = server.log()
+        assert "damage/noise" in log
+        assert "is damaged" in log
     finally:
         server.stop()

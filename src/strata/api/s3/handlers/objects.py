@@ -489,10 +489,10 @@ async def get_object(s3: S3Context, call: Call) -> Response:
         return Response(status=status, headers=headers, body=located.inline)
     assert located.reader is not None
     plain = located.reader.plain()
-    if plain is None:  # compressed: decoded as it is sent (zstd checks each frame)
-        return Response(
-            status=status, headers=headers, stream=located.reader.stream(), length=length
-        )
+    if plain is None:  # compressed: decoded as it is sent, a whole object checked too
+        digest = body_digest(call, version, 0) if status == 200 and method == "GET" else None
+        stream = located.reader.stream()
+        return Response(status=status, headers=headers, stream=stream, length=length, digest=digest)
     files = [FileRange(piece.path, piece.offset, piece.length) for piece in plain]
     digest = body_digest(call, version, len(files)) if status == 200 and method == "GET" else None
     return Response(status=status, headers=headers, files=files, length=length, digest=digest)

@@ -82,6 +82,9 @@ def checks(operation: str, req: dict[str, Any], region: str, account: str) -> li
                     if pair not in found:
                         found.append(pair)
         return found
+    if operation == "RestoreTableToPointInTime":  # on the source table
+        source = req.get("SourceTableArn") or req.get("SourceTableName")
+        return [(action, table_arn(region, account, _text(source)))]
     resource = table_arn(region, account, _text(req.get("TableName")))
     index = req.get("IndexName")
     if operation in ("Query", "Scan") and isinstance(index, str):

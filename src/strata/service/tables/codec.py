@@ -48,6 +48,11 @@ def _json_start(value: bytes) -> int:
     return 1
 
 
+def decode_body(body: bytes) -> Item:
+    """An item from its JSON alone (``encode_body``): change-log images."""
+    return _decode(body)  # type: ignore[return-value]
+
+
 def decode_item(value: bytes) -> Item:
     return _decode(memoryview(value)[_json_start(value) :])  # type: ignore[return-value]
 

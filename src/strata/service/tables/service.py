@@ -19,6 +19,7 @@ from strata.service.tables.exports import Documents, ExportService
 from strata.service.tables.items import ItemService
 from strata.service.tables.partiql import PartiqlService
 from strata.service.tables.query import QueryService
+from strata.service.tables.recovery import PointInTimeRecovery
 from strata.service.tables.restores import Restores
 from strata.service.tables.streams import StreamService
 from strata.service.tables.tables import TableService
@@ -62,6 +63,7 @@ class TableOperations:
         self.backups = BackupService(self.tables, self.restores, checkpoints)
         self.documents = documents  # a bucket's objects, for exports and imports
         self.exports = ExportService(self.tables, checkpoints, documents)
+        self.recovery = PointInTimeRecovery(self.tables, self.restores)
 
     async def start(self) -> None:
         """Start background work (server start-up): resume drops and backfills, sweep TTL."""
@@ -96,6 +98,7 @@ class TableOperations:
             "ListBackups": self.backups.list_backups,
             "DescribeExport": self.exports.describe_export,
             "ListExports": self.exports.list_exports,
+            "DescribeContinuousBackups": self.recovery.describe_continuous_backups,
             "GetItem": self.items.get_item,
             "Query": self.queries.query,
             "Scan": self.queries.scan,
@@ -137,6 +140,8 @@ class TableOperations:
                 "DeleteBackup": self.backups.delete_backup,
                 "RestoreTableFromBackup": self.backups.restore_table_from_backup,
                 "ExportTableToPointInTime": self.exports.export_table,
+                "UpdateContinuousBackups": self.recovery.update_continuous_backups,
+                "RestoreTableToPointInTime": self.recovery.restore_table_to_point_in_time,
                 "PutItem": i.put_item,
                 "DeleteItem": i.delete_item,
                 "UpdateItem": i.update_item,

@@ -58,6 +58,8 @@ _GENERATION_MS: Final = GENERATION_S * 1000
 _SIZE: Final = b"size"
 _TRIMMED: Final = b"trimmed"
 _OLD_BODY_BYTES: Final = 18  # table id, stream id, shard: the layout before this one
+LAYOUT: Final = b"\x02"  # the key layout of this module, marked in META once migrated
+_LAYOUT_KEY: Final = keys.pack("changelog-layout")
 
 
 class ChangeRecord(msgspec.Struct, frozen=True, array_like=True):
@@ -248,7 +250,9 @@ def stage_trim(
 def migrate(store: Store) -> int:
     """Move records of the layout before this one (``table | stream | shard`` partitions)
     to ``table | partition`` keys, counting their size; returns how many moved. Runs at
-    start-up, before any reader: a no-op once done."""
+    start-up, before any reader; once done, a mark in META makes it one read."""
+    if store.get(spaces.META, _LAYOUT_KEY) == LAYOUT:
+        return 0
     moved = 0
     batch = WriteBatch()
     for key, value in store.scan(spaces.STREAMS, b""):
@@ -266,8 +270,8 @@ def migrate(store: Store) -> int:
         if len(batch) >= 1000:
             store.commit_blocking(batch)
             batch = WriteBatch()
-    if len(batch):
-        store.commit_blocking(batch)
+    batch.put(spaces.META, _LAYOUT_KEY, LAYOUT)
+    store.commit_blocking(batch)
     return moved
 
 

@@ -26,9 +26,10 @@ from typing import Any, Final
 from strata.service.tables import changelog, keycodec
 from strata.service.tables.backup_errors import TableAlreadyExists, TableNotFound
 from strata.service.tables.catalogue import revised
-from strata.service.tables.codec import decode_body, decode_item, encode_body
+from strata.service.tables.codec import decode_body, decode_item
 from strata.service.tables.constraints import table_name_from
 from strata.service.tables.errors import ValidationError
+from strata.service.tables.items import key_bytes
 from strata.service.tables.restores import RestoreJob, Restores
 from strata.service.tables.schema import Table
 from strata.service.tables.service_errors import (
@@ -174,15 +175,16 @@ class PointInTimeRecovery:
         """The items table ``name`` (id ``table_id``) held at ``at_ms``: every item that
         has not changed since as it is now, then the old image of each changed item's
         first change after that time."""
-        first_after: dict[bytes, bytes | None] = {}  # item keys (JSON) -> old image
+        first_after: dict[bytes, bytes | None] = {}  # item key -> old image (None: absent)
         read_to = {p: changelog.stamp_at(at_ms + 1) - 1 for p in range(changelog.PARTITIONS)}
 
-        def take_in_new_records() -> None:
+        def take_in_new_records(table: Table) -> None:
             for partition, after in read_to.items():
                 for record in changelog.read(
                     self.store, table_id, partition, after, changelog.STAMP_MAX + 1
                 ):
-                    first_after.setdefault(record.keys, record.old)
+                    key = key_bytes(table, decode_body(record.keys))
+                    first_after.setdefault(key, record.old)
                     read_to[partition] = record.stamp
 
         position: bytes | None = None
@@ -191,15 +193,14 @@ class PointInTimeRecovery:
             if table is None or table.record.table_id != table_id:
                 return  # the source was dropped meanwhile: its log went with it
             # One step, no await: the log up to now, then a slice of the items as they are.
-            take_in_new_records()
+            take_in_new_records(table)
             start = keycodec.after(position) if position is not None else table.prefix
             end = keycodec.after_prefix(table.prefix)
             unchanged: list[Item] = []
             read = 0
             for key, value in self.store.scan(spaces.ITEMS, start, end):
-                item = decode_item(value)
-                if _key_json(table, item) not in first_after:
-                    unchanged.append(item)
+                if key not in first_after:
+                    unchanged.append(decode_item(value))
                 read += 1
                 position = key
                 if read >= SCAN_CHUNK_ITEMS:
@@ -210,11 +211,6 @@ class PointInTimeRecovery:
         for old in first_after.values():
             if old is not None:  # None: the item did not exist then
                 yield decode_body(old)
-
-
-def _key_json(table: Table, item: Item) -> bytes:
-    """The key attributes as the change log writes them (``changelog.stage_record``)."""
-    return encode_body({name: item[name] for name in table.key_names})
 
 
 def _above(days: Any) -> bool:

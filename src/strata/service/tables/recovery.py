@@ -24,7 +24,11 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from strata.service.tables import changelog, keycodec
-from strata.service.tables.backup_errors import TableAlreadyExists, TableNotFound
+from strata.service.tables.backup_errors import (
+    PointInTimeRecoveryUnavailable,
+    TableAlreadyExists,
+    TableNotFound,
+)
 from strata.service.tables.catalogue import revised
 from strata.service.tables.codec import decode_body, decode_item
 from strata.service.tables.constraints import table_name_from
@@ -32,10 +36,7 @@ from strata.service.tables.errors import ValidationError
 from strata.service.tables.items import key_bytes
 from strata.service.tables.restores import RestoreJob, Restores
 from strata.service.tables.schema import Table
-from strata.service.tables.service_errors import (
-    InvalidRestoreTime,
-    PointInTimeRecoveryUnavailable,
-)
+from strata.service.tables.service_errors import InvalidRestoreTime
 from strata.service.tables.tables import TableService
 from strata.service.tables.values import Item
 from strata.storage import spaces
@@ -142,7 +143,9 @@ class PointInTimeRecovery:
         if target in self.tables.tables:
             raise TableAlreadyExists(f"Table already exists: {target}")
         if not source.record.pitr_enabled:
-            raise PointInTimeRecoveryUnavailable()
+            raise PointInTimeRecoveryUnavailable(
+                "Point in time recovery has not yet been enabled for this source table."
+            )
         earliest, now = self.window(source)
         if at is None:
             if not latest:

@@ -13,7 +13,6 @@ Tree (under ``errors.TablesError``)::
     DuplicateItemExists           a PartiQL INSERT on a key in use -> DuplicateItemException
     ExpiredIterator               a Streams shard iterator older than 15 minutes
     TrimmedDataAccess             a Streams read behind the retention trim point
-    PointInTimeRecoveryUnavailable  a PITR restore of a table without PITR on
     InvalidRestoreTime            a PITR restore time outside the window
 
 ``api/dynamodb/errors.py`` maps each to AWS's code and status.
@@ -79,10 +78,6 @@ class DuplicateItem(ValidationError):
 
 class DuplicateItemExists(TablesError):
     default_message = "Duplicate primary key exists in table"
-
-
-class PointInTimeRecoveryUnavailable(TablesError):
-    default_message = "Point in time recovery has not yet been enabled for this source table."
 
 
 class InvalidRestoreTime(TablesError):

@@ -193,3 +193,44 @@ def test_conditional_operator_needs_two_conditions(dynamodb: Any, table: str) ->
         )["Count"]
         == 1
     )
+
+
+def test_consumed_capacity_shapes(dynamodb: Any, table: str) -> None:
+    """Single-item operations, Query and Scan answer the aggregate CapacityUnits alone (and
+    the table's under INDEXES); transactions add the read/write split (AWS, observed)."""
+    item = {**key("cap"), "d": {"S": "x" * 5000}}
+    put = dynamodb.put_item(TableName=table, Item=item, ReturnConsumedCapacity="TOTAL")
+    assert put["ConsumedCapacity"] == {"TableName": table, "CapacityUnits": 5.0}
+    got = dynamodb.get_item(
+        TableName=table, Key=key("cap"), ReturnConsumedCapacity="INDEXES", ConsistentRead=True
+    )
+    assert got["ConsumedCapacity"] == {
+        "TableName": table,
+        "CapacityUnits": 2.0,
+        "Table": {"CapacityUnits": 2.0},
+    }
+    dynamodb.put_item(TableName=table, Item={**key("cap2"), "d": {"S": "y" * 3000}})
+    # Scan: the items read together (about 8 KB), rounded up to 4 KB once, halved
+    scanned = dynamodb.scan(TableName=table, ReturnConsumedCapacity="TOTAL")
+    assert scanned["ConsumedCapacity"] == {"TableName": table, "CapacityUnits": 1.0}
+    filtered = dynamodb.scan(
+        TableName=table,
+        ReturnConsumedCapacity="TOTAL",
+        ConsistentRead=True,
+        FilterExpression="attribute_not_exists(d)",
+    )
+    assert (filtered["Count"], filtered["ConsumedCapacity"]["CapacityUnits"]) == (0, 2.0)
+    queried = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "cap"}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert queried["ConsumedCapacity"] == {"TableName": table, "CapacityUnits": 1.0}
+    transaction = dynamodb.transact_get_items(
+        TransactItems=[{"Get": {"TableName": table, "Key": key("cap")}}],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert transaction["ConsumedCapacity"] == [
+        {"TableName": table, "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0}
+    ]

@@ -41,23 +41,30 @@ class Consumed:
         target = self.global_indexes if is_global else self.local_indexes
         target[name] = target.get(name, 0.0) + units
 
-    def document(self, mode: str | None) -> dict[str, Any] | None:
-        """The ConsumedCapacity member for ReturnConsumedCapacity ``mode``, or None."""
+    def document(self, mode: str | None, split: bool = True) -> dict[str, Any] | None:
+        """The ConsumedCapacity member for ReturnConsumedCapacity ``mode``, or None.
+
+        ``split=False``: the aggregate ``CapacityUnits`` alone, as AWS answers GetItem,
+        PutItem, UpdateItem, DeleteItem, Query and Scan (observed); transactions add the
+        ``ReadCapacityUnits``/``WriteCapacityUnits`` split.
+        """
         if mode is None or mode == "NONE":
             return None
         total = self.table + sum(self.global_indexes.values()) + sum(self.local_indexes.values())
         kind = "ReadCapacityUnits" if self.read else "WriteCapacityUnits"
-        doc: dict[str, Any] = {"TableName": self.table_name, "CapacityUnits": total, kind: total}
+
+        def units(value: float) -> dict[str, float]:
+            return {"CapacityUnits": value, kind: value} if split else {"CapacityUnits": value}
+
+        doc: dict[str, Any] = {"TableName": self.table_name, **units(total)}
         if mode == "INDEXES":
-            doc["Table"] = {"CapacityUnits": self.table, kind: self.table}
+            doc["Table"] = units(self.table)
             if self.global_indexes:
                 doc["GlobalSecondaryIndexes"] = {
-                    name: {"CapacityUnits": units, kind: units}
-                    for name, units in self.global_indexes.items()
+                    name: units(value) for name, value in self.global_indexes.items()
                 }
             if self.local_indexes:
                 doc["LocalSecondaryIndexes"] = {
-                    name: {"CapacityUnits": units, kind: units}
-                    for name, units in self.local_indexes.items()
+                    name: units(value) for name, value in self.local_indexes.items()
                 }
         return doc

@@ -175,7 +175,7 @@ class ItemService:
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=False)
             write_capacity(table, consumed, max(size, item_size(old) if old else 0), staged.touched)
-            out["ConsumedCapacity"] = consumed.document(rcc)
+            out["ConsumedCapacity"] = consumed.document(rcc, split=False)
         return out
 
     # -- GetItem -------------------------------------------------------------------------
@@ -196,7 +196,7 @@ class ItemService:
             consumed = capacity.Consumed(table.name, read=True)
             size = item_size(decode_item(value)) if value is not None else 0
             consumed.table = capacity.read_units(size, bool(req.get("ConsistentRead")))
-            out["ConsumedCapacity"] = consumed.document(rcc)
+            out["ConsumedCapacity"] = consumed.document(rcc, split=False)
         return out
 
     # -- DeleteItem ----------------------------------------------------------------------
@@ -234,7 +234,7 @@ class ItemService:
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=False)
             write_capacity(table, consumed, item_size(old) if old else 0, touched)
-            out["ConsumedCapacity"] = consumed.document(rcc)
+            out["ConsumedCapacity"] = consumed.document(rcc, split=False)
         return out
 
     # -- UpdateItem ----------------------------------------------------------------------
@@ -302,7 +302,7 @@ class ItemService:
             consumed = capacity.Consumed(table.name, read=False)
             size = item_size(new)
             write_capacity(table, consumed, max(size, item_size(old) if old else 0), staged.touched)
-            out["ConsumedCapacity"] = consumed.document(rcc)
+            out["ConsumedCapacity"] = consumed.document(rcc, split=False)
         return out
 
     @staticmethod
@@ -313,7 +313,7 @@ class ItemService:
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=False)
             write_capacity(table, consumed, item_size(key_item), {})
-            out["ConsumedCapacity"] = consumed.document(rcc)
+            out["ConsumedCapacity"] = consumed.document(rcc, split=False)
         return out
 
 

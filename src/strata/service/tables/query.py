@@ -216,7 +216,7 @@ class QueryService:
                 consumed.table = units
             else:
                 consumed.add_index(index.name, index.is_global, units)
-            out["ConsumedCapacity"] = consumed.document(rcc)
+            out["ConsumedCapacity"] = consumed.document(rcc, split=False)
         return out
 
     # -- Query -----------------------------------------------------------------------------

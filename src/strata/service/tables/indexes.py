@@ -29,6 +29,8 @@ MSG_RANGE_KEY_SIZE: Final = (
 )
 HASH_KEY_BYTES_MAX: Final = 2048
 RANGE_KEY_BYTES_MAX: Final = 1024
+# Key values of at most this many characters fit either limit (4 bytes a character at most)
+KEY_CHARS_SAFE: Final = RANGE_KEY_BYTES_MAX // 4
 
 
 def check_key_size(kind: str, raw: str, is_hash: bool) -> None:
@@ -101,7 +103,8 @@ def check_index_keys(table: Table, item: Item) -> None:
                     f"{element.kind} Actual: {actual} IndexName: {index.name}"
                 )
             raw: Any = value[element.kind]
-            check_key_size(element.kind, raw, element is index.hash)
+            if len(raw) > KEY_CHARS_SAFE:
+                check_key_size(element.kind, raw, element is index.hash)
             if raw == "":
                 kind = "string" if element.kind == "S" else "binary"
                 raise ValidationError(

@@ -45,6 +45,7 @@ from strata.service.iam.managed import ManagedPolicies
 from strata.service.iam.policy.decider import PolicyDecider
 from strata.service.iam.principal import root_principal
 from strata.service.iam.roles import Roles
+from strata.service.iam.session_policies import SessionPolicyDecider
 from strata.service.iam.sessions import Sessions
 from strata.service.iam.users import Users
 from strata.service.objects import statistics
@@ -448,7 +449,9 @@ def build(config: Config) -> Strata:
     audit_tasks: list[AuditTrail | Delivery] = [trail] if delivery is None else [delivery, trail]
     assert dynamodb.tables is not None
     resources = (bucket_policies, dynamodb.policies)
-    access.decider = PolicyDecider(identities, resources, clock.now_s, identities.tags)
+    access.decider = SessionPolicyDecider(
+        PolicyDecider(identities, resources, clock.now_s, identities.tags), identities, clock.now_s
+    )
     gate = RequestGate(store)
     admin = AdminApi(
         snapshots=Snapshots(data_dir, store, blobs, volumes),

@@ -6,11 +6,16 @@ rather than added to the role's policies (where it could only widen them).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from strata.service.iam.access import Context, Decider, Decision
+from strata.service.iam.access import Context, ContextValue, Decider, Decision
 from strata.service.iam.identities import DirectoryPolicies
-from strata.service.iam.policy.evaluation import LazyContext, Outcome, evaluate
+from strata.service.iam.policy.evaluation import (
+    LazyContext,
+    Outcome,
+    evaluate,
+    principal_context,
+)
 from strata.service.iam.principal import Principal
 
 
@@ -31,8 +36,12 @@ class SessionPolicyDecider:
         session = self.identities.session_policy(principal)
         if session is None:
             return decision
-        lookup = LazyContext(context, principal, self.identities.tags(principal), self.now_s)
+        lookup = LazyContext(context, lambda: self._principal_part(principal), self.now_s)
         outcome = evaluate((session,), principal, action, resource, lookup)
         if outcome is Outcome.DENY:
             return Decision.EXPLICIT_DENY
         return decision if outcome is Outcome.ALLOW else Decision.IMPLICIT_DENY
+
+    def _principal_part(self, principal: Principal) -> Mapping[str, ContextValue]:
+        context = principal_context(principal, self.identities.tags(principal))
+        return {name.lower(): value for name, value in context.items()}

@@ -235,3 +235,21 @@ def test_role_chaining_names_the_role(
         )
     finally:
         iam.delete_role(RoleName=second)
+
+
+def test_a_conditional_trust_statement_does_not_grant(
+    iam: Any, user_sts: Any, role: str, user: str
+) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{user}"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "secret-id"}},
+    }
+    iam.update_assume_role_policy(
+        RoleName=role,
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    with pytest.raises(ClientError) as caught:
+        user_sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}", RoleSessionName="s1")
+    assert error_of(caught)[:2] == ("AccessDenied", 403)

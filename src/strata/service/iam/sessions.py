@@ -58,6 +58,8 @@ def _trust(role: RoleRecord, principal: Principal, names: set[str], action: str)
             continue
         if statement.get("Effect") == "Deny":
             return "deny"
+        if "Condition" in statement:
+            continue  # conditions (sts:ExternalId, ...) are not evaluated here: no grant
         if statement.get("Effect") == "Allow" and verdict != "principal":
             verdict = match
     return verdict

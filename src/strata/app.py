@@ -15,7 +15,7 @@ from functools import partial
 
 from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
-from strata.api.audit import audit_page, describe_call
+from strata.api.audit import audit_page
 from strata.api.cloudtrail import CloudTrailApi
 from strata.api.data_metrics import DataMetrics
 from strata.api.dynamodb.handler import DynamoDbApi
@@ -429,9 +429,7 @@ def build(config: Config) -> Strata:
     dynamodb = DynamoDbApi(
         store, config.region, config.ttl_sweep_interval_s, access, ObjectDocuments(objects)
     )
-    trail = AuditTrail(
-        store, clock, config.audit_retention_days, config.audit_flush_interval_s, describe_call
-    )
+    trail = AuditTrail(store, clock, config.audit_retention_days, config.audit_flush_interval_s)
     _register_audit_metrics(metrics, trail)
     delivery = (
         Delivery(

@@ -36,8 +36,8 @@ def audit_call(request: Request, source: str, response: Response, now_s: float) 
             principal.access_key,
             principal.user_name,
         )
-    return (
-        now_s,
+    return (  # Entry's fields, in its order
+        int(now_s * 1000),
         request.request_id,
         source,
         request.operation,
@@ -53,9 +53,8 @@ def audit_call(request: Request, source: str, response: Response, now_s: float) 
 
 
 def describe_call(call: tuple[Any, ...]) -> Entry:
-    """The trail's ``describe``: a kept call as its entry, built at flush time."""
-    now_s, *fields = call
-    return Entry(int(now_s * 1000), *fields)
+    """A kept call as its entry (what the trail's page stores it as)."""
+    return Entry(*call)
 
 
 def audit_entry(request: Request, source: str, response: Response, now_s: float) -> Entry:

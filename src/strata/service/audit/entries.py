@@ -54,8 +54,9 @@ _READ_PREFIXES: Final = ("Get", "Head", "List", "Describe", "Query", "Scan", "Ba
                          "TransactGet", "Lookup", "Select")  # fmt: skip
 
 
-class Entry(msgspec.Struct, frozen=True, array_like=True):
-    """What the trail stores per call (msgpack, a few hundred bytes)."""
+class Entry(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """What the trail stores per call (msgpack, a few hundred bytes). Strings and numbers
+    only: not tracked by the GC (``gc=False``), so reading many costs no GC passes."""
 
     time_ms: int  # store clock
     request_id: str

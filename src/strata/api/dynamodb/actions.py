@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from strata.api.dynamodb.condition_keys import HashKey, request_context
 from strata.api.http import Request
-from strata.service.iam.access import AccessControl, AccessDenied, Decision
+from strata.service.iam.access import AccessControl, AccessDenied, Context, Decision
 from strata.service.iam.principal import Principal
 from strata.service.tables.catalogue import ACCOUNT_ID
 from strata.service.tables.partiql import statement_access
@@ -123,6 +124,10 @@ def _partiql_statements(
     return found
 
 
+def _no_hash_key(table: str) -> str | None:
+    return None
+
+
 def authorize(
     access: AccessControl,
     request: Request,
@@ -130,8 +135,10 @@ def authorize(
     req: dict[str, Any],
     region: str,
     full_scan: Callable[[str], bool] | None = None,
+    hash_key: HashKey | None = None,
 ) -> None:
-    """``full_scan`` tells whether a PartiQL SELECT scans (``dynamodb:FullTableScan``)."""
+    """``full_scan`` tells whether a PartiQL SELECT scans (``dynamodb:FullTableScan``);
+    ``hash_key`` names a table's partition key (``dynamodb:LeadingKeys``)."""
     principal = request.principal
     if operation in BY_RESOURCE_ARN:
         _check_owner(principal, f"dynamodb:{operation}", req.get("ResourceArn"))
@@ -152,8 +159,15 @@ def authorize(
             )
             access.authorize(principal, action, resource, {**context, **extra})
         return
+    built: list[Context] = []
+
+    def keys() -> Context:  # the condition keys, built at most once, if a policy reads one
+        if not built:
+            built.append(request_context(request, req, hash_key or _no_hash_key))
+        return built[0]
+
     for action, resource in checks(operation, req, region, account):
-        access.authorize(principal, action, resource, context)
+        access.authorize(principal, action, resource, keys)
 
 
 class NotThisAccount(AccessDenied):

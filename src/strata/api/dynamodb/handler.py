@@ -251,6 +251,11 @@ class DynamoDbApi:
         self.sync_routes: dict[str, SyncHandler] = {}
         self._route()
 
+    def _hash_key(self, table: str) -> str | None:
+        """The partition key's name of ``table`` (for ``dynamodb:LeadingKeys``)."""
+        found = self.tables.tables.tables.get(table) if self.tables is not None else None
+        return found.record.hash.name if found is not None else None
+
     def _catalogue(self) -> Catalogue:
         assert self.tables is not None
         return self.tables.tables
@@ -317,7 +322,7 @@ class DynamoDbApi:
         if isinstance(table_name, str):
             request.resource = table_name
         full_scan = self.tables.partiql.full_scan if self.tables is not None else None
-        authorize(self.access, request, operation, req, self.region, full_scan)
+        authorize(self.access, request, operation, req, self.region, full_scan, self._hash_key)
         run = self.sync_routes.get(operation)
         result = run(req) if run is not None else await route(req)
         body = _encode(result)

@@ -1,0 +1,109 @@
+"""The condition keys a DynamoDB request offers its policies (built only for non-root callers,
+and only when a policy reads them).
+
+``aws:SourceIp``, ``aws:SecureTransport``, ``aws:UserAgent``; ``dynamodb:Select`` and
+``dynamodb:ReturnValues`` as sent; ``dynamodb:Attributes``, the attribute names a request
+reads or writes (AttributesToGet / ProjectionExpression, a PutItem's item, the key);
+``dynamodb:LeadingKeys``, the partition key values it addresses (Key, Item, or a Query's
+partition key condition), which needs the table's partition key name (``hash_key``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Final
+
+from strata.api.http import Request
+
+HashKey = Callable[[str], "str | None"]  # table name -> its partition key attribute name
+
+_NAME: Final = r"(#?[A-Za-z0-9_.-]+)"
+_EQUALS: Final = re.compile(_NAME + r"\s*=\s*(:[A-Za-z0-9_]+)|(:[A-Za-z0-9_]+)\s*=\s*" + _NAME)
+
+
+def _scalar(value: Any) -> str | None:
+    """An attribute value's text as IAM sees it (S, N or B), else None."""
+    if isinstance(value, dict) and len(value) == 1:
+        kind, raw = next(iter(value.items()))
+        if kind in ("S", "N", "B") and isinstance(raw, str):
+            return raw
+    return None
+
+
+def _resolve(name: str, names: Any) -> str:
+    if name.startswith("#") and isinstance(names, dict):
+        found = names.get(name)
+        return found if isinstance(found, str) else name
+    return name
+
+
+def _leading_keys(req: dict[str, Any], hash_key: str | None) -> list[str] | None:
+    if hash_key is None:
+        return None
+    for member in ("Key", "Item"):
+        item = req.get(member)
+        if isinstance(item, dict) and hash_key in item:
+            value = _scalar(item[hash_key])
+            return [value] if value is not None else None
+    conditions = req.get("KeyConditions")
+    if isinstance(conditions, dict):
+        condition = conditions.get(hash_key)
+        if isinstance(condition, dict):
+            values = condition.get("AttributeValueList")
+            if isinstance(values, list) and values:
+                value = _scalar(values[0])
+                return [value] if value is not None else None
+    expression = req.get("KeyConditionExpression")
+    if isinstance(expression, str):
+        names, values = req.get("ExpressionAttributeNames"), req.get("ExpressionAttributeValues")
+        for found in _EQUALS.finditer(expression):
+            name, placeholder = (found.group(1), found.group(2))
+            if name is None:
+                name, placeholder = found.group(4), found.group(3)
+            if _resolve(name, names) == hash_key and isinstance(values, dict):
+                value = _scalar(values.get(placeholder))
+                return [value] if value is not None else None
+    return None
+
+
+def _attributes(req: dict[str, Any]) -> list[str] | None:
+    to_get = req.get("AttributesToGet")
+    if isinstance(to_get, list):
+        return [a for a in to_get if isinstance(a, str)]
+    projection = req.get("ProjectionExpression")
+    if isinstance(projection, str):
+        names = req.get("ExpressionAttributeNames")
+        tops = (p.strip().split(".", 1)[0].split("[", 1)[0] for p in projection.split(","))
+        return [_resolve(t, names) for t in tops if t]
+    item = req.get("Item")
+    if isinstance(item, dict):
+        return list(item)
+    return None
+
+
+def request_context(
+    request: Request, req: dict[str, Any], hash_key: HashKey
+) -> dict[str, str | list[str]]:
+    context: dict[str, str | list[str]] = {
+        "aws:SourceIp": request.client_host,
+        "aws:SecureTransport": (
+            "true" if request.headers.get("x-forwarded-proto", "").lower() == "https" else "false"
+        ),
+    }
+    agent = request.headers.get("user-agent")
+    if agent is not None:
+        context["aws:UserAgent"] = agent
+    for member in ("Select", "ReturnValues"):
+        value = req.get(member)
+        if isinstance(value, str):
+            context[f"dynamodb:{member}"] = value
+    attributes = _attributes(req)
+    if attributes is not None:
+        context["dynamodb:Attributes"] = attributes
+    table = req.get("TableName")
+    if isinstance(table, str):
+        leading = _leading_keys(req, hash_key(table.rsplit("/", 1)[-1]))
+        if leading is not None:
+            context["dynamodb:LeadingKeys"] = leading
+    return context

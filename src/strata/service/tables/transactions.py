@@ -262,7 +262,13 @@ class TransactionService:
                     "1 validation error detected: Value null at 'transactItems.1.member.get' "
                     "failed to satisfy constraint: Member must not be null"
                 )
-            table = self.tables.get(spec.get("TableName", ""))
+            name = spec.get("TableName")
+            if not isinstance(name, str):
+                raise ValidationError(
+                    f"1 validation error detected: Value null at 'transactItems.{position + 1}"
+                    ".member.get.tableName' failed to satisfy constraint: Member must not be null"
+                )
+            table = self.tables.get(name)
             try:
                 _, key = validate_key(table, spec.get("Key"))
             except ValidationError as exc:

@@ -150,3 +150,26 @@ def test_keep_alive_connection_serves_several_requests(edge_server: RunningServe
         for _ in range(3):
             assert health_over(sock).startswith(b"HTTP/1.1 200")
             time.sleep(0.2)  # idle, but well inside the keep-alive timeout
+
+
+def test_a_refused_header_section_closes_the_connection_its_body_is_on(
+    server: RunningServer,
+) -> None:
+    """Too many header bytes for Strata (16 KiB) but not for the HTTP server: the error
+    goes back before the body is read, so the connection must not carry another request
+    (the body's bytes would be read as the start of the next one)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        head = (
+            "PUT /some-bucket/big HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"x-amz-meta-m: {'x' * 20000}\r\nContent-Length: 1\r\n\r\n"
+        )
+        conn.sendall(head.encode() + b"x")
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    status_line, _, rest = reply.partition(b"\r\n")
+    assert b" 400 " in status_line, reply[:200]
+    assert b"connection: close" in rest.split(b"\r\n\r\n")[0].lower(), reply[:500]

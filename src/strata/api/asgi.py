@@ -189,6 +189,7 @@ class StrataApp:
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         protocol = self.s3
+        refused_head = False
         try:
             request = Request.from_scope(scope, receive)
         except HeaderTooLarge as exc:
@@ -196,11 +197,13 @@ class StrataApp:
             request = Request.from_scope({**scope, "headers": []}, receive)
             protocol = self._protocol_for(raw, scope["method"])
             response = protocol.error_response(exc, request)
+            # Its headers were dropped, so the check below cannot see its body coming.
+            refused_head = "content-length" in raw or "transfer-encoding" in raw
         else:
             protocol = self._protocol_for(request.headers, request.method)
             response = await self._answer(protocol, request)
         response.headers.append((protocol.request_id_header, request.request_id))
-        if not request.body.consumed and _has_body(request):
+        if refused_head or (not request.body.consumed and _has_body(request)):
             # The client may still be sending (or, after Expect: 100-continue, waiting to
             # send) a body nobody read: the connection cannot be reused safely.
             response.headers.append(("connection", "close"))

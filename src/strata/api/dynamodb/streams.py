@@ -18,6 +18,7 @@ from strata.api.dynamodb.handler import CONTENT_TYPE, DynamoDbApi
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
 from strata.service.tables.errors import SerializationError, ValidationError
+from strata.service.tables.streams import iterator_stream_arn
 
 STREAMS_OPERATIONS: Final = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
@@ -52,12 +53,30 @@ class StreamsApi:
                     f"1 validation error detected: Value null at '{name[0].lower()}{name[1:]}' "
                     "failed to satisfy constraint: Member must not be null"
                 )
+        self._authorize(request, operation, req)
         result = tables.stream_routes()[operation](req)
         out = _encode(result)
         return Response(
             status=200,
             headers=[("content-type", CONTENT_TYPE), ("x-amz-crc32", str(zlib.crc32(out)))],
             body=out,
+        )
+
+    def _authorize(self, request: Request, operation: str, req: dict[str, Any]) -> None:
+        """``dynamodb:<Operation>`` on the stream's ARN (ListStreams: on ``*``), as IAM's
+        reference for DynamoDB Streams lists them; the root's fast path first."""
+        principal = request.principal
+        if (principal is not None and principal.root) or self.dynamodb is None:
+            return
+        if operation == "ListStreams":
+            resource = "*"
+        elif operation == "GetRecords":
+            resource = iterator_stream_arn(req.get("ShardIterator"))
+        else:
+            arn = req.get("StreamArn")
+            resource = arn if isinstance(arn, str) else ""
+        self.dynamodb.access.authorize(
+            principal, f"dynamodb:{operation}", resource, {"aws:SourceIp": request.client_host}
         )
 
     def error_response(self, exc: StrataError, request: Request) -> Response:

@@ -383,3 +383,9 @@ def _decode_token(value: Any) -> _Iterator:
 
 def _java_date(epoch_s: float) -> str:
     return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(epoch_s))
+
+
+def iterator_stream_arn(value: Any) -> str:
+    """The stream a shard iterator reads (what GetRecords is authorized on); raises
+    ValidationError "Invalid ShardIterator" as GetRecords would."""
+    return _decode_token(value).arn

@@ -10,6 +10,7 @@ of DeleteObjects, the source of CopyObject / UploadPartCopy, a POST form's uploa
 from __future__ import annotations
 
 from typing import Final
+from urllib.parse import parse_qsl
 
 from strata.api.http import Request
 from strata.api.s3.routes import Route
@@ -132,7 +133,30 @@ def request_context(request: Request) -> dict[str, str | list[str]]:
     sse = request.headers.get("x-amz-server-side-encryption")
     if sse is not None:
         context["s3:x-amz-server-side-encryption"] = sse
+    context.update(_signature_keys(request))
+    tagging = request.headers.get("x-amz-tagging")
+    if tagging is not None:  # PutObject / CreateMultipartUpload / CopyObject tags
+        tags = parse_qsl(tagging, keep_blank_values=True)
+        context["s3:RequestObjectTagKeys"] = [name for name, _ in tags]
+        for name, value in tags:
+            context[f"s3:RequestObjectTag/{name}"] = value
     return context
+
+
+def _signature_keys(request: Request) -> dict[str, str | list[str]]:
+    """``s3:signatureversion`` ("AWS" for SigV2, "AWS4-HMAC-SHA256" for SigV4) and
+    ``s3:authType`` (REST-HEADER, REST-QUERY-STRING), as S3 sets them."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.startswith("AWS4-HMAC-SHA256"):
+        return {"s3:signatureversion": "AWS4-HMAC-SHA256", "s3:authType": "REST-HEADER"}
+    if authorization.startswith("AWS "):
+        return {"s3:signatureversion": "AWS", "s3:authType": "REST-HEADER"}
+    query = request.query
+    if "X-Amz-Algorithm" in query:
+        return {"s3:signatureversion": "AWS4-HMAC-SHA256", "s3:authType": "REST-QUERY-STRING"}
+    if "Signature" in query and "AWSAccessKeyId" in query:
+        return {"s3:signatureversion": "AWS", "s3:authType": "REST-QUERY-STRING"}
+    return {}
 
 
 def authorize(

@@ -80,3 +80,33 @@ def test_request_object_tag_condition(server: RunningServer, s3: Any, bucket: st
             user.put_object(Bucket=bucket, Key="other", Body=b"x", Tagging=tagging)
         assert denied(caught) == ("AccessDenied", 403), tagging
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["blue"]
+
+
+def test_existing_object_tag_condition(server: RunningServer, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="open", Body=b"o", Tagging="class=public")
+    s3.put_object(Bucket=bucket, Key="closed", Body=b"c", Tagging="class=secret")
+    s3.put_object(Bucket=bucket, Key="untagged", Body=b"u")
+    key_id, secret = _user_keys(
+        server,
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"StringEquals": {"s3:ExistingObjectTag/class": "public"}},
+            }
+        ],
+    )
+    user = signed_as(server, "s3", key_id, secret, s3={"addressing_style": "path"})
+    assert user.get_object(Bucket=bucket, Key="open")["Body"].read() == b"o"
+    assert user.get_object_tagging(Bucket=bucket, Key="open")["TagSet"] == [
+        {"Key": "class", "Value": "public"}
+    ]
+    for key in ("closed", "untagged", "missing"):
+        with pytest.raises(ClientError) as caught:
+            user.get_object(Bucket=bucket, Key=key)
+        assert denied(caught) == ("AccessDenied", 403), key
+    s3.put_object_tagging(
+        Bucket=bucket, Key="closed", Tagging={"TagSet": [{"Key": "class", "Value": "public"}]}
+    )
+    assert user.get_object(Bucket=bucket, Key="closed")["Body"].read() == b"c"  # tags read anew

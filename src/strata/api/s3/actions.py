@@ -9,6 +9,7 @@ of DeleteObjects, the source of CopyObject / UploadPartCopy, a POST form's uploa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 from urllib.parse import parse_qsl
 
@@ -159,20 +160,44 @@ def _signature_keys(request: Request) -> dict[str, str | list[str]]:
     return {}
 
 
+# The actions S3 offers s3:ExistingObjectTag/<key> for (IAM's reference for S3).
+EXISTING_TAG_ACTIONS: Final = frozenset(
+    {
+        "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl", "s3:GetObjectVersionAcl",
+        "s3:GetObjectTagging", "s3:GetObjectVersionTagging", "s3:PutObjectAcl",
+        "s3:PutObjectVersionAcl", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+        "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging",
+    }
+)  # fmt: skip
+ExistingTags = Callable[[str, str, str | None], list[tuple[str, str]]]
+
+
 def authorize(
-    access: AccessControl, request: Request, action: str, resource: str, extra: Context = {}  # noqa: B006
-) -> None:  # fmt: skip
-    """One check, for a handler that knows its resource (a DeleteObjects key, a copy source)."""
-    access.authorize(
-        request.principal,
-        action,
-        resource,
-        lambda: {**request_context(request), **extra},
-        quote_resource=True,
-    )
+    access: AccessControl,
+    request: Request,
+    action: str,
+    resource: str,
+    extra: Context | Callable[[], Context] = {},  # noqa: B006 (never mutated)
+) -> None:
+    """One check, for a handler that knows its resource (a DeleteObjects key, a copy source).
+    ``extra`` may be a function: it runs only if a policy is evaluated."""
+
+    def context() -> Context:
+        more = extra() if callable(extra) else extra
+        return {**request_context(request), **more}
+
+    access.authorize(request.principal, action, resource, context, quote_resource=True)
 
 
-def authorize_route(access: AccessControl, request: Request, route: Route) -> None:
+def existing_tag_keys(tags: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    return {f"s3:ExistingObjectTag/{name}": value for name, value in tags}
+
+
+def authorize_route(
+    access: AccessControl, request: Request, route: Route, existing: ExistingTags | None = None
+) -> None:
+    """``existing`` reads an object's tags (bucket, key, version id) for
+    ``s3:ExistingObjectTag/*``, only when a non-root caller's policy is evaluated."""
     entry = ACTIONS.get(route.operation)
     if entry is None:
         return
@@ -180,11 +205,19 @@ def authorize_route(access: AccessControl, request: Request, route: Route) -> No
     if principal is not None and principal.root:
         return  # the fast path: nothing below is built for root
     action, kind = entry
+    extra: Context | Callable[[], Context] = {}
     if kind == OBJECT:
-        action = object_action(action, request.query.get("versionId"))
+        version_id = request.query.get("versionId")
+        action = object_action(action, version_id)
         resource = object_arn(route.bucket, route.key)
+        if existing is not None and action in EXISTING_TAG_ACTIONS:
+            reader = existing
+
+            def extra() -> Context:
+                return existing_tag_keys(reader(route.bucket, route.key, version_id))
+
     elif kind == BUCKET:
         resource = bucket_arn(route.bucket)
     else:
         resource = "*"
-    authorize(access, request, action, resource)
+    authorize(access, request, action, resource, extra)

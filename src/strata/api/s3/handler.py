@@ -95,7 +95,7 @@ class S3Api:
         route = resolve(request)
         request.operation = route.operation
         request.resource = f"{route.bucket}/{route.key}" if route.key else route.bucket
-        authorize_route(self.context.access, request, route)
+        authorize_route(self.context.access, request, route, self._existing_tags)
         if (
             route.operation in LENGTH_REQUIRED
             and "content-length" not in request.headers
@@ -116,6 +116,22 @@ class S3Api:
         if "origin" in request.headers and request.method != "OPTIONS":
             response.headers += response_cors_headers(self.context, route.bucket, request)
         return response
+
+    def _existing_tags(
+        self, bucket: str, key: str, version_id: str | None
+    ) -> list[tuple[str, str]]:
+        """The tags of the object a call names (none if it does not exist or the version
+        id is not one of ours: the call itself answers that)."""
+        objects = self.context.objects
+        try:
+            version = (
+                objects.find_version(bucket, key, version_id)
+                if version_id is not None
+                else objects.current(bucket, key)
+            )
+        except StrataError:
+            return []
+        return list(version.tags or []) if version is not None else []
 
     def error_response(self, exc: StrataError, request: Request) -> Response:
         response = render_error(exc, request)

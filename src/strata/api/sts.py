@@ -41,6 +41,7 @@ async def assume_role(
         params["RoleSessionName"],
         int(params.get("DurationSeconds") or 3600),
         params.get("Policy"),
+        params.get("ExternalId"),
     )
     result: dict[str, Value] = {
         "Credentials": _credentials(session),

@@ -237,7 +237,7 @@ def test_role_chaining_names_the_role(
         iam.delete_role(RoleName=second)
 
 
-def test_a_conditional_trust_statement_does_not_grant(
+def test_a_conditional_trust_statement_grants_when_its_condition_holds(
     iam: Any, user_sts: Any, role: str, user: str
 ) -> None:
     statement = {
@@ -246,10 +246,25 @@ def test_a_conditional_trust_statement_does_not_grant(
         "Action": "sts:AssumeRole",
         "Condition": {"StringEquals": {"sts:ExternalId": "secret-id"}},
     }
+    deny_other_sessions = {
+        "Effect": "Deny",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{user}"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringLike": {"sts:RoleSessionName": "blocked-*"}},
+    }
     iam.update_assume_role_policy(
         RoleName=role,
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [statement, deny_other_sessions]}
+        ),
     )
-    with pytest.raises(ClientError) as caught:
-        user_sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}", RoleSessionName="s1")
+    arn = f"arn:aws:iam::{ACCOUNT}:role/{role}"
+    for extra in ({}, {"ExternalId": "wrong-id"}):
+        with pytest.raises(ClientError) as caught:
+            user_sts.assume_role(RoleArn=arn, RoleSessionName="s1", **extra)
+        assert error_of(caught)[:2] == ("AccessDenied", 403), extra
+    granted = user_sts.assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="secret-id")
+    assert granted["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/{role}/s1")
+    with pytest.raises(ClientError) as caught:  # the Deny's condition holds: it wins
+        user_sts.assume_role(RoleArn=arn, RoleSessionName="blocked-1", ExternalId="secret-id")
     assert error_of(caught)[:2] == ("AccessDenied", 403)

@@ -10,6 +10,7 @@ policies (``sts:AssumeRole`` through ``AccessControl``); an explicit Deny wins.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Final
 
 from strata.service.iam import arns, ids, records
@@ -17,6 +18,9 @@ from strata.service.iam.access import AccessControl, AccessDenied
 from strata.service.iam.directory import Change, Directory
 from strata.service.iam.documents import check_policy
 from strata.service.iam.errors import IamValidationError, StsAccessDenied
+from strata.service.iam.policy import MalformedPolicyDocument, PolicyKind, parse_policy
+from strata.service.iam.policy.conditions import all_hold
+from strata.service.iam.policy.patterns import Lookup
 from strata.service.iam.principal import Principal
 from strata.service.iam.records import RoleRecord, SessionRecord
 from strata.storage.clock import Clock
@@ -37,16 +41,25 @@ def _names_action(statement: dict[str, Any], action: str) -> bool:
     return False
 
 
-def _trust(role: RoleRecord, principal: Principal, names: set[str], action: str) -> str | None:
-    """ "principal" (named), "account" (delegated to identity policies), "deny" or None."""
+def _trust(
+    role: RoleRecord, principal: Principal, names: set[str], action: str, lookup: Lookup
+) -> str | None:
+    """ "principal" (named), "account" (delegated to identity policies), "deny" or None.
+
+    A statement counts only if its conditions hold for the request (``lookup``:
+    ``sts:ExternalId``, ``aws:PrincipalArn``, ...), evaluated by the policy engine."""
     try:
         document = json.loads(role.trust_policy)
-    except ValueError:
+        compiled = parse_policy(role.trust_policy, PolicyKind.TRUST).statements
+    except (ValueError, MalformedPolicyDocument):
         return None
     account_names = {principal.account_id, f"arn:aws:iam::{principal.account_id}:root"}
     verdict = None
-    for statement in _listed(document.get("Statement", [])):
+    listed = _listed(document.get("Statement", []))
+    for statement, checked in zip(listed, compiled, strict=False):
         if not isinstance(statement, dict) or not _names_action(statement, action):
+            continue
+        if not all_hold(checked.conditions, lookup):
             continue
         named = statement.get("Principal")
         entries = _listed(named.get("AWS", [])) if isinstance(named, dict) else _listed(named)
@@ -58,8 +71,6 @@ def _trust(role: RoleRecord, principal: Principal, names: set[str], action: str)
             continue
         if statement.get("Effect") == "Deny":
             return "deny"
-        if "Condition" in statement:
-            continue  # conditions (sts:ExternalId, ...) are not evaluated here: no grant
         if statement.get("Effect") == "Allow" and verdict != "principal":
             verdict = match
     return verdict
@@ -94,12 +105,25 @@ class Sessions:
 
     async def assume_role(
         self, principal: Principal, role_arn: str, session_name: str, duration_s: int,
-        session_policy: str | None,
+        session_policy: str | None, external_id: str | None = None,
     ) -> tuple[SessionRecord, RoleRecord]:  # fmt: skip
         if principal.root:
             raise StsAccessDenied("Roles may not be assumed by root accounts.")
         role = self._role(role_arn, principal)
-        verdict = _trust(role, principal, self._names(principal), "sts:AssumeRole")
+        now_s = self.clock.now_s()
+        context: dict[str, str] = {
+            "aws:principalarn": principal.arn,
+            "aws:principalaccount": principal.account_id,
+            "aws:userid": principal.user_id,
+            "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now_s)),
+            "aws:epochtime": str(int(now_s)),
+            "sts:rolesessionname": session_name,
+        }
+        if principal.user_name:
+            context["aws:username"] = principal.user_name
+        if external_id is not None:
+            context["sts:externalid"] = external_id
+        verdict = _trust(role, principal, self._names(principal), "sts:AssumeRole", context.get)
         if verdict == "account":
             try:
                 self.access.authorize(principal, "sts:AssumeRole", role_arn)

@@ -15,7 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from strata.api.dynamodb.condition_keys import HashKey, request_context
+from strata.api.dynamodb.condition_keys import (
+    MULTI_ITEM,
+    HashKey,
+    multi_item_leading_keys,
+    request_context,
+)
 from strata.api.http import Request
 from strata.service.iam.access import AccessControl, AccessDenied, Context, Decision
 from strata.service.iam.principal import Principal
@@ -166,8 +171,19 @@ def authorize(
             built.append(request_context(request, req, hash_key or _no_hash_key))
         return built[0]
 
+    if operation not in MULTI_ITEM:
+        for action, resource in checks(operation, req, region, account):
+            access.authorize(principal, action, resource, keys)
+        return
     for action, resource in checks(operation, req, region, account):
-        access.authorize(principal, action, resource, keys)
+
+        def per_table(action: str = action, resource: str = resource) -> Context:
+            leading = multi_item_leading_keys(
+                operation, req, resource.rsplit("/", 1)[-1], action, hash_key or _no_hash_key
+            )
+            return keys() if leading is None else {**keys(), "dynamodb:LeadingKeys": leading}
+
+        access.authorize(principal, action, resource, per_table)
 
 
 class NotThisAccount(AccessDenied):

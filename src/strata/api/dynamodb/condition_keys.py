@@ -107,3 +107,68 @@ def request_context(
         if leading is not None:
             context["dynamodb:LeadingKeys"] = leading
     return context
+
+
+MULTI_ITEM: Final = frozenset(
+    {"BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems"}
+)
+_TRANSACT_KINDS: Final = {
+    "dynamodb:PutItem": "Put",
+    "dynamodb:UpdateItem": "Update",
+    "dynamodb:DeleteItem": "Delete",
+    "dynamodb:ConditionCheckItem": "ConditionCheck",
+    "dynamodb:GetItem": "Get",
+}
+
+
+def _table_of(name: Any) -> str:
+    return name.rsplit("/", 1)[-1] if isinstance(name, str) else ""
+
+
+def _items_for(operation: str, req: dict[str, Any], table: str, action: str) -> list[Any]:
+    """The key or item maps of a multi-item call that one (action, table) check covers."""
+    found: list[Any] = []
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        requests = req.get("RequestItems")
+        if not isinstance(requests, dict):
+            return found
+        for name, entry in requests.items():
+            if _table_of(name) != table:
+                continue
+            if operation == "BatchGetItem":
+                keys = entry.get("Keys") if isinstance(entry, dict) else None
+                found.extend(keys if isinstance(keys, list) else [])
+                continue
+            for write in entry if isinstance(entry, list) else []:
+                if not isinstance(write, dict):
+                    continue
+                put, delete = write.get("PutRequest"), write.get("DeleteRequest")
+                if isinstance(put, dict):
+                    found.append(put.get("Item"))
+                elif isinstance(delete, dict):
+                    found.append(delete.get("Key"))
+        return found
+    kind = _TRANSACT_KINDS.get(action)
+    items = req.get("TransactItems")
+    for entry in items if isinstance(items, list) and kind else []:
+        body = entry.get(kind) if isinstance(entry, dict) else None
+        if isinstance(body, dict) and _table_of(body.get("TableName")) == table:
+            found.append(body.get("Item") if kind == "Put" else body.get("Key"))
+    return found
+
+
+def multi_item_leading_keys(
+    operation: str, req: dict[str, Any], table: str, action: str, hash_key: HashKey
+) -> list[str] | None:
+    """``dynamodb:LeadingKeys`` of a batch or transaction for one table (and, in a
+    transaction, one action): every partition key value it addresses there."""
+    name = hash_key(table)
+    if name is None:
+        return None
+    values = []
+    for item in _items_for(operation, req, table, action):
+        value = _scalar(item.get(name)) if isinstance(item, dict) else None
+        if value is None:
+            return None  # malformed: the call itself is refused for it
+        values.append(value)
+    return values or None

@@ -76,7 +76,7 @@ def test_access_log_names_principal_client_resource_status_and_bytes(
     assert record["resource"] == "access-log/dir/k.txt"
     assert record["status"] == 200
     assert record["bytes_in"] == 5
-    assert record["duration_ms"] >= 0
+    assert isinstance(record["duration_ms"], float)
     got = json.loads(missing[0])
     assert (got["status"], got["error_code"]) == (404, "NoSuchKey")
     ddb = json.loads(table[0])

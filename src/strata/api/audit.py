@@ -14,7 +14,7 @@ from typing import Any
 from strata.api.cloudtrail import decode_token, encode_token
 from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
-from strata.service.audit.entries import Entry, cloudtrail_event
+from strata.service.audit.entries import cloudtrail_event
 from strata.service.audit.trail import AuditTrail, Filters
 
 PAGE_MAX = 1000
@@ -50,15 +50,6 @@ def audit_call(request: Request, source: str, response: Response, now_s: float) 
         response.error_code,
         response.error_message if response.error_code else None,
     )
-
-
-def describe_call(call: tuple[Any, ...]) -> Entry:
-    """A kept call as its entry (what the trail's page stores it as)."""
-    return Entry(*call)
-
-
-def audit_entry(request: Request, source: str, response: Response, now_s: float) -> Entry:
-    return describe_call(audit_call(request, source, response, now_s))
 
 
 class BadQuery(StrataError):

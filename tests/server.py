@@ -6,6 +6,7 @@ import os
 import resource
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -67,10 +68,12 @@ def start_server(
     env: dict[str, str] | None = None,
     inherit_root: bool = True,
     nofile: tuple[int, int] | None = None,
+    https_ca: str | None = None,
 ) -> RunningServer:
     """Start a server; with ``inherit_root=False`` it generates its own root key pair.
 
     ``nofile`` sets the server's open-file limit (soft, hard) as a low-limit host would.
+    ``https_ca``: the port speaks HTTPS alone; health is checked trusting this certificate.
     """
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -103,12 +106,15 @@ def start_server(
             preexec_fn=None if nofile is None else partial(_limit_files, nofile),
         )
     server = RunningServer(process, port, data_dir, log_path)
+    scheme = "https" if https_ca else "http"
+    context = ssl.create_default_context(cafile=https_ca) if https_ca else None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"strata server exited early:\n{server.log()}")
         try:
-            with urllib.request.urlopen(f"{server.endpoint}/_strata/health", timeout=1) as reply:
+            health = f"{scheme}://127.0.0.1:{port}/_strata/health"
+            with urllib.request.urlopen(health, timeout=1, context=context) as reply:
                 if reply.status == 200:
                     return server
         except OSError:

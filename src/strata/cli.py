@@ -16,7 +16,14 @@ def _server(args: argparse.Namespace) -> int:
     from strata.app import StartupRefused
     from strata.server import serve
 
-    overrides = {"host": args.host, "port": args.port, "data_dir": args.data_dir}
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "data_dir": args.data_dir,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "https_port": args.https_port,
+    }
     if args.recover_wal:
         overrides["wal_recovery"] = "point-in-time"
     try:
@@ -29,6 +36,22 @@ def _server(args: argparse.Namespace) -> int:
     except StartupRefused as exc:
         print(f"strata: refusing to start: {exc}", file=sys.stderr)
         return 1
+
+
+def _tls(args: argparse.Namespace) -> int:
+    from strata.tls import TlsError, write_selfsigned
+
+    hosts = tuple(args.host) if args.host else ("localhost", "127.0.0.1", "::1")
+    try:
+        write_selfsigned(args.cert, args.key, hosts, args.days, force=args.force)
+    except (TlsError, OSError) as exc:
+        print(f"strata: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.cert} (self-signed for {', '.join(hosts)}, {args.days} days)")
+    print(f"  and its key {args.key} (mode 0600)")
+    print(f"  serve: strata server --tls-cert {args.cert} --tls-key {args.key}")
+    print(f"  trust: AWS_CA_BUNDLE={args.cert}, or boto3 verify={args.cert!r}")
+    return 0
 
 
 def _data_dir(args: argparse.Namespace) -> str:
@@ -133,7 +156,30 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="start even if the WAL lost acknowledged writes (wal_recovery = point-in-time)",
     )
+    server.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (with --tls-key)")
+    server.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    server.add_argument(
+        "--https-port",
+        type=int,
+        help="port for HTTPS beside HTTP on --port (default: HTTPS on --port alone)",
+    )
     server.set_defaults(func=_server)
+
+    tls = commands.add_parser("tls", help="TLS certificates for local use")
+    tls_actions = tls.add_subparsers(dest="action", required=True)
+    selfsigned = tls_actions.add_parser(
+        "selfsigned", help="write a self-signed certificate and its key (for local use)"
+    )
+    selfsigned.add_argument("--cert", default="strata-cert.pem", help="certificate file")
+    selfsigned.add_argument("--key", default="strata-key.pem", help="key file (mode 0600)")
+    selfsigned.add_argument(
+        "--host",
+        action="append",
+        help="DNS name or IP address it is for (repeatable; default localhost, 127.0.0.1, ::1)",
+    )
+    selfsigned.add_argument("--days", type=int, default=365, help="days it is valid (365)")
+    selfsigned.add_argument("--force", action="store_true", help="replace existing files")
+    tls.set_defaults(func=_tls)
 
     keys = commands.add_parser("keys", help="manage access keys")
     keys_actions = keys.add_subparsers(dest="action", required=True)

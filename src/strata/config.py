@@ -62,6 +62,11 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     keep_alive_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     # A connection must send a request's whole header section within this long.
     header_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    # TLS (tls.py): with a PEM certificate and its key the server speaks HTTPS, on
+    # https_port beside plain HTTP on port, or (https_port 0) on port instead of HTTP.
+    tls_cert: str = ""
+    tls_key: str = ""
+    https_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
     # The audit trail (service/audit): every API call as a CloudTrail record, kept this many
     # days by the store clock, written in one batch per flush interval.
     audit: bool = True
@@ -158,4 +163,20 @@ def load(
         )
     if (config.root_access_key is None) != (config.root_secret_key is None):
         raise ConfigError("STRATA_ROOT_ACCESS_KEY and STRATA_ROOT_SECRET_KEY must be set together")
+    _check_tls(config, sources)
     return config
+
+
+def _check_tls(config: Config, sources: Mapping[str, str]) -> None:
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ConfigError("tls_cert and tls_key must be set together (--tls-cert, --tls-key)")
+    if config.https_port and not config.tls_cert:
+        raise ConfigError(
+            f"https_port (from {sources.get('https_port', 'configuration')}) needs tls_cert"
+            " and tls_key"
+        )
+    if config.https_port and config.https_port == config.port:
+        raise ConfigError(
+            f"https_port {config.https_port} is also 'port': HTTP and HTTPS need two ports"
+            " (https_port 0 serves HTTPS on 'port' alone)"
+        )

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
 import shutil
 import socket
+import ssl
 import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from strata import __version__, datadir, listener, logs
+from strata import __version__, datadir, listener, logs, tls
 from strata.app import Strata, build
 from strata.config import Config
 from strata.credentials import FILE_NAME
 from strata.datadir import DataDirInUse
+
+if TYPE_CHECKING:
+    from granian.server.embed import Server as EmbeddedServer
 
 log = logging.getLogger("strata")
 
@@ -53,15 +60,48 @@ def _command() -> str:
     return os.path.abspath(argv0) if relative.startswith("..") else relative
 
 
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """One listening socket and whether its connections speak TLS."""
+
+    sock: socket.socket
+    port: int
+    tls: bool
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+
+def listen_plan(config: Config) -> list[tuple[int, bool]]:
+    """(port, tls) to listen on: plain HTTP, HTTPS alone, or both side by side."""
+    if not config.tls_cert:
+        return [(config.port, False)]
+    if not config.https_port:
+        return [(config.port, True)]
+    return [(config.port, False), (config.https_port, True)]
+
+
+def _endpoint(config: Config, port: int, scheme: str) -> str:
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    return f"{scheme}://{host}:{port}"
+
+
 def _banner(strata: Strata) -> str:
     config = strata.config
-    endpoint = f"http://{config.host}:{config.port}"
+    endpoints = [
+        _endpoint(config, port, "https" if on_tls else "http")
+        for port, on_tls in listen_plan(config)
+    ]
+    endpoint = endpoints[0]
     command = _command()
     data_flag = "" if config.data_dir == Config().data_dir else f" --data-dir {config.data_dir}"
     lines = [
-        f"Strata {__version__}: S3 and DynamoDB on {endpoint}",
+        f"Strata {__version__}: S3 and DynamoDB on {' and '.join(endpoints)}",
         f"  data directory: {strata.store.engine.path.rsplit('/', 1)[0]}",
     ]
+    if config.tls_cert:
+        lines.append(f"  TLS certificate: {config.tls_cert}")
     if not config.auth:
         lines.append(
             "  authentication is OFF (auth = false): any access key works, e.g. test/test,"
@@ -77,7 +117,8 @@ def _banner(strata: Strata) -> str:
         ]
     else:
         lines.append(f"  credentials: `{command} keys show{data_flag}` prints the root key")
-    lines.append(f"  try: AWS_ENDPOINT_URL={endpoint} aws s3 ls")
+    verify = f" --ca-bundle {config.tls_cert}" if endpoint.startswith("https") else ""
+    lines.append(f"  try: AWS_ENDPOINT_URL={endpoint} aws s3 ls{verify}")
     return "\n".join(lines)
 
 
@@ -116,15 +157,27 @@ def _serve_locked(config: Config) -> int:
         log.info("open-file limit raised from %d to %d (the hard limit)", before, after)
     connections_max = config.max_connections or listener.default_max_connections(after)
     log.info("serving at most %d connections at once", connections_max)
+    context = None
+    if config.tls_cert:
+        try:  # before binding: a bad certificate is a message, not a worker's crash
+            context = tls.server_context(config.tls_cert, config.tls_key)
+        except tls.TlsError as exc:
+            print(f"strata: {exc}", file=sys.stderr)
+            return 2
+    listening: list[Listening] = []
     try:
-        sock = listener.bind(config.host, config.port, BACKLOG)
+        for port, on_tls in listen_plan(config):
+            listening.append(Listening(listener.bind(config.host, port, BACKLOG), port, on_tls))
     except listener.ListenError as exc:
+        for each in listening:
+            each.sock.close()
         print(f"strata: {exc}", file=sys.stderr)
         return 1
     try:
         strata = build(config)
     except BaseException:
-        sock.close()
+        for each in listening:
+            each.sock.close()
         raise
     started = False
 
@@ -133,12 +186,14 @@ def _serve_locked(config: Config) -> int:
         started = True
         print(_banner(strata), flush=True)
 
+    serving = asyncio.Event()  # the app has started: granian's other listeners open
+    strata.app.startup_hooks.append(serving.set)
     strata.app.startup_hooks.append(announce)  # last: after every other start-up hook
     try:
         if config.server == "granian":
-            code = _serve_granian(strata, sock, connections_max)
+            code = _serve_granian(strata, listening, connections_max, serving)
         else:
-            code = _serve_uvicorn(strata, sock, connections_max)
+            code = _serve_uvicorn(strata, listening, connections_max, context)
     finally:
         strata.close()
     if not started and strata.root_generated:
@@ -151,22 +206,71 @@ def _serve_locked(config: Config) -> int:
     return code if started else (code or 1)
 
 
-def _serve_granian(strata: Strata, sock: socket.socket, connections_max: int) -> int:
-    """Granian's embedded server: Rust HTTP, our ASGI app on this process's uvloop."""
-    import asyncio
+def _serve_granian(
+    strata: Strata, listening: list[Listening], connections_max: int, serving: asyncio.Event
+) -> int:
+    """Granian's embedded server: Rust HTTP (and TLS), our ASGI app on this process's uvloop.
+
+    One embedded server per listening socket, all on one loop and one app: the first runs
+    the app's lifespan, the others (``ASGINL``: no lifespan) open once it has started.
+    """
     import signal
 
     import uvloop
-    from granian._granian import SocketHolder
-    from granian.constants import Interfaces
-    from granian.http import HTTP1Settings
-    from granian.server.embed import Server
 
     from strata.silent_connections import SilentConnectionCloser
 
     config = strata.config
-    closer = SilentConnectionCloser(sock.fileno(), sock.getsockname()[1], config.header_timeout_s)
-    fd = sock.detach()  # granian owns the descriptor from here
+    closers = [
+        SilentConnectionCloser(each.sock.fileno(), each.port, config.header_timeout_s)
+        for each in listening
+    ]
+    servers = [
+        _granian_server(strata, each, connections_max, lifespan=index == 0)
+        for index, each in enumerate(listening)
+    ]
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            for server in servers:
+                server.stop()  # type: ignore[no-untyped-call]
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        first = asyncio.ensure_future(servers[0].serve())
+        if len(servers) > 1:
+            started = asyncio.ensure_future(serving.wait())
+            await asyncio.wait([first, started], return_when=asyncio.FIRST_COMPLETED)
+            started.cancel()
+            if not first.done():
+                others = [asyncio.ensure_future(server.serve()) for server in servers[1:]]
+                await asyncio.gather(*others)
+        await first
+
+    for closer in closers:
+        closer.start()
+    try:
+        uvloop.run(main())
+    finally:
+        for closer in closers:
+            closer.stop()
+    return 0
+
+
+def _granian_server(
+    strata: Strata, listening: Listening, connections_max: int, *, lifespan: bool
+) -> EmbeddedServer:
+    from pathlib import Path
+
+    from granian._granian import SocketHolder
+    from granian.constants import Interfaces, SSLProtocols
+    from granian.http import HTTP1Settings
+    from granian.server.embed import Server
+
+    config = strata.config
+    fd = listening.sock.detach()  # granian owns the descriptor from here
 
     class PreboundServer(Server):  # type: ignore[misc]
         """Serves our socket instead of binding its own with SO_REUSEPORT (listener.py)."""
@@ -179,32 +283,28 @@ def _serve_granian(strata: Strata, sock: socket.socket, connections_max: int) ->
     # hyper's header_read_timeout also bounds the wait for a keep-alive connection's next
     # request: granian has one timer for both, the shorter of the two settings.
     head_timeout_s = min(config.header_timeout_s, config.keep_alive_timeout_s)
-    server = PreboundServer(
+    server: EmbeddedServer = PreboundServer(
         strata.app,
         address=config.host,
-        port=config.port,
-        interface=Interfaces.ASGI,
+        port=listening.port,
+        interface=Interfaces.ASGI if lifespan else Interfaces.ASGINL,
         backlog=BACKLOG,
         backpressure=connections_max,
         http1_settings=HTTP1Settings(header_read_timeout=int(head_timeout_s * 1000)),
         log_enabled=False,
+        ssl_cert=Path(config.tls_cert) if listening.tls else None,
+        ssl_key=Path(config.tls_key) if listening.tls else None,
+        ssl_protocol_min=SSLProtocols.tls12,
     )
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, server.stop)
-        await server.serve()
-
-    closer.start()
-    try:
-        uvloop.run(main())
-    finally:
-        closer.stop()
-    return 0
+    return server
 
 
-def _serve_uvicorn(strata: Strata, sock: socket.socket, connections_max: int) -> int:
+def _serve_uvicorn(
+    strata: Strata,
+    listening: list[Listening],
+    connections_max: int,
+    context: ssl.SSLContext | None,
+) -> int:
     import uvicorn
 
     from strata.uvicorn_protocol import GuardedHttpToolsProtocol
@@ -214,7 +314,31 @@ def _serve_uvicorn(strata: Strata, sock: socket.socket, connections_max: int) ->
         header_timeout_s=config.header_timeout_s, connections_max=connections_max
     )
 
-    server = uvicorn.Server(
+    class TwoSchemeServer(uvicorn.Server):
+        """uvicorn with a TLS context per socket: its own takes one for every socket."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.should_exit:
+                return
+            loop = asyncio.get_running_loop()
+            for each in listening:
+                if not each.tls:
+                    continue
+                server = await loop.create_server(
+                    lambda: self.config.http_protocol_class(  # type: ignore[call-arg]
+                        config=self.config,
+                        server_state=self.server_state,
+                        app_state=self.lifespan.state,
+                    ),
+                    sock=each.sock,
+                    ssl=context,
+                    ssl_handshake_timeout=config.header_timeout_s,
+                    backlog=BACKLOG,
+                )
+                self.servers.append(server)
+
+    server = TwoSchemeServer(
         uvicorn.Config(
             strata.app,
             host=config.host,
@@ -224,10 +348,14 @@ def _serve_uvicorn(strata: Strata, sock: socket.socket, connections_max: int) ->
             lifespan="on",
             access_log=False,
             server_header=False,
+            # The connection's address and scheme, never X-Forwarded-For/-Proto: uvicorn
+            # trusts those from 127.0.0.1 by default, which let a local client choose its
+            # aws:SourceIp and aws:SecureTransport.
+            proxy_headers=False,
             log_level=config.log_level,
             timeout_keep_alive=config.keep_alive_timeout_s,  # type: ignore[arg-type]  # call_later
             backlog=BACKLOG,
         )
     )
-    server.run(sockets=[sock])
+    server.run(sockets=[each.sock for each in listening if not each.tls])
     return 0 if server.started else 1

@@ -116,6 +116,7 @@ class Request:
     content_sha256: str | None = None
     operation: str = "unknown"  # set by the protocol's router, for metrics and logs
     resource: str = ""  # bucket/key or table the request names, for the access log
+    secure: bool = False  # came over TLS (the connection's scheme, never a header)
 
     @classmethod
     def from_scope(cls, scope: Scope, receive: Receive) -> Request:
@@ -148,6 +149,7 @@ class Request:
             request_id=new_request_id(),
             client_host=client[0] if client else "",
             query=query,
+            secure=scope.get("scheme") == "https",
         )
 
 

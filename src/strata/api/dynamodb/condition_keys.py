@@ -87,9 +87,7 @@ def request_context(
 ) -> dict[str, str | list[str]]:
     context: dict[str, str | list[str]] = {
         "aws:SourceIp": request.client_host,
-        "aws:SecureTransport": (
-            "true" if request.headers.get("x-forwarded-proto", "").lower() == "https" else "false"
-        ),
+        "aws:SecureTransport": "true" if request.secure else "false",
     }
     agent = request.headers.get("user-agent")
     if agent is not None:

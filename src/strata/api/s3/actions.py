@@ -122,9 +122,7 @@ def request_context(request: Request) -> dict[str, str | list[str]]:
     """Condition keys every S3 request offers, besides the principal's own."""
     context: dict[str, str | list[str]] = {
         "aws:SourceIp": request.client_host,
-        "aws:SecureTransport": (
-            "true" if request.headers.get("x-forwarded-proto", "").lower() == "https" else "false"
-        ),
+        "aws:SecureTransport": "true" if request.secure else "false",
     }
     if "versionId" in request.query:
         context["s3:VersionId"] = request.query["versionId"]

@@ -16,7 +16,7 @@ def make_request() -> Request:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     scope = {"method": "POST", "path": "/", "raw_path": b"/", "query_string": b"",
-             "headers": [(b"user-agent", b"boto3/1"), (b"x-forwarded-proto", b"https")], "client": ("10.0.0.9", 1)}  # fmt: skip
+             "scheme": "https", "headers": [(b"user-agent", b"boto3/1"), (b"x-forwarded-proto", b"http")], "client": ("10.0.0.9", 1)}  # fmt: skip
     return Request.from_scope(scope, receive)
 
 

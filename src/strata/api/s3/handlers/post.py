@@ -136,7 +136,7 @@ def _location(call: Call, key: str) -> str:
     """The object's URL as the client addressed the bucket."""
     request = call.request
     host = request.headers.get("host", "localhost")
-    scheme = request.headers.get("x-forwarded-proto", "http")
+    scheme = "https" if request.secure else "http"
     path = quote(key, safe="/~")
     if virtual_host_bucket(host) is not None:
         return f"{scheme}://{host}/{path}"

@@ -28,8 +28,15 @@ from strata.service.tables.catalogue import ACCOUNT_ID
 from strata.service.tables.partiql import statement_access
 
 ACCOUNT_WIDE: Final = frozenset(
-    {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups"}
-)
+    {"ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups", "ListExports",
+     "ListImports"}
+)  # fmt: skip
+# Operations on the ARN a member names: an export's, an import's, a table's by ARN.
+BY_ARN_MEMBER: Final = {
+    "DescribeExport": "ExportArn",
+    "DescribeImport": "ImportArn",
+    "ExportTableToPointInTime": "TableArn",
+}
 BY_BACKUP_ARN: Final = frozenset({"DescribeBackup", "DeleteBackup", "RestoreTableFromBackup"})
 BY_RESOURCE_ARN: Final = frozenset({
     "TagResource", "UntagResource", "ListTagsOfResource", "PutResourcePolicy",
@@ -88,6 +95,12 @@ def checks(operation: str, req: dict[str, Any], region: str, account: str) -> li
                     if pair not in found:
                         found.append(pair)
         return found
+    if operation in BY_ARN_MEMBER:
+        return [(action, _text(req.get(BY_ARN_MEMBER[operation])))]
+    if operation == "ImportTable":  # on the table it creates
+        params = req.get("TableCreationParameters")
+        created = params.get("TableName") if isinstance(params, dict) else None
+        return [(action, table_arn(region, account, _text(created)))]
     if operation == "RestoreTableToPointInTime":  # on the source table
         source = req.get("SourceTableArn") or req.get("SourceTableName")
         return [(action, table_arn(region, account, _text(source)))]

@@ -39,6 +39,8 @@ from strata.service.tables.backup_errors import (
     BackupNotFound,
     ExportConflict,
     ExportNotFound,
+    ImportConflict,
+    ImportNotFound,
     InvalidExportTime,
     PointInTimeRecoveryUnavailable,
     TableAlreadyExists,
@@ -109,6 +111,8 @@ DYNAMODB_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     BackupInUse: ("BackupInUseException", 400),
     ExportNotFound: ("ExportNotFoundException", 400),
     ExportConflict: ("ExportConflictException", 400),
+    ImportNotFound: ("ImportNotFoundException", 400),
+    ImportConflict: ("ImportConflictException", 400),
     InvalidExportTime: ("InvalidExportTimeException", 400),
     PointInTimeRecoveryUnavailable: ("PointInTimeRecoveryUnavailableException", 400),
 }

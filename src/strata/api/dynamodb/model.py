@@ -163,6 +163,7 @@ MEMBERS: Final[dict[str, tuple[Member, ...]]] = {
     "DescribeEndpoints": (),
     "DescribeLimits": (),
     "DescribeExport": (("ExportArn", "exportArn", True, "string", None, 37, 1024),),
+    "DescribeImport": (("ImportArn", "importArn", True, "string", None, 37, 1024),),
     "DescribeTable": (("TableName", "tableName", True, "string", None, 1, 1024),),
     "DescribeTimeToLive": (("TableName", "tableName", True, "string", None, 1, 1024),),
     "ExecuteStatement": (
@@ -250,6 +251,38 @@ MEMBERS: Final[dict[str, tuple[Member, ...]]] = {
         ("ProjectionExpression", "projectionExpression", False, "string", None, None, None),
         ("ExpressionAttributeNames", "expressionAttributeNames", False, "map", None, None, None),
     ),
+    "ImportTable": (
+        ("ClientToken", "clientToken", False, "string", None, None, None),
+        ("S3BucketSource", "s3BucketSource", True, "structure", None, None, None),
+        (
+            "InputFormat",
+            "inputFormat",
+            True,
+            "string",
+            ("DYNAMODB_JSON", "ION", "CSV"),
+            None,
+            None,
+        ),
+        ("InputFormatOptions", "inputFormatOptions", False, "structure", None, None, None),
+        (
+            "InputCompressionType",
+            "inputCompressionType",
+            False,
+            "string",
+            ("GZIP", "ZSTD", "NONE"),
+            None,
+            None,
+        ),
+        (
+            "TableCreationParameters",
+            "tableCreationParameters",
+            True,
+            "structure",
+            None,
+            None,
+            None,
+        ),
+    ),
     "ListBackups": (
         ("TableName", "tableName", False, "string", None, 1, 1024),
         ("Limit", "limit", False, "integer", None, 1, 100),
@@ -270,6 +303,11 @@ MEMBERS: Final[dict[str, tuple[Member, ...]]] = {
         ("TableArn", "tableArn", False, "string", None, 1, 1024),
         ("MaxResults", "maxResults", False, "integer", None, 1, 25),
         ("NextToken", "nextToken", False, "string", None, None, None),
+    ),
+    "ListImports": (
+        ("TableArn", "tableArn", False, "string", None, 1, 1024),
+        ("PageSize", "pageSize", False, "integer", None, 1, 25),
+        ("NextToken", "nextToken", False, "string", None, 112, 1024),
     ),
     "ListTables": (
         ("ExclusiveStartTableName", "exclusiveStartTableName", False, "string", None, 3, 255),

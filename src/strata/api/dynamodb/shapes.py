@@ -26,6 +26,7 @@ INPUTS: Final[dict[str, str]] = {
     "DescribeContinuousBackups": "DescribeContinuousBackupsInput",
     "DescribeEndpoints": "DescribeEndpointsRequest",
     "DescribeExport": "DescribeExportInput",
+    "DescribeImport": "DescribeImportInput",
     "DescribeLimits": "DescribeLimitsInput",
     "DescribeTable": "DescribeTableInput",
     "DescribeTimeToLive": "DescribeTimeToLiveInput",
@@ -33,8 +34,10 @@ INPUTS: Final[dict[str, str]] = {
     "ExecuteTransaction": "ExecuteTransactionInput",
     "ExportTableToPointInTime": "ExportTableToPointInTimeInput",
     "GetItem": "GetItemInput",
+    "ImportTable": "ImportTableInput",
     "ListBackups": "ListBackupsInput",
     "ListExports": "ListExportsInput",
+    "ListImports": "ListImportsInput",
     "ListTables": "ListTablesInput",
     "ListTagsOfResource": "ListTagsOfResourceInput",
     "PutItem": "PutItemInput",
@@ -178,6 +181,8 @@ SHAPES: Final[dict[str, Shape]] = {
             ("DistanceFunction", "string"),
         ),
     ),
+    "CsvHeaderList": ("list", (("member", "string"),)),
+    "CsvOptions": ("structure", (("Delimiter", "string"), ("HeaderList", "CsvHeaderList"))),
     "Delete": (
         "structure",
         (
@@ -216,6 +221,7 @@ SHAPES: Final[dict[str, Shape]] = {
     "DescribeContinuousBackupsInput": ("structure", (("TableName", "string"),)),
     "DescribeEndpointsRequest": ("structure", ()),
     "DescribeExportInput": ("structure", (("ExportArn", "string"),)),
+    "DescribeImportInput": ("structure", (("ImportArn", "string"),)),
     "DescribeLimitsInput": ("structure", ()),
     "DescribeTableInput": ("structure", (("TableName", "string"),)),
     "DescribeTimeToLiveInput": ("structure", (("TableName", "string"),)),
@@ -333,6 +339,17 @@ SHAPES: Final[dict[str, Shape]] = {
         ),
     ),
     "GlobalTableWitnessGroupUpdateList": ("list", (("member", "GlobalTableWitnessGroupUpdate"),)),
+    "ImportTableInput": (
+        "structure",
+        (
+            ("ClientToken", "string"),
+            ("S3BucketSource", "S3BucketSource"),
+            ("InputFormat", "string"),
+            ("InputFormatOptions", "InputFormatOptions"),
+            ("InputCompressionType", "string"),
+            ("TableCreationParameters", "TableCreationParameters"),
+        ),
+    ),
     "IncrementalExportSpecification": (
         "structure",
         (
@@ -341,6 +358,7 @@ SHAPES: Final[dict[str, Shape]] = {
             ("ExportViewType", "string"),
         ),
     ),
+    "InputFormatOptions": ("structure", (("Csv", "CsvOptions"),)),
     "Key": ("map", (("value", "AttributeValue"),)),
     "KeyConditions": ("map", (("value", "Condition"),)),
     "KeyList": ("list", (("member", "Key"),)),
@@ -371,6 +389,10 @@ SHAPES: Final[dict[str, Shape]] = {
     "ListExportsInput": (
         "structure",
         (("TableArn", "string"), ("MaxResults", "integer"), ("NextToken", "string")),
+    ),
+    "ListImportsInput": (
+        "structure",
+        (("TableArn", "string"), ("PageSize", "integer"), ("NextToken", "string")),
     ),
     "ListTablesInput": ("structure", (("ExclusiveStartTableName", "string"), ("Limit", "integer"))),
     "ListTagsOfResourceInput": ("structure", (("ResourceArn", "string"), ("NextToken", "string"))),
@@ -512,6 +534,10 @@ SHAPES: Final[dict[str, Shape]] = {
             ("VectorIndexOverride", "VectorIndexList"),
         ),
     ),
+    "S3BucketSource": (
+        "structure",
+        (("S3BucketOwner", "string"), ("S3Bucket", "string"), ("S3KeyPrefix", "string")),
+    ),
     "SSESpecification": (
         "structure",
         (("Enabled", "boolean"), ("SSEType", "string"), ("KMSMasterKeyId", "string")),
@@ -547,6 +573,20 @@ SHAPES: Final[dict[str, Shape]] = {
         (("StreamEnabled", "boolean"), ("StreamViewType", "string")),
     ),
     "StringSetAttributeValue": ("list", (("member", "string"),)),
+    "TableCreationParameters": (
+        "structure",
+        (
+            ("TableName", "string"),
+            ("AttributeDefinitions", "AttributeDefinitions"),
+            ("KeySchema", "KeySchema"),
+            ("BillingMode", "string"),
+            ("ProvisionedThroughput", "ProvisionedThroughput"),
+            ("OnDemandThroughput", "OnDemandThroughput"),
+            ("SSESpecification", "SSESpecification"),
+            ("GlobalSecondaryIndexes", "GlobalSecondaryIndexList"),
+            ("VectorIndexes", "VectorIndexList"),
+        ),
+    ),
     "Tag": ("structure", (("Key", "string"), ("Value", "string"))),
     "TagKeyList": ("list", (("member", "string"),)),
     "TagList": ("list", (("member", "Tag"),)),

@@ -11,6 +11,8 @@ Tree (under ``errors.TablesError``)::
     ExportConflict       a ClientToken reused with other parameters -> ExportConflictException
     InvalidExportTime    an ExportTime in the future -> InvalidExportTimeException
     PointInTimeRecoveryUnavailable  a past ExportTime, an incremental export, with no PITR
+    ImportNotFound       no import has that ARN -> ImportNotFoundException
+    ImportConflict       a ClientToken reused with other parameters -> ImportConflictException
 """
 
 from __future__ import annotations
@@ -52,3 +54,11 @@ class InvalidExportTime(TablesError):
 
 class PointInTimeRecoveryUnavailable(TablesError):
     default_message = "Point in time recovery is not enabled for this table"
+
+
+class ImportNotFound(TablesError):
+    default_message = "Import not found"
+
+
+class ImportConflict(TablesError):
+    default_message = "Import conflict"

@@ -18,6 +18,7 @@ from strata.storage import keys, spaces
 from strata.storage.store import Store, WriteBatch
 
 if TYPE_CHECKING:
+    from strata.service.tables.schema import Table
     from strata.service.tables.tables import TableService
 
 DROP_CHUNK_KEYS: Final = 2000
@@ -44,16 +45,25 @@ async def delete_table(tables: TableService, name: str) -> dict[str, Any]:
         )
     doc = describe(tables, table, "DELETING")
     batch = WriteBatch()
+    if tables.before_drop is not None:  # PITR's system backup (``backups.py``)
+        tables.before_drop(table, batch)
+    owners = stage_drop(tables, table, batch)
+    await tables.store.commit(batch)
+    for owner in owners:
+        tables.drops.add(owner)
+    return doc
+
+
+def stage_drop(tables: TableService, table: Table, batch: WriteBatch) -> list[bytes]:
+    """Stage removing ``table``'s record and marking its keys dropped, and forget it in
+    memory; the caller commits ``batch``, then asks ``tables.drops`` for each owner."""
     batch.delete(spaces.TABLES, keys.pack(table.name))
     owners = [table.prefix] + [i.prefix for i in table.indexes.values()]
     for owner in owners:
         mark_dropped(batch, owner)
     del tables.tables[table.name]
     tables.stats.forget(table)
-    await tables.store.commit(batch)
-    for owner in owners:
-        tables.drops.add(owner)
-    return doc
+    return owners
 
 
 async def drop_keys(store: Store, owner: bytes) -> None:

@@ -44,7 +44,7 @@ from strata.service.tables.codec import body_of, decode_item
 from strata.service.tables.constraints import table_name_from
 from strata.service.tables.describe import table_id_text
 from strata.service.tables.errors import ValidationError
-from strata.service.tables.jobs import JobQueue
+from strata.service.tables.jobs import JobQueue, job_records, request_digest
 from strata.service.tables.schema import id_prefix
 from strata.service.tables.tables import TableService
 from strata.service.tables.values import item_size
@@ -133,13 +133,7 @@ class ExportService:
         await self.queue.stop()
 
     def _all(self) -> list[ExportRecord]:
-        prefix = keys.pack(_EXPORTS)
-        found = [
-            records.decode(value, ExportRecord)
-            for _, value in self.tables.store.scan(
-                spaces.META, prefix, keycodec.after_prefix(prefix)
-            )
-        ]
+        found = job_records(self.tables.store, _EXPORTS, ExportRecord)
         return sorted(found, key=lambda e: (e.started_s, e.arn))
 
     def _get(self, arn: Any) -> ExportRecord:
@@ -163,11 +157,7 @@ class ExportService:
         if self.checkpoints is None or self.documents is None:
             raise ValidationError("Exports need a local data directory and the object store")
         now = self.tables.store.clock.now_s()
-        digest = hashlib.sha256(
-            json.dumps(
-                {k: v for k, v in req.items() if k != "ClientToken"}, sort_keys=True, default=str
-            ).encode()
-        ).hexdigest()
+        digest = request_digest(req)
         token = req.get("ClientToken")
         if token is not None:
             for known in self._all():

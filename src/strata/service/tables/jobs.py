@@ -11,15 +11,39 @@ asked for again by ``start``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+import msgspec
 
 from strata.service.background import BackgroundTask
+from strata.service.tables import keycodec
+from strata.storage import keys, records, spaces
+from strata.storage.store import Store
 
 log = logging.getLogger("strata.tables")
 
 Job = TypeVar("Job", bound=Hashable)
+Record = TypeVar("Record", bound=msgspec.Struct)
+
+
+def job_records(store: Store, name: str, kind: type[Record]) -> list[Record]:
+    """Every record META holds under ``keys.pack(name)`` (exports, imports), in key order."""
+    prefix = keys.pack(name)
+    return [
+        records.decode(value, kind)
+        for _, value in store.scan(spaces.META, prefix, keycodec.after_prefix(prefix))
+    ]
+
+
+def request_digest(req: dict[str, Any]) -> str:
+    """A request's parameters but its ClientToken, hashed: the same token with another
+    digest is a conflict."""
+    rest = {k: v for k, v in req.items() if k != "ClientToken"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class JobQueue(Generic[Job]):

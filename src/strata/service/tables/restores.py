@@ -30,12 +30,14 @@ from typing import Any, Final
 
 import msgspec
 
+from strata.errors import StrataError
 from strata.service.tables import keycodec
 from strata.service.tables.catalogue import revised
 from strata.service.tables.changes import Changes, needs_old
 from strata.service.tables.codec import decode_item
 from strata.service.tables.create import table_record
 from strata.service.tables.describe import key_schema_doc, projection_doc
+from strata.service.tables.drops import stage_drop
 from strata.service.tables.items import key_bytes
 from strata.service.tables.jobs import JobQueue
 from strata.service.tables.schema import IndexRecord, Table, TableRecord
@@ -59,6 +61,20 @@ class RestoreJob(msgspec.Struct, frozen=True, kw_only=True):
 
 
 ItemSource = Callable[[RestoreJob], AbstractContextManager[Iterator[Item]]]
+
+
+class LoadFailed(StrataError):
+    """Raised by an ``ItemSource`` (entering it or while iterating) when the load cannot
+    go on (an import's bucket is gone): the target is removed, never left half loaded."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# Stages the kind's own records in the batch that ends a job: the target (None: it was
+# removed) and the failure, if any.
+Finished = Callable[[RestoreJob, "Table | None", LoadFailed | None, WriteBatch], None]
 
 
 def _job_key(target: str) -> bytes:
@@ -141,10 +157,13 @@ class Restores:
     def __init__(self, tables: TableService) -> None:
         self.tables = tables
         self.sources: dict[str, ItemSource] = {}
+        self.finished: dict[str, Finished] = {}
         self.queue: JobQueue[str] = JobQueue("table restores", self._load)
 
-    def register(self, kind: str, source: ItemSource) -> None:
+    def register(self, kind: str, source: ItemSource, finished: Finished | None = None) -> None:
         self.sources[kind] = source
+        if finished is not None:
+            self.finished[kind] = finished
 
     def begin(
         self,
@@ -160,16 +179,29 @@ class Restores:
         checks that the name is free first (TableAlreadyExists) and waits for
         ``store.durable(tables.last_sequence)`` before answering. ``summary`` is the
         RestoreSummary (SourceBackupArn or SourceTableArn, RestoreDateTime)."""
-        assert kind in self.sources, kind
         record = table_record(self.tables, create_request(target, source, overrides))
         record = revised(record, status="CREATING", restore={**summary, "RestoreInProgress": True})
+        return self.begin_record(record, kind, ref, extra)
+
+    def begin_record(
+        self,
+        record: TableRecord,
+        kind: str,
+        ref: str,
+        extra: dict[str, Any] | None = None,
+        batch: WriteBatch | None = None,
+    ) -> Table:
+        """Save ``record`` (a new table, CREATING) and its load job, with ``batch`` (the
+        caller's own records of the job, e.g. an import's), in one batch."""
+        assert kind in self.sources, kind
+        assert record.status == "CREATING", record.status
         job = RestoreJob(
-            target=target, table_id=record.table_id, kind=kind, ref=ref, extra=extra or {}
+            target=record.name, table_id=record.table_id, kind=kind, ref=ref, extra=extra or {}
         )
-        batch = WriteBatch()
-        batch.put(spaces.META, _job_key(target), records.encode(job))
+        batch = batch if batch is not None else WriteBatch()
+        batch.put(spaces.META, _job_key(record.name), records.encode(job))
         table = self.tables.save(record, batch)
-        self.queue.add(target)
+        self.queue.add(record.name)
         return table
 
     def jobs(self) -> list[RestoreJob]:
@@ -201,19 +233,24 @@ class Restores:
         if source is None:
             log.error("restore of %s: no item source %r registered", target, job.kind)
             return
-        with source(job) as items:
-            while True:
-                table = self._target(job)
-                if table is None:  # dropped while loading: the job goes with it
-                    await self._finish(job, None)
-                    return
-                started = time.monotonic()
-                staged = self._stage_chunk(table, items)
-                if staged is None:
-                    break
-                await self.tables.store.durable(staged)
-                # Pause as long as the chunk took: a restore uses at most half the loop.
-                await asyncio.sleep(time.monotonic() - started)
+        try:
+            with source(job) as items:
+                while True:
+                    table = self._target(job)
+                    if table is None:  # dropped while loading: the job goes with it
+                        await self._finish(job, None)
+                        return
+                    started = time.monotonic()
+                    staged = self._stage_chunk(table, items)
+                    if staged is None:
+                        break
+                    await self.tables.store.durable(staged)
+                    # Pause as long as the chunk took: a restore uses at most half the loop.
+                    await asyncio.sleep(time.monotonic() - started)
+        except LoadFailed as failure:
+            log.warning("load of %s failed: %s (%s)", target, failure, failure.code)
+            await self._finish(job, None, failure)
+            return
         await self._finish(job, self._target(job))
 
     def _target(self, job: RestoreJob) -> Table | None:
@@ -242,13 +279,35 @@ class Restores:
             return None
         return changes.apply()
 
-    async def _finish(self, job: RestoreJob, table: Table | None) -> None:
+    async def _finish(
+        self, job: RestoreJob, table: Table | None, failure: LoadFailed | None = None
+    ) -> None:
+        """End the job in one batch: the target ACTIVE (or, on a failure, removed with
+        the keys it was given) and the kind's own records."""
         batch = WriteBatch()
         batch.delete(spaces.META, _job_key(job.target))
+        if failure is not None:
+            target = self._target(job)
+            owners = stage_drop(self.tables, target, batch) if target is not None else []
+            self._finished(job, None, failure, batch)
+            await self.tables.store.commit(batch)
+            for owner in owners:
+                self.tables.drops.add(owner)
+            return
         if table is None:
+            self._finished(job, None, None, batch)
             await self.tables.store.commit(batch)
             return
-        summary = dict(table.record.restore or {})
-        summary["RestoreInProgress"] = False
+        self._finished(job, table, None, batch)
+        summary = table.record.restore
+        if summary is not None:
+            summary = {**summary, "RestoreInProgress": False}
         self.tables.save(revised(table.record, status="ACTIVE", restore=summary), batch)
         await self.tables.store.durable(self.tables.last_sequence)
+
+    def _finished(
+        self, job: RestoreJob, table: Table | None, failure: LoadFailed | None, batch: WriteBatch
+    ) -> None:
+        hook = self.finished.get(job.kind)
+        if hook is not None:
+            hook(job, table, failure, batch)

@@ -16,6 +16,7 @@ from strata.service.tables.backups import BackupService, checkpoints_of
 from strata.service.tables.batch import BatchService
 from strata.service.tables.expiry import SWEEP_INTERVAL_S, TtlSweeper
 from strata.service.tables.exports import Documents, ExportService
+from strata.service.tables.imports import ImportService
 from strata.service.tables.items import ItemService
 from strata.service.tables.partiql import PartiqlService
 from strata.service.tables.query import QueryService
@@ -64,6 +65,7 @@ class TableOperations:
         self.documents = documents  # a bucket's objects, for exports and imports
         self.exports = ExportService(self.tables, checkpoints, documents)
         self.recovery = PointInTimeRecovery(self.tables, self.restores)
+        self.imports = ImportService(self.tables, self.restores, documents)
 
     async def start(self) -> None:
         """Start background work (server start-up): resume drops and backfills, sweep TTL."""
@@ -98,6 +100,8 @@ class TableOperations:
             "ListBackups": self.backups.list_backups,
             "DescribeExport": self.exports.describe_export,
             "ListExports": self.exports.list_exports,
+            "DescribeImport": self.imports.describe_import,
+            "ListImports": self.imports.list_imports,
             "DescribeContinuousBackups": self.recovery.describe_continuous_backups,
             "GetItem": self.items.get_item,
             "Query": self.queries.query,
@@ -140,6 +144,7 @@ class TableOperations:
                 "DeleteBackup": self.backups.delete_backup,
                 "RestoreTableFromBackup": self.backups.restore_table_from_backup,
                 "ExportTableToPointInTime": self.exports.export_table,
+                "ImportTable": self.imports.import_table,
                 "UpdateContinuousBackups": self.recovery.update_continuous_backups,
                 "RestoreTableToPointInTime": self.recovery.restore_table_to_point_in_time,
                 "PutItem": i.put_item,

@@ -8,6 +8,7 @@ starts once, with the server's lifespan: request paths only ask for jobs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from strata.service.tables import create, describe, drops, tagging, ttl_settings, update
@@ -17,7 +18,7 @@ from strata.service.tables.jobs import JobQueue
 from strata.service.tables.schema import Table
 from strata.service.tables.statistics import IndexFigures, TableStatistics
 from strata.service.tables.update import STREAM_RETENTION_S
-from strata.storage.store import Store
+from strata.storage.store import Store, WriteBatch
 
 __all__ = ["STREAM_RETENTION_S", "TableService"]
 
@@ -35,6 +36,8 @@ class TableService(Catalogue):
             "index backfills", lambda job: backfill(self, job)
         )
         self.started = False
+        # Stages what a DeleteTable keeps of the table in its batch (PITR's system backup).
+        self.before_drop: Callable[[Table, WriteBatch], None] | None = None
 
     def start(self) -> None:
         """Start the background jobs and resume what a previous run left (drops, backfills)."""

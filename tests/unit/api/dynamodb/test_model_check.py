@@ -51,9 +51,12 @@ VALID_BY_MEMBER: dict[str, Any] = {
     "BackupArn": "arn:aws:dynamodb:us-east-1:000000000000:table/tbl/backup/01700000000000-0a1b2c3d",
     "ExportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/tbl/export/01700000000000-0a1b2c3d",
     "RequestItems": {"t": {"Keys": [{"k": {"S": "v"}}]}},
+    "ImportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/tbl/import/01700000000000-0a1b2c3d",
+    "NextToken": "0" * 112,
 }
 VALID_BY_MEMBER_OF: dict[tuple[str, str], Any] = {
     ("BatchWriteItem", "RequestItems"): {"t": [{"PutRequest": {"Item": {"k": {"S": "v"}}}}]},
+    ("ImportTable", "InputFormat"): "CSV",
 }
 
 

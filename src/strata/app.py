@@ -52,6 +52,8 @@ from strata.service.objects import statistics
 from strata.service.objects.bucket_policies import BucketPolicies
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.documents import ObjectDocuments
+from strata.service.objects.lifecycle.configs import LifecycleConfigs
+from strata.service.objects.lifecycle.engine import LifecycleEngine, metrics_readers
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber
 from strata.service.tables.tables import TableService
@@ -416,6 +418,12 @@ def build(config: Config) -> Strata:
     objects = ObjectService(store, blobs, buckets, volumes)
     scrubber = Scrubber(store, objects.locator, config.scrub_interval_s)
     _register_scrub_metrics(metrics, scrubber)
+    lifecycle = LifecycleConfigs(store)
+    lifecycle_engine = LifecycleEngine(
+        objects, lifecycle, config.lifecycle_interval_s, config.lifecycle_chunk_versions
+    )
+    for name, (text, read, kind) in metrics_readers(lifecycle_engine).items():
+        metrics.register(name, text, read, kind=kind)
     _register_volume_metrics(metrics, volumes, objects)
     compactor = Compactor(
         store,
@@ -457,13 +465,21 @@ def build(config: Config) -> Strata:
         keys=keychain,
         clock=clock,
         auth_enabled=config.auth,
-        before_swap=[dynamodb.stop, scrubber.stop, *(t.stop for t in audit_tasks), compaction.stop],
+        before_swap=[
+            dynamodb.stop,
+            scrubber.stop,
+            lifecycle_engine.stop,
+            *(t.stop for t in audit_tasks),
+            compaction.stop,
+        ],
         after_swap=[
             partial(store_clock.persist, clock, store),
             _started(partial(volumes.replaced, store)),
             dynamodb.reload,
             _started(directory.load),
             _started(scrubber.start),
+            _started(lifecycle.load),
+            _started(lifecycle_engine.start),
             *(_started(t.start) for t in audit_tasks),
             _started(partial(_start_compaction, compaction, config)),
             _started(partial(statistics.ensure, store)),
@@ -482,6 +498,7 @@ def build(config: Config) -> Strata:
             keys=keychain if config.auth else None,
             access=access,
             account_id=config.account_id,
+            lifecycle=lifecycle,
         ),
         dynamodb=dynamodb,
         streams=StreamsApi(dynamodb),
@@ -502,11 +519,13 @@ def build(config: Config) -> Strata:
     # before the store closes.
     app.startup_hooks.append(dynamodb.start)
     app.startup_hooks.append(scrubber.start)
+    app.startup_hooks.append(lifecycle_engine.start)
     app.startup_hooks.append(partial(_start_compaction, compaction, config))
     app.startup_hooks.append(disk.start)
     app.startup_hooks.extend(t.start for t in audit_tasks)
     app.shutdown_hooks.append(disk.stop)
     app.shutdown_hooks.append(scrubber.stop)
+    app.shutdown_hooks.append(lifecycle_engine.stop)
     app.shutdown_hooks.append(dynamodb.stop)
     app.shutdown_hooks.extend(t.stop for t in audit_tasks)
     app.shutdown_hooks.append(compaction.stop)

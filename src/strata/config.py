@@ -48,6 +48,11 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Seconds between background scrub passes over every blob (each verified against its
     # size and ETag, paced); 0 turns the scrub off.
     scrub_interval_s: Annotated[float, msgspec.Meta(ge=0)] = 86400.0
+    # Bucket lifecycle (service/objects/lifecycle/engine.py): the longest wait between
+    # passes (a pass also runs after each midnight UTC and when the clock moves), and the
+    # object versions handled per chunk between pauses.
+    lifecycle_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
+    lifecycle_chunk_versions: Annotated[int, msgspec.Meta(ge=1)] = 500
     # Per-bucket and per-table metric series: the largest this many; the rest as "(other)".
     metrics_series_max: Annotated[int, msgspec.Meta(ge=1)] = 100
     # Disk space of the data directory's filesystem (storage/disk.py): a file of this

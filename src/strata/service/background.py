@@ -97,6 +97,10 @@ class PeriodicTask:
     async def stop(self) -> None:
         await self._task.stop()
 
+    def wake(self) -> None:
+        """Run the next pass now (or as soon as the running one ends)."""
+        self._waker.wake()
+
     async def _run(self) -> None:
         while True:
             try:

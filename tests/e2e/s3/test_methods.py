@@ -32,7 +32,6 @@ UNBUILT = {
     ("PUT", BUCKET, "intelligent-tiering"),  # PutBucketIntelligentTieringConfiguration
     ("DELETE", BUCKET, "inventory"),  # DeleteBucketInventoryConfiguration
     ("PUT", BUCKET, "inventory"),  # PutBucketInventoryConfiguration
-    ("PUT", BUCKET, "lifecycle"),  # PutBucketLifecycle(Configuration)
     ("PUT", BUCKET, "logging"),  # PutBucketLogging
     ("PUT", BUCKET, "metadataAnnotationTable"),  # UpdateBucketMetadataAnnotationTable...
     ("DELETE", BUCKET, "metadataConfiguration"),  # DeleteBucketMetadataConfiguration

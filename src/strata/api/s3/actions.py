@@ -49,6 +49,7 @@ ACTIONS: Final[dict[str, tuple[str, str]]] = {
     "PutBucketPolicy": ("s3:PutBucketPolicy", BUCKET),
     "GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration", BUCKET),
     "DeleteBucketLifecycle": ("s3:PutLifecycleConfiguration", BUCKET),
+    "PutBucketLifecycleConfiguration": ("s3:PutLifecycleConfiguration", BUCKET),
     "GetBucketWebsite": ("s3:GetBucketWebsite", BUCKET),
     "DeleteBucketWebsite": ("s3:DeleteBucketWebsite", BUCKET),
     "GetBucketEncryption": ("s3:GetEncryptionConfiguration", BUCKET),

@@ -17,6 +17,7 @@ from strata.service.iam.principal import KeyLookup
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.errors import BadDigest
 from strata.service.objects.integrity import DIGEST_BYTES, decode_digest
+from strata.service.objects.lifecycle.configs import LifecycleConfigs
 from strata.service.objects.objects import ObjectService
 from strata.storage.checksums import new_hasher
 
@@ -32,6 +33,7 @@ class S3Context:
     region: str = "us-east-1"
     keys: KeyLookup | None = None  # POST Object verifies its policy's signature (None: auth off)
     access: AccessControl = field(default_factory=AccessControl)
+    lifecycle: LifecycleConfigs | None = None  # buckets' lifecycle rules (None: not served)
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from strata.errors import ProtocolError, StrataError
 from strata.service.iam.access import AccessControl
 from strata.service.iam.principal import DEFAULT_ACCOUNT_ID, KeyLookup, anonymous_principal
 from strata.service.objects.buckets import BucketService
+from strata.service.objects.lifecycle.configs import LifecycleConfigs
 from strata.service.objects.objects import ObjectService
 
 # Operations whose payload S3 will not take without a length: no Content-Length and no
@@ -74,8 +75,11 @@ class S3Api:
         keys: KeyLookup | None = None,
         access: AccessControl | None = None,
         account_id: str = DEFAULT_ACCOUNT_ID,
+        lifecycle: LifecycleConfigs | None = None,
     ) -> None:
-        self.context = S3Context(buckets, objects, region, keys, access or AccessControl())
+        self.context = S3Context(
+            buckets, objects, region, keys, access or AccessControl(), lifecycle
+        )
         self.account_id = account_id
 
     def anonymous(self, request: Request) -> bool:

@@ -83,6 +83,7 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("PUT", BUCKET, "policy", "PutBucketPolicy"),
     Rule("GET", BUCKET, "lifecycle", "GetBucketLifecycleConfiguration"),
     Rule("DELETE", BUCKET, "lifecycle", "DeleteBucketLifecycle"),
+    Rule("PUT", BUCKET, "lifecycle", "PutBucketLifecycleConfiguration"),
     Rule("GET", BUCKET, "website", "GetBucketWebsite"),
     Rule("DELETE", BUCKET, "website", "DeleteBucketWebsite"),
     Rule("GET", BUCKET, "encryption", "GetBucketEncryption"),

@@ -476,8 +476,16 @@ class ObjectService:
             return True
         return all(not s.extent or read_extent(self.store, s.blob_id) is not None for s in segments)
 
-    async def move(self, bucket: str, key: str, version_id: str, volume_name: str) -> ObjectVersion:
-        """Move a version's bytes to another volume, crash-safe (lifecycle transitions).
+    async def move(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str,
+        volume_name: str,
+        storage_class: str | None = None,
+    ) -> ObjectVersion:
+        """Move a version's bytes to another volume, crash-safe (lifecycle transitions:
+        ``storage_class`` is then the version's new class, set in the same batch).
 
         1. Every segment's bytes are copied into new extents of ``volume_name`` through
            the receive path, checked against the ETag, and synced.
@@ -489,10 +497,12 @@ class ObjectService:
             raise ValueError(f"unknown volume {volume_name}")
         volume = self.volumes[volume_name]
         _, version = self.get(bucket, key, version_id)
-        if version.inline is not None or not version.segments:
-            return version
-        if shareable(self.store, version.segments, volume):
-            return version  # already there
+        if (
+            version.inline is not None
+            or not version.segments
+            or shareable(self.store, version.segments, volume)  # already there
+        ):
+            return await self._set_class(bucket, key, version, storage_class)
         readers = self.segment_readers(version.segments)
         for reader in readers:
             reader.check()
@@ -503,14 +513,37 @@ class ObjectService:
         now = records.decode(raw, ObjectVersion) if raw is not None else None
         if now is None or now.segments != version.segments:
             raise NoSuchVersion(key, version_id)  # removed or rewritten meanwhile
-        moved = msgspec.structs.replace(now, segments=_joined_segments(received, version))
+        moved = msgspec.structs.replace(
+            now,
+            segments=_joined_segments(received, version),
+            storage_class=storage_class or now.storage_class,
+        )
         batch, refs = WriteBatch(), ByteRefs()
         batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
+        if moved.storage_class != now.storage_class:
+            statistics.stage_removed(batch, raw_key, now)
+            statistics.stage_added(batch, bucket, moved)
         refs.remove(batch, version.segments, raw_key)
         refs.add(batch, moved.segments, raw_key)
         await self.commit_bytes(batch, refs, received.created)
         self.moves_total += 1
         self.moved_bytes_total += version.size_bytes
+        return moved
+
+    async def _set_class(
+        self, bucket: str, key: str, version: ObjectVersion, storage_class: str | None
+    ) -> ObjectVersion:
+        """A version whose bytes need not move takes its new class alone (no await since
+        it was read)."""
+        if storage_class is None or storage_class == version.storage_class:
+            return version
+        raw_key = object_key(bucket, key, version.stamp)
+        moved = msgspec.structs.replace(version, storage_class=storage_class)
+        batch = WriteBatch()
+        batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
+        statistics.stage_removed(batch, raw_key, version)
+        statistics.stage_added(batch, bucket, moved)
+        await self.store.commit(batch)
         return moved
 
     # ---- tagging and ACLs -----------------------------------------------------------------

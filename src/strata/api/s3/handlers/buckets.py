@@ -179,6 +179,8 @@ async def create_bucket(s3: S3Context, call: Call) -> Response:
             grants=grants if grants and any(g != OWNER_GRANT for g in grants) else None,
         ),
     )
+    if s3.lifecycle is not None and s3.lifecycle.get(call.bucket) is not None:
+        await s3.lifecycle.delete(call.bucket)  # a namesake's rules, left by a crash
     return Response(status=200, headers=[("location", f"/{call.bucket}")])
 
 
@@ -193,6 +195,8 @@ async def head_bucket(s3: S3Context, call: Call) -> Response:
 async def delete_bucket(s3: S3Context, call: Call) -> Response:
     await MultipartService(s3.objects).delete_bucket(call.bucket)
     await access_service(s3).forget(call.bucket)
+    if s3.lifecycle is not None:
+        await s3.lifecycle.delete(call.bucket)
     return Response(status=204)
 
 

@@ -26,7 +26,6 @@ from strata.service.objects.ownership import (
 
 # Configurations a new bucket does not have: (S3 code, message), all 404 with BucketName.
 _ABSENT: Final = {
-    "lifecycle": ("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
     "website": (
         "NoSuchWebsiteConfiguration",
         "The specified bucket does not have a website configuration",
@@ -80,14 +79,13 @@ def _absent_handler(name: str) -> Handler:
     return handler
 
 
-get_bucket_lifecycle = _absent_handler("lifecycle")
 get_bucket_website = _absent_handler("website")
 get_object_lock_configuration = _absent_handler("object-lock")
 get_bucket_replication = _absent_handler("replication")
 
 
 async def delete_absent(s3: S3Context, call: Call) -> Response:
-    """DeleteBucketPolicy / Lifecycle / Website / Encryption: nothing to delete, 204."""
+    """DeleteBucketPolicy / Website / Encryption: nothing to delete, 204."""
     s3.buckets.get(call.bucket)
     return Response(status=204)
 

@@ -13,6 +13,7 @@ from strata.api.s3.actions import authorize, object_action, object_arn
 from strata.api.s3.context import Call, S3Context, content_md5, read_small_body, xml_response
 from strata.api.s3.errors import s3_code
 from strata.api.s3.handlers.acl import object_acl
+from strata.api.s3.handlers.lifecycle import expiration_headers
 from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, render_tagging
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.conditions import ReadConditions, check_read
@@ -391,6 +392,8 @@ async def put_object(s3: S3Context, call: Call) -> Response:
     )
     headers = [("etag", f'"{version.etag}"'), SSE_HEADER, *version_header(bucket, version)]
     headers += checksum_headers(version)
+    if s3.lifecycle is not None and call.bucket in s3.lifecycle.expiring:
+        headers += expiration_headers(s3.lifecycle, call.bucket, call.key, version)
     return Response(status=200, headers=headers)
 
 
@@ -439,6 +442,8 @@ async def get_object(s3: S3Context, call: Call) -> Response:
     ):
         check_read(read_conditions(call), version.etag, version.last_modified_ms)
     headers = object_headers(call, bucket, version)
+    if s3.lifecycle is not None and call.bucket in s3.lifecycle.expiring and version_id is None:
+        headers += expiration_headers(s3.lifecycle, call.bucket, call.key, version)
     size = version.size_bytes
     start, length, status = 0, size, 200
     range_header = request_headers.get("range")

@@ -33,6 +33,7 @@ from strata.service.objects.lifecycle.rules import (
     RuleFilter,
     Transition,
     expiration,
+    upload_abort,
     validate,
 )
 from strata.service.objects.records import ObjectVersion
@@ -383,3 +384,15 @@ def expiration_headers(
         return []
     value = f'expiry-date="{xml.http_date(due.at_ms)}", rule-id="{quote(due.rule_id, safe="")}"'
     return [("x-amz-expiration", value)]
+
+
+def abort_headers(
+    configs: LifecycleConfigs, bucket: str, key: str, initiated_ms: int
+) -> list[tuple[str, str]]:
+    """``x-amz-abort-date`` and ``x-amz-abort-rule-id`` on CreateMultipartUpload, when an
+    AbortIncompleteMultipartUpload rule applies to the key."""
+    config = configs.get(bucket)
+    due = None if config is None else upload_abort(config, key, initiated_ms)
+    if due is None:
+        return []
+    return [("x-amz-abort-date", xml.http_date(due.at_ms)), ("x-amz-abort-rule-id", due.rule_id)]

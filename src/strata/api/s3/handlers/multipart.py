@@ -22,6 +22,7 @@ from strata.api.s3.context import (
     owner_xml,
     xml_response,
 )
+from strata.api.s3.handlers.lifecycle import abort_headers
 from strata.api.s3.handlers.listing import url_encode, url_encoding
 from strata.api.s3.handlers.objects import (
     SSE_HEADER,
@@ -243,6 +244,8 @@ async def create_multipart_upload(s3: S3Context, call: Call) -> Response:
     kind = _checksum_type(algorithm, call.header("x-amz-checksum-type"))
     upload = await service(s3).create(call.bucket, call.key, new, algorithm, kind)
     headers: list[tuple[str, str]] = [SSE_HEADER]
+    if s3.lifecycle is not None and call.bucket in s3.lifecycle.by_bucket:
+        headers += abort_headers(s3.lifecycle, call.bucket, call.key, upload.initiated_ms)
     if algorithm:
         headers += [("x-amz-checksum-algorithm", algorithm), ("x-amz-checksum-type", kind)]
     body = xml.document(

@@ -112,7 +112,8 @@ class LifecycleEngine:
         self.store = objects.store
         self.interval_s = interval_s
         self.chunk_versions = chunk_versions
-        self.totals = PassReport()  # since start, for metrics
+        self.totals = PassReport()  # of the passes completed since start
+        self.current: PassReport | None = None  # the pass under way
         self.passes_total = 0
         self.last_pass_s = 0.0
         self._moves = asyncio.Semaphore(MOVES_CONCURRENT_MAX)
@@ -139,9 +140,41 @@ class LifecycleEngine:
     async def run_pass(self) -> PassReport:
         """Every configured bucket once, from the stored position if a pass was cut short."""
         started = time.monotonic()
-        report = PassReport()
+        report = self.current = PassReport()
+        try:
+            await self._walk(report)
+        finally:
+            self.current = None
+            self._add(report)
+        report.duration_s = time.monotonic() - started
+        self.passes_total += 1
+        self.last_pass_s = report.duration_s
+        self._task.interval_s = self._next_pause_s()
+        if report.examined or report.uploads_aborted:
+            log.info(
+                "lifecycle pass: %d versions examined, %d expired, %d noncurrent expired, "
+                "%d delete markers removed, %d transitioned, %d uploads aborted, %d refused "
+                "in %.3f s",
+                report.examined,
+                report.expired,
+                report.noncurrent_expired,
+                report.delete_markers_removed,
+                report.transitioned,
+                report.uploads_aborted,
+                report.refused,
+                report.duration_s,
+            )
+        return report
+
+    async def _walk(self, report: PassReport) -> None:
         now_ms = int(self.store.clock.now_s() * 1000)
         position = self._position()
+        if position is not None:
+            log.info(
+                "lifecycle: resuming the pass a stop cut short, after %s/%s",
+                position.bucket,
+                position.after_key,
+            )
         for bucket in sorted(self.configs.by_bucket):
             if position is not None and bucket < position.bucket:
                 continue
@@ -160,26 +193,6 @@ class LifecycleEngine:
                 continue  # deleted during the pass
         if position is not None or report.examined:
             await self._save_position(None)
-        report.duration_s = time.monotonic() - started
-        self.passes_total += 1
-        self.last_pass_s = report.duration_s
-        self._add(report)
-        self._task.interval_s = self._next_pause_s()
-        if report.examined or report.uploads_aborted:
-            log.info(
-                "lifecycle pass: %d versions examined, %d expired, %d noncurrent expired, "
-                "%d delete markers removed, %d transitioned, %d uploads aborted, %d refused "
-                "in %.3f s",
-                report.examined,
-                report.expired,
-                report.noncurrent_expired,
-                report.delete_markers_removed,
-                report.transitioned,
-                report.uploads_aborted,
-                report.refused,
-                report.duration_s,
-            )
-        return report
 
     def _add(self, report: PassReport) -> None:
         totals = self.totals
@@ -390,11 +403,20 @@ class LifecycleEngine:
 MetricKind = Literal["gauge", "counter"]
 
 
+def _live(engine: LifecycleEngine, read: Callable[[PassReport], int]) -> Callable[[], float]:
+    """A counter of the completed passes plus the one under way."""
+
+    def value() -> float:
+        current = engine.current
+        return float(read(engine.totals) + (read(current) if current is not None else 0))
+
+    return value
+
+
 def metrics_readers(
     engine: LifecycleEngine,
 ) -> dict[str, tuple[str, Callable[[], float], MetricKind]]:
     """The engine's metric families: name -> (help, read, kind)."""
-    totals = engine.totals
     return {
         "strata_lifecycle_passes_total": (
             "Complete lifecycle passes over every configured bucket.",
@@ -408,37 +430,37 @@ def metrics_readers(
         ),
         "strata_lifecycle_examined_versions_total": (
             "Object versions (and delete markers) the lifecycle engine examined.",
-            lambda: float(totals.examined),
+            _live(engine, lambda r: r.examined),
             "counter",
         ),
         "strata_lifecycle_expired_total": (
             "Current versions expired (removed, or a delete marker added when versioned).",
-            lambda: float(totals.expired),
+            _live(engine, lambda r: r.expired),
             "counter",
         ),
         "strata_lifecycle_noncurrent_expired_total": (
             "Noncurrent versions removed by NoncurrentVersionExpiration.",
-            lambda: float(totals.noncurrent_expired),
+            _live(engine, lambda r: r.noncurrent_expired),
             "counter",
         ),
         "strata_lifecycle_delete_markers_removed_total": (
             "Sole delete markers removed by ExpiredObjectDeleteMarker.",
-            lambda: float(totals.delete_markers_removed),
+            _live(engine, lambda r: r.delete_markers_removed),
             "counter",
         ),
         "strata_lifecycle_transitioned_total": (
             "Versions moved to a colder storage class by a transition.",
-            lambda: float(totals.transitioned),
+            _live(engine, lambda r: r.transitioned),
             "counter",
         ),
         "strata_lifecycle_uploads_aborted_total": (
             "Incomplete multipart uploads aborted by AbortIncompleteMultipartUpload.",
-            lambda: float(totals.uploads_aborted),
+            _live(engine, lambda r: r.uploads_aborted),
             "counter",
         ),
         "strata_lifecycle_refused_total": (
             "Lifecycle actions the objects service refused (a locked version), left undone.",
-            lambda: float(totals.refused),
+            _live(engine, lambda r: r.refused),
             "counter",
         ),
     }

@@ -45,7 +45,6 @@ UNBUILT = {
     ("DELETE", BUCKET, "metrics"),  # DeleteBucketMetricsConfiguration
     ("PUT", BUCKET, "metrics"),  # PutBucketMetricsConfiguration
     ("PUT", BUCKET, "notification"),  # PutBucketNotification(Configuration)
-    ("PUT", BUCKET, "object-lock"),  # PutObjectLockConfiguration
     ("DELETE", BUCKET, "replication"),  # DeleteBucketReplication
     ("PUT", BUCKET, "replication"),  # PutBucketReplication
     ("PUT", BUCKET, "requestPayment"),  # PutBucketRequestPayment
@@ -55,11 +54,7 @@ UNBUILT = {
     ("GET", OBJECT, "annotation"),  # GetObjectAnnotation, ListObjectAnnotations
     ("PUT", OBJECT, "annotation"),  # PutObjectAnnotation
     ("PUT", OBJECT, "encryption"),  # UpdateObjectEncryption
-    ("GET", OBJECT, "legal-hold"),  # GetObjectLegalHold
-    ("PUT", OBJECT, "legal-hold"),  # PutObjectLegalHold
     ("PUT", OBJECT, "renameObject"),  # RenameObject
-    ("GET", OBJECT, "retention"),  # GetObjectRetention
-    ("PUT", OBJECT, "retention"),  # PutObjectRetention
     ("POST", OBJECT, "select"),  # SelectObjectContent
     ("GET", OBJECT, "torrent"),  # GetObjectTorrent
 }

@@ -17,6 +17,7 @@ from strata.service.objects.errors import (
     NoSuchCORSConfiguration,
     NoSuchTagSet,
 )
+from strata.service.objects.locks import versioning_locked
 from strata.service.objects.records import BucketRecord, CorsRule, bucket_key
 from strata.storage import keys, records, spaces
 from strata.storage.store import Store, WriteBatch
@@ -56,11 +57,16 @@ class BucketService:
     def list_all(self) -> list[BucketRecord]:
         return [records.decode(v, BucketRecord) for _, v in self.store.scan(spaces.BUCKETS, b"")]
 
-    async def create(self, name: str, region: str) -> BucketRecord:
+    async def create(self, name: str, region: str, *, object_lock: bool = False) -> BucketRecord:
+        """``object_lock`` turns on Object Lock, and with it versioning, for good."""
         if self.store.get(spaces.BUCKETS, bucket_key(name)) is not None:
             raise BucketAlreadyOwnedByYou(name)
         record = BucketRecord(
-            name=name, created_ms=int(self.store.clock.now_s() * 1000), region=region
+            name=name,
+            created_ms=int(self.store.clock.now_s() * 1000),
+            region=region,
+            versioning="Enabled" if object_lock else "",
+            object_lock=object_lock,
         )
         batch = WriteBatch()
         batch.put(spaces.BUCKETS, bucket_key(name), records.encode(record))
@@ -86,6 +92,10 @@ class BucketService:
         batch.delete(spaces.BUCKETS, bucket_key(name))
         batch.delete(spaces.META, statistics.stats_key(name))
 
+    async def update(self, name: str, **changes: object) -> BucketRecord:
+        """Change fields of the bucket's record: read, replace and commit, no await between."""
+        return await self._update(name, **changes)
+
     async def _update(self, name: str, **changes: object) -> BucketRecord:
         record = msgspec.structs.replace(self.get(name), **changes)
         batch = WriteBatch()
@@ -95,6 +105,8 @@ class BucketService:
 
     async def put_versioning(self, name: str, status: str) -> None:
         assert status in ("Enabled", "Suspended")
+        if status == "Suspended" and self.get(name).object_lock:
+            raise versioning_locked()
         await self._update(name, versioning=status)
 
     def get_tags(self, name: str) -> list[tuple[str, str]]:

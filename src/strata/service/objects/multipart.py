@@ -46,6 +46,7 @@ import msgspec
 
 from strata import limits
 from strata.errors import ProtocolError
+from strata.service.objects import locks
 from strata.service.objects.copies import (
     check_copy,
     copy_bytes,
@@ -131,6 +132,17 @@ class UploadRecord(msgspec.Struct, frozen=True):
     checksum_algorithm: str = ""  # as the client named it at creation ("" = none)
     checksum_type: str = FULL_OBJECT
     acl: list[Grant] = []  # grants beyond the owner's, for the completed object
+    # The x-amz-object-lock-* headers of the creation (``locks.py``), for the object.
+    lock_mode: str = ""
+    lock_until_ms: int = 0
+    legal_hold: str = ""
+    lock_asked: bool = False
+
+    @property
+    def lock(self) -> locks.Lock | None:
+        if not self.lock_asked:
+            return None
+        return locks.Lock(self.lock_mode, self.lock_until_ms, self.legal_hold)
 
     @property
     def stored_algorithm(self) -> str:
@@ -256,7 +268,8 @@ class MultipartService:
         self, bucket: str, key: str, new: NewObject, algorithm: str, checksum_type: str
     ) -> UploadRecord:
         """Start an upload; ``algorithm`` "" means none named (S3's default applies)."""
-        self.buckets.get(bucket)
+        locks.check_write(self.buckets.get(bucket), new.lock)
+        asked = new.lock or locks.NO_LOCK
         stamp = self.store.hlc.now()
         upload = UploadRecord(
             upload_id=f"{stamp:016x}{secrets.token_hex(8)}",
@@ -269,6 +282,10 @@ class MultipartService:
             checksum_algorithm=algorithm,
             checksum_type=checksum_type,
             acl=new.acl,
+            lock_mode=asked.mode,
+            lock_until_ms=asked.until_ms,
+            legal_hold=asked.legal_hold,
+            lock_asked=new.lock is not None,
         )
         batch = WriteBatch()
         batch.put(spaces.UPLOADS, upload_key(bucket, key, upload.upload_id), records.encode(upload))
@@ -340,6 +357,10 @@ class MultipartService:
         size_hint: int | None = None,
     ) -> tuple[UploadRecord, PartRecord]:
         upload = self.get_upload(bucket, key, upload_id)  # fail fast; checked again below
+        if checks.content_md5 is None and not checks.algorithm_given:
+            bucket_record = self.buckets.get(bucket)
+            if bucket_record.object_lock and locks.needs_digest(bucket_record, upload.lock):
+                raise locks.md5_required()
         received = await self.objects.receive(
             body,
             upload.storage_class,
@@ -524,10 +545,12 @@ class MultipartService:
         )
         md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
         stamp = self.store.hlc.now()
+        now_ms = int(self.store.clock.now_s() * 1000)
+        lock = locks.version_lock(bucket_record, upload.lock, now_ms)
         version = ObjectVersion(
             version_id=self.objects._new_version(bucket_record, stamp),
             stamp=stamp,
-            last_modified_ms=int(self.store.clock.now_s() * 1000),
+            last_modified_ms=now_ms,
             size_bytes=size,
             etag=f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}",
             headers=upload.headers,
@@ -542,6 +565,9 @@ class MultipartService:
             checksum_type=upload.checksum_type,
             acl=upload.acl,
             upload_id=upload_id,
+            lock_mode=lock.mode,
+            lock_until_ms=lock.until_ms,
+            legal_hold=lock.legal_hold,
         )
         batch, refs = WriteBatch(), ByteRefs()
         batch.delete(spaces.UPLOADS, upload_key(bucket, key, upload_id))

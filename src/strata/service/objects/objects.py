@@ -27,7 +27,7 @@ import msgspec
 
 from strata import limits
 from strata.errors import ProtocolError
-from strata.service.objects import statistics
+from strata.service.objects import locks, statistics
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.copies import copy_bytes, shareable
 from strata.service.objects.errors import (
@@ -80,6 +80,7 @@ class NewObject:
     tags: list[tuple[str, str]] = field(default_factory=list)
     storage_class: str = "STANDARD"
     acl: list[Grant] = field(default_factory=list)  # grants beyond the owner's
+    lock: locks.Lock | None = None  # the x-amz-object-lock-* headers, if any were sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,8 +255,18 @@ class ObjectService:
         refs.add(batch, version.segments, raw_key)
 
     def _stage_removal(
-        self, batch: WriteBatch, refs: ByteRefs, raw_key: bytes, version: ObjectVersion
+        self,
+        batch: WriteBatch,
+        refs: ByteRefs,
+        raw_key: bytes,
+        version: ObjectVersion,
+        *,
+        bypass: bool = False,
     ) -> None:
+        """Every removal of a version passes here: a locked one raises ``ObjectLocked``
+        before anything is staged (the batch is applied in this same step)."""
+        if version.lock_mode or version.legal_hold:
+            locks.check_removal(version, int(self.store.clock.now_s() * 1000), bypass)
         batch.delete(spaces.OBJECTS, raw_key)
         statistics.stage_removed(batch, raw_key, version)
         refs.remove(batch, version.segments, raw_key)
@@ -336,7 +347,12 @@ class ObjectService:
         checks: PayloadChecks,
         condition: WriteCondition | None = None,
     ) -> tuple[BucketRecord, ObjectVersion]:
-        self.buckets.get(bucket)
+        bucket_before = self.buckets.get(bucket)
+        if bucket_before.object_lock or new.lock is not None:
+            locks.check_write(bucket_before, new.lock)
+            no_digest = checks.content_md5 is None and not checks.algorithm_given
+            if no_digest and locks.needs_digest(bucket_before, new.lock):
+                raise locks.md5_required()
         started = self.store.hlc.now() if condition is not None else None
         live = self._check_write(bucket, key, condition)  # fail fast; again before commit
         received = await self.receive(
@@ -351,10 +367,14 @@ class ObjectService:
         bucket_record = self.buckets.get(bucket)
         self._check_write(bucket, key, condition, live_before=live, started=started)
         stamp = self.store.hlc.now()
+        now_ms = int(self.store.clock.now_s() * 1000)
+        lock = locks.NO_LOCK
+        if bucket_record.object_lock:
+            lock = locks.version_lock(bucket_record, new.lock, now_ms)
         version = ObjectVersion(
             version_id=self._new_version(bucket_record, stamp),
             stamp=stamp,
-            last_modified_ms=int(self.store.clock.now_s() * 1000),
+            last_modified_ms=now_ms,
             size_bytes=received.size_bytes,
             etag=received.md5.hex(),
             headers=new.headers,
@@ -366,6 +386,9 @@ class ObjectService:
             segments=received.segments,
             checksum_algorithm=checks.algorithm,
             checksum=received.checksums[checks.algorithm],
+            lock_mode=lock.mode,
+            lock_until_ms=lock.until_ms,
+            legal_hold=lock.legal_hold,
         )
         batch, refs = WriteBatch(), ByteRefs()
         self.stage_version(batch, refs, bucket_record, key, version)
@@ -375,8 +398,10 @@ class ObjectService:
     # ---- deleting -----------------------------------------------------------------------
 
     async def delete(
-        self, bucket: str, key: str, version_id: str | None = None
+        self, bucket: str, key: str, version_id: str | None = None, *, bypass: bool = False
     ) -> tuple[BucketRecord, DeleteOutcome]:
+        """Remove a version (``version_id``), or add a delete marker. ``bypass``: the caller
+        may bypass GOVERNANCE retention (``locks.check_removal``, in ``_stage_removal``)."""
         bucket_record = self.buckets.get(bucket)
         batch, refs = WriteBatch(), ByteRefs()
         if version_id is not None:
@@ -392,7 +417,7 @@ class ObjectService:
                     found = (object_key(bucket, key, old_version.stamp), old_version)
             if found is None:
                 return bucket_record, DeleteOutcome(version_id, False)
-            self._stage_removal(batch, refs, *found)
+            self._stage_removal(batch, refs, *found, bypass=bypass)
             await self.commit_bytes(batch, refs)
             return bucket_record, DeleteOutcome(version_id, found[1].delete_marker)
         if not bucket_record.versioning:
@@ -426,7 +451,9 @@ class ObjectService:
     ) -> tuple[BucketRecord, ObjectVersion]:
         """Write a new version of ``bucket/key`` with the bytes of ``source``: its extents
         shared when they are in the target class's volume, else copied (``copies.py``)."""
-        self.buckets.get(bucket)
+        target = self.buckets.get(bucket)
+        if target.object_lock or new.lock is not None:
+            locks.check_write(target, new.lock)
         started = self.store.hlc.now() if condition is not None else None
         live = self._check_write(bucket, key, condition)
         segments, created = await self._copy_segments(source, new.storage_class)
@@ -436,11 +463,15 @@ class ObjectService:
         if source.segments and not self._still_referenced(source.segments, created):
             raise NoSuchKey(key)  # the source went while its bytes were being copied
         stamp = self.store.hlc.now()
+        now_ms = int(self.store.clock.now_s() * 1000)
+        # The source's lock stays with the source: the copy gets what it asked, or the
+        # target bucket's default.
+        lock = locks.version_lock(bucket_record, new.lock, now_ms)
         version = msgspec.structs.replace(
             source,
             version_id=self._new_version(bucket_record, stamp),
             stamp=stamp,
-            last_modified_ms=int(self.store.clock.now_s() * 1000),
+            last_modified_ms=now_ms,
             headers=new.headers,
             user_metadata=new.user_metadata,
             tags=new.tags,
@@ -449,6 +480,9 @@ class ObjectService:
             segments=segments,
             restore_expiry_ms=None,
             upload_id="",
+            lock_mode=lock.mode,
+            lock_until_ms=lock.until_ms,
+            legal_hold=lock.legal_hold,
         )
         batch, refs = WriteBatch(), ByteRefs()
         self.stage_version(batch, refs, bucket_record, key, version)

@@ -92,6 +92,14 @@ class Grant(msgspec.Struct, frozen=True):
     permission: str  # FULL_CONTROL, READ, WRITE, READ_ACP, WRITE_ACP
 
 
+class DefaultRetention(msgspec.Struct, frozen=True):
+    """An Object Lock default retention: a mode and a period of ``days`` or ``years``."""
+
+    mode: str  # GOVERNANCE or COMPLIANCE
+    days: int = 0
+    years: int = 0
+
+
 class BucketRecord(msgspec.Struct, frozen=True):
     name: str
     created_ms: int
@@ -99,6 +107,9 @@ class BucketRecord(msgspec.Struct, frozen=True):
     versioning: str = ""  # "", "Enabled" or "Suspended" ("" = never enabled)
     tags: list[tuple[str, str]] | None = None
     cors: list[CorsRule] | None = None
+    # Object Lock (``locks.py``): once on, never off (and versioning stays Enabled).
+    object_lock: bool = False
+    lock_default: DefaultRetention | None = None
 
 
 class ObjectVersion(msgspec.Struct, frozen=True):
@@ -130,6 +141,11 @@ class ObjectVersion(msgspec.Struct, frozen=True):
     # GLACIER / DEEP_ARCHIVE: until when a RestoreObject copy is readable (None: none).
     restore_expiry_ms: int | None = None
     upload_id: str = ""  # the multipart upload that made this version ("" = none)
+    # Object Lock (``locks.py``): retention mode ("" none, GOVERNANCE, COMPLIANCE) until
+    # ``lock_until_ms`` by the store clock; legal hold ("" never set, "ON", "OFF").
+    lock_mode: str = ""
+    lock_until_ms: int = 0
+    legal_hold: str = ""
 
 
 class ListedVersion(msgspec.Struct, frozen=True):

@@ -8,6 +8,7 @@ from typing import Final
 
 from strata.api.http import Response
 from strata.api.s3 import tokens, xml
+from strata.api.s3.actions import authorize, bucket_arn
 from strata.api.s3.context import Call, S3Context, owner_xml, read_small_body, xml_response
 from strata.api.s3.handlers.acl import OWNER_GRANT, access_service, check_create_bucket_acl
 from strata.api.s3.handlers.tagging import parse_tagging, render_tagging
@@ -163,8 +164,9 @@ async def create_bucket(s3: S3Context, call: Call) -> Response:
             f"The {constraint or 'unspecified'} location constraint is incompatible for the "
             "region specific endpoint this request was sent to.",
         )
+    object_lock = _object_lock_enabled(s3, call)
     try:
-        await s3.buckets.create(call.bucket, region)
+        await s3.buckets.create(call.bucket, region, object_lock=object_lock)
     except BucketAlreadyOwnedByYou:
         if region == "us-east-1" and s3.buckets.get(call.bucket).region == "us-east-1":
             # S3 in us-east-1 answers a repeated create of one's own bucket with 200 and
@@ -182,6 +184,18 @@ async def create_bucket(s3: S3Context, call: Call) -> Response:
     if s3.lifecycle is not None and s3.lifecycle.get(call.bucket) is not None:
         await s3.lifecycle.delete(call.bucket)  # a namesake's rules, left by a crash
     return Response(status=200, headers=[("location", f"/{call.bucket}")])
+
+
+def _object_lock_enabled(s3: S3Context, call: Call) -> bool:
+    """``x-amz-bucket-object-lock-enabled: true``: the bucket gets Object Lock (and so
+    versioning), which also takes s3:PutBucketObjectLockConfiguration and
+    s3:PutBucketVersioning, as S3 requires."""
+    value = call.header("x-amz-bucket-object-lock-enabled")
+    if value is None or value.strip().lower() != "true":
+        return False
+    for action in ("s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"):
+        authorize(s3.access, call.request, action, bucket_arn(call.bucket))
+    return True
 
 
 async def head_bucket(s3: S3Context, call: Call) -> Response:

@@ -30,10 +30,6 @@ _ABSENT: Final = {
         "NoSuchWebsiteConfiguration",
         "The specified bucket does not have a website configuration",
     ),
-    "object-lock": (
-        "ObjectLockConfigurationNotFoundError",
-        "Object Lock configuration does not exist for this bucket",
-    ),
     "replication": (
         "ReplicationConfigurationNotFoundError",
         "The replication configuration was not found",
@@ -80,7 +76,6 @@ def _absent_handler(name: str) -> Handler:
 
 
 get_bucket_website = _absent_handler("website")
-get_object_lock_configuration = _absent_handler("object-lock")
 get_bucket_replication = _absent_handler("replication")
 
 

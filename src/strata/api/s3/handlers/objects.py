@@ -14,6 +14,7 @@ from strata.api.s3.context import Call, S3Context, content_md5, read_small_body,
 from strata.api.s3.errors import s3_code
 from strata.api.s3.handlers.acl import object_acl
 from strata.api.s3.handlers.lifecycle import expiration_headers
+from strata.api.s3.handlers.lock_headers import bypass_governance, lock_headers, lock_request
 from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, render_tagging
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.conditions import ReadConditions, check_read
@@ -24,6 +25,7 @@ from strata.service.objects.errors import (
     NoSuchVersion,
 )
 from strata.service.objects.integrity import DIGEST_BYTES, PayloadChecks, decode_digest
+from strata.service.objects.locks import ObjectLocked
 from strata.service.objects.objects import NewObject, WriteCondition
 from strata.service.objects.records import (
     ARCHIVE_CLASSES,
@@ -162,6 +164,7 @@ def new_object(s3: S3Context, call: Call) -> NewObject:
         tags=parse_tagging_header(tagging) if tagging else [],
         storage_class=storage_class(call),
         acl=object_acl(s3, call.request, call.bucket),
+        lock=lock_request(s3, call),
     )
 
 
@@ -444,6 +447,8 @@ async def get_object(s3: S3Context, call: Call) -> Response:
     headers = object_headers(call, bucket, version)
     if s3.lifecycle is not None and call.bucket in s3.lifecycle.expiring and version_id is None:
         headers += expiration_headers(s3.lifecycle, call.bucket, call.key, version)
+    if version.lock_mode or version.legal_hold:
+        headers += lock_headers(s3, call, version)
     size = version.size_bytes
     start, length, status = 0, size, 200
     range_header = request_headers.get("range")
@@ -529,7 +534,9 @@ async def head_object(s3: S3Context, call: Call) -> Response:
 
 async def delete_object(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
-    _, outcome = await s3.objects.delete(call.bucket, call.key, version_id_param(call))
+    version_id = version_id_param(call)
+    bypass = version_id is not None and bypass_governance(s3, call, call.key)
+    _, outcome = await s3.objects.delete(call.bucket, call.key, version_id, bypass=bypass)
     headers: list[tuple[str, str]] = []
     if outcome.delete_marker:
         headers.append(("x-amz-delete-marker", "true"))
@@ -564,16 +571,21 @@ async def delete_objects(s3: S3Context, call: Call) -> Response:
             if version_id not in (None, NULL_VERSION) and not bucket_record.versioning:
                 # A bucket never versioned has no version but "null": S3 says so per key.
                 raise NoSuchVersion(key, version_id)
-            _, outcome = await s3.objects.delete(call.bucket, key, version_id)
+            bypass = version_id is not None and bypass_governance(s3, call, key)
+            _, outcome = await s3.objects.delete(call.bucket, key, version_id, bypass=bypass)
         except StrataError as exc:
             code = s3_code(exc)
+            message = exc.message
+            if isinstance(exc, ObjectLocked):
+                # S3 words a locked key's error in DeleteObjects so (MinIO copies it).
+                message = "Access Denied because object protected by object lock."
             results.append(
                 xml.node(
                     "Error",
                     xml.el("Key", key),
                     xml.el("VersionId", version_id),
                     xml.el("Code", code),
-                    xml.el("Message", exc.message),
+                    xml.el("Message", message),
                 )
             )
             continue
@@ -700,7 +712,7 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
         source,
         call.bucket,
         call.key,
-        new=NewObject(headers, metadata, tags, target_class, acl),
+        new=NewObject(headers, metadata, tags, target_class, acl, lock_request(s3, call)),
     )
     response_headers = [SSE_HEADER, *version_header(bucket, version)]
     if source_bucket.versioning or source.version_id != NULL_VERSION:

@@ -38,7 +38,8 @@ from strata.service.tables.describe import key_schema_doc, projection_doc, table
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.jobs import JobQueue
 from strata.service.tables.restores import RestoreJob, Restores
-from strata.service.tables.schema import TableRecord, id_prefix
+from strata.service.tables.schema import Table, TableRecord, id_prefix
+from strata.service.tables.service_errors import InvalidRestoreTime
 from strata.service.tables.statistics import EXACT_COUNT_ITEMS_MAX
 from strata.service.tables.tables import TableService
 from strata.service.tables.ttl_settings import ttl_description
@@ -51,6 +52,7 @@ _BACKUPS: Final = "tables.backups"  # META: + backup ARN -> BackupRecord
 SIZING_CHUNK_ITEMS: Final = 2000
 LIST_LIMIT_MAX: Final = 100
 BACKUP_TYPES: Final = ("USER", "SYSTEM", "AWS_BACKUP", "ALL")
+SYSTEM_BACKUP_S: Final = 35 * 86400  # a deleted PITR table's backup is kept 35 days
 
 
 class BackupRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,6 +65,8 @@ class BackupRecord(msgspec.Struct, frozen=True, kw_only=True):
     item_count: int = 0
     table: TableRecord  # the source table as it was
     table_arn: str
+    backup_type: str = "USER"  # SYSTEM: taken by DeleteTable of a table with PITR on
+    expires_s: float | None = None  # a SYSTEM backup's end (BackupExpiryDateTime)
 
 
 def _key(arn: str) -> bytes:
@@ -85,6 +89,7 @@ class BackupService:
         self.checkpoints = checkpoints
         self.sizing: JobQueue[str] = JobQueue("backup sizing", self._size)
         restores.register("backup", self._items)
+        tables.before_drop = self._system_backup
 
     # -- lifespan --------------------------------------------------------------------------
 
@@ -92,6 +97,14 @@ class BackupService:
         """Resume sizing of CREATING backups; drop checkpoints no backup record names
         (a crash between the checkpoint and its record, or after a DeleteBackup)."""
         backups = self._all()
+        now = self.tables.store.clock.now_s()
+        expired = [b for b in backups if b.expires_s is not None and b.expires_s <= now]
+        if expired:
+            batch = WriteBatch()
+            for backup in expired:
+                batch.delete(spaces.META, _key(backup.arn))
+            self.tables.store.commit_blocking(batch)
+            backups = [b for b in backups if b not in expired]
         if self.checkpoints is not None:
             self.checkpoints.discard_partial()
             named = {b.checkpoint for b in backups}
@@ -115,13 +128,23 @@ class BackupService:
             records.decode(value, BackupRecord)
             for _, value in self.tables.store.scan(spaces.META, prefix, end)
         ]
+        now = self.tables.store.clock.now_s()
+        found = [b for b in found if b.expires_s is None or b.expires_s > now]
         return sorted(found, key=lambda b: (b.created_s, b.arn))
 
     def _get(self, arn: Any) -> BackupRecord:
         raw = self.tables.store.get(spaces.META, _key(arn)) if isinstance(arn, str) else None
-        if raw is None:
+        backup = records.decode(raw, BackupRecord) if raw is not None else None
+        if backup is None or (
+            backup.expires_s is not None and backup.expires_s <= self.tables.store.clock.now_s()
+        ):  # an expired system backup is gone (``start`` removes its record)
             raise BackupNotFound(f"Backup not found: {arn}")
-        return records.decode(raw, BackupRecord)
+        return backup
+
+    def system_backup(self, table_arn: str) -> BackupRecord | None:
+        """The latest SYSTEM backup of a deleted table (for a point-in-time restore)."""
+        found = [b for b in self._all() if b.backup_type == "SYSTEM" and b.table_arn == table_arn]
+        return found[-1] if found else None
 
     def _vault(self) -> Checkpoints:
         if self.checkpoints is None:
@@ -140,17 +163,28 @@ class BackupService:
             raise TableNotFound(f"Table not found: {name}")
         if table.record.status != "ACTIVE":
             raise TableInUse(f"Table is being created: {table.name}")
+        batch = WriteBatch()
+        record = self._take(table, req["BackupName"], batch)
+        await self.tables.store.commit(batch)
+        if record.status == "CREATING":
+            self.sizing.add(record.arn)
+        # AWS answers CREATING; DescribeBackup shows AVAILABLE once the size is known.
+        return {"BackupDetails": _details(revised(record, status="CREATING"))}
+
+    def _take(
+        self, table: Table, name: str, batch: WriteBatch, expires_s: float | None = None
+    ) -> BackupRecord:
+        """Checkpoint the store and stage the backup's record (SYSTEM when it expires)."""
         vault = self._vault()
         now = self.tables.store.clock.now_s()
         suffix = f"{int(now * 1000):014d}-{uuid.uuid4().hex[:8]}"
-        arn = f"{table.arn}/backup/{suffix}"
         # One synchronous step: the checkpoint and the count see the same items.
         vault.take(suffix)
         count, size, _ = self.tables.stats.figures(table)
         exact = count < EXACT_COUNT_ITEMS_MAX
         record = BackupRecord(
-            arn=arn,
-            name=req["BackupName"],
+            arn=f"{table.arn}/backup/{suffix}",
+            name=name,
             checkpoint=suffix,
             created_s=round(now, 3),
             status="AVAILABLE" if exact else "CREATING",
@@ -158,14 +192,20 @@ class BackupService:
             item_count=count if exact else 0,
             table=table.record,
             table_arn=table.arn,
+            backup_type="USER" if expires_s is None else "SYSTEM",
+            expires_s=None if expires_s is None else round(now + expires_s, 3),
         )
-        batch = WriteBatch()
-        batch.put(spaces.META, _key(arn), records.encode(record))
-        await self.tables.store.commit(batch)
-        if not exact:
-            self.sizing.add(arn)
-        # AWS answers CREATING; DescribeBackup shows AVAILABLE once the size is known.
-        return {"BackupDetails": _details(revised(record, status="CREATING"))}
+        batch.put(spaces.META, _key(record.arn), records.encode(record))
+        return record
+
+    def _system_backup(self, table: Table, batch: WriteBatch) -> None:
+        """DeleteTable of a table with PITR on keeps a SYSTEM backup for 35 days, named
+        ``<table>$DeletedTableBackup``, as AWS does: staged in the drop's own batch."""
+        if not table.record.pitr_enabled or self.checkpoints is None:
+            return
+        record = self._take(table, f"{table.name}$DeletedTableBackup", batch, SYSTEM_BACKUP_S)
+        if record.status == "CREATING":
+            self.sizing.add(record.arn)
 
     async def _size(self, arn: str) -> None:
         """Count a big backup's items in its checkpoint, paced, then mark it AVAILABLE."""
@@ -228,7 +268,7 @@ class BackupService:
         listed = [
             b
             for b in self._all()
-            if kind in ("USER", "ALL")
+            if kind in (b.backup_type, "ALL")
             and (wanted is None or b.table.name == wanted)
             and (lower is None or b.created_s >= float(lower))
             and (upper is None or b.created_s < float(upper))
@@ -279,6 +319,25 @@ class BackupService:
         await self.tables.store.durable(self.tables.last_sequence)
         return {"TableDescription": self.tables.describe(table)}
 
+    async def restore_deleted(self, req: dict[str, Any], backup: BackupRecord) -> dict[str, Any]:
+        """RestoreTableToPointInTime of a deleted table (``SourceTableArn``): its SYSTEM
+        backup, the state it was in just before the deletion, as AWS documents it."""
+        target = req["TargetTableName"]
+        if target in self.tables.tables:
+            raise TableAlreadyExists(f"Table already exists: {target}")
+        at = req.get("RestoreDateTime")
+        # The backup holds one moment: the deletion's second, and only it, is restorable.
+        if at is not None and not int(backup.created_s) <= float(at) <= backup.created_s:
+            raise InvalidRestoreTime()
+        summary = {
+            "SourceBackupArn": backup.arn,
+            "SourceTableArn": backup.table_arn,
+            "RestoreDateTime": backup.created_s,
+        }
+        table = self.restores.begin(target, backup.table, req, "backup", backup.arn, summary)
+        await self.tables.store.durable(self.tables.last_sequence)
+        return {"TableDescription": self.tables.describe(table)}
+
 
 # -- documents -------------------------------------------------------------------------------
 
@@ -288,9 +347,11 @@ def _details(b: BackupRecord) -> dict[str, Any]:
         "BackupArn": b.arn,
         "BackupName": b.name,
         "BackupStatus": b.status,
-        "BackupType": "USER",
+        "BackupType": b.backup_type,
         "BackupCreationDateTime": b.created_s,
     }
+    if b.expires_s is not None:
+        doc["BackupExpiryDateTime"] = b.expires_s
     if b.status != "CREATING":
         doc["BackupSizeBytes"] = b.size_bytes
     return doc

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from strata.service.tables import changelog, keycodec
 from strata.service.tables.backup_errors import (
@@ -34,12 +34,21 @@ from strata.service.tables.codec import decode_body, decode_item
 from strata.service.tables.constraints import table_name_from
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.items import key_bytes
-from strata.service.tables.restores import RestoreJob, Restores
+from strata.service.tables.restores import LoadFailed, RestoreJob, Restores
 from strata.service.tables.schema import Table
 from strata.service.tables.service_errors import InvalidRestoreTime
 from strata.service.tables.tables import TableService
 from strata.service.tables.values import Item
 from strata.storage import spaces
+
+
+class DeletedTables(Protocol):
+    """Deleted tables' SYSTEM backups (``backups.BackupService``)."""
+
+    def system_backup(self, table_arn: str) -> Any: ...
+
+    async def restore_deleted(self, req: dict[str, Any], backup: Any) -> dict[str, Any]: ...
+
 
 RECOVERY_DAYS_MAX: Final = 35
 SCAN_CHUNK_ITEMS: Final = 500  # current items read per step of a restore
@@ -51,14 +60,18 @@ class PointInTimeRecovery:
         self.tables = tables
         self.store = tables.store
         self.restores = restores
+        self.deleted: DeletedTables | None = None  # system backups (``backups.py``)
         restores.register("pitr", self._items)
 
     # -- settings --------------------------------------------------------------------------
 
-    def _table(self, name: Any) -> Table:
+    def _found(self, name: Any) -> Table | None:
         if not isinstance(name, str):
-            raise TableNotFound(f"Table not found: {name}")
-        table = self.tables.tables.get(name) or self.tables.tables.get(table_name_from(name))
+            return None
+        return self.tables.tables.get(name) or self.tables.tables.get(table_name_from(name))
+
+    def _table(self, name: Any) -> Table:
+        table = self._found(name)
         if table is None:
             raise TableNotFound(f"Table not found: {name}")
         return table
@@ -136,9 +149,14 @@ class PointInTimeRecovery:
             raise ValidationError(
                 "Only one of RestoreDateTime or UseLatestRestorableTime can be specified"
             )
-        source = self._table(by_arn if by_arn is not None else by_name)
-        if by_arn is not None and source.arn != by_arn:
+        found = self._found(by_arn if by_arn is not None else by_name)
+        if by_arn is not None and (found is None or found.arn != by_arn):
+            deleted = self.deleted
+            backup = deleted.system_backup(by_arn) if deleted is not None else None
+            if deleted is not None and backup is not None:  # deleted with PITR on
+                return await deleted.restore_deleted(req, backup)
             raise TableNotFound(f"Table not found: {by_arn}")
+        source = self._table(by_name) if found is None else found
         target = req["TargetTableName"]
         if target in self.tables.tables:
             raise TableAlreadyExists(f"Table already exists: {target}")
@@ -194,7 +212,11 @@ class PointInTimeRecovery:
         while True:
             table = self.tables.tables.get(name)
             if table is None or table.record.table_id != table_id:
-                return  # the source was dropped meanwhile: its log went with it
+                # Dropped meanwhile, its log with it: the target is removed, not left
+                # ACTIVE with part of the items.
+                raise LoadFailed(
+                    "SourceTableDeleted", f"The source table {name} was deleted during the restore"
+                )
             # One step, no await: the log up to now, then a slice of the items as they are.
             take_in_new_records(table)
             start = keycodec.after(position) if position is not None else table.prefix

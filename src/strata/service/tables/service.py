@@ -65,6 +65,7 @@ class TableOperations:
         self.documents = documents  # a bucket's objects, for exports and imports
         self.exports = ExportService(self.tables, checkpoints, documents)
         self.recovery = PointInTimeRecovery(self.tables, self.restores)
+        self.recovery.deleted = self.backups
         self.imports = ImportService(self.tables, self.restores, documents)
 
     async def start(self) -> None:

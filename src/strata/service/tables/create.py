@@ -13,6 +13,7 @@ from strata.service.tables.service_errors import ResourceInUse
 from strata.service.tables.specs import (
     BILLING_MODES,
     GSI_COUNT_MAX,
+    GSI_KEY_SCHEMA_ELEMENTS_MAX,
     INVALID,
     KEY_TYPES,
     LSI_COUNT_MAX,
@@ -75,7 +76,8 @@ def table_record(tables: TableService, req: dict[str, Any]) -> TableRecord:
                 checks.index_name(ix["IndexName"], f"{base}.indexName")
             ks = ix.get("KeySchema")
             if checks.not_null(ks, f"{base}.keySchema"):
-                check_key_schema(checks, ks, f"{base}.keySchema")
+                most = GSI_KEY_SCHEMA_ELEMENTS_MAX if kind == "globalSecondaryIndexes" else 2
+                check_key_schema(checks, ks, f"{base}.keySchema", most)
             proj = ix.get("Projection")
             if checks.not_null(proj, f"{base}.projection"):
                 check_projection(checks, proj, f"{base}.projection")
@@ -145,9 +147,7 @@ def table_record(tables: TableService, req: dict[str, Any]) -> TableRecord:
             raise ValidationError(INVALID + "List of GlobalSecondaryIndexes is empty")
         for ix in gsis_in:
             record = index_record(tables.store, ix, definitions, True, billing, seen, hash_)
-            used.add(record.hash.name)
-            if record.range is not None:
-                used.add(record.range.name)
+            used.update(e.name for e in record.hash_elements + record.range_elements)
             index_records.append(record)
         if len(gsis_in) > GSI_COUNT_MAX:
             raise ValidationError(

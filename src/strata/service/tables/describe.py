@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from strata.service.tables.schema import IndexRecord, KeyElement, Table
 
@@ -16,6 +16,15 @@ def key_schema_doc(hash_: KeyElement, range_: KeyElement | None) -> list[dict[st
     if range_ is not None:
         doc.append({"AttributeName": range_.name, "KeyType": "RANGE"})
     return doc
+
+
+def index_key_schema_doc(record: IndexRecord) -> list[dict[str, str]]:
+    """An index's KeySchema: every HASH element, then every RANGE one (multi-attribute keys)."""
+    if not (record.hash_keys or record.range_keys):
+        return key_schema_doc(record.hash, record.range)
+    return [{"AttributeName": e.name, "KeyType": "HASH"} for e in record.hash_elements] + [
+        {"AttributeName": e.name, "KeyType": "RANGE"} for e in record.range_elements
+    ]
 
 
 def projection_doc(record: IndexRecord) -> dict[str, Any]:
@@ -68,7 +77,7 @@ def describe(tables: TableService, table: Table, status: str | None = None) -> d
         icount, isize = per_index.get(ir.name, (0, 0))
         idoc: dict[str, Any] = {
             "IndexName": ir.name,
-            "KeySchema": key_schema_doc(ir.hash, ir.range),
+            "KeySchema": index_key_schema_doc(ir),
             "Projection": projection_doc(ir),
             "IndexSizeBytes": isize,
             "ItemCount": icount,
@@ -106,6 +115,27 @@ def describe(tables: TableService, table: Table, status: str | None = None) -> d
     if r.restore is not None:
         doc["RestoreSummary"] = r.restore
     return doc
+
+
+# What DeleteTable shows of the table it is deleting: AWS's own example and suites run
+# against AWS (name, status, throughput, size, count, ARN, id, the on-demand summary),
+# none of the schema: no KeySchema, AttributeDefinitions, indexes or CreationDateTime.
+DELETING_MEMBERS: Final = (
+    "TableName",
+    "TableStatus",
+    "ProvisionedThroughput",
+    "TableSizeBytes",
+    "ItemCount",
+    "TableArn",
+    "TableId",
+    "BillingModeSummary",
+)
+
+
+def deleting_description(tables: TableService, table: Table) -> dict[str, Any]:
+    """DeleteTable's TableDescription, in AWS's shape."""
+    doc = describe(tables, table, "DELETING")
+    return {member: doc[member] for member in DELETING_MEMBERS if member in doc}
 
 
 def describe_table(tables: TableService, name: str) -> dict[str, Any]:

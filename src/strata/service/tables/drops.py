@@ -12,7 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any, Final
 
 from strata.service.tables import item_collections, keycodec
-from strata.service.tables.describe import describe
+from strata.service.tables.describe import deleting_description
 from strata.service.tables.errors import ValidationError
 from strata.storage import keys, spaces
 from strata.storage.store import Store, WriteBatch
@@ -43,7 +43,7 @@ async def delete_table(tables: TableService, name: str) -> dict[str, Any]:
             "Resource cannot be deleted as it is currently protected against deletion. "
             "Disable deletion protection first."
         )
-    doc = describe(tables, table, "DELETING")
+    doc = deleting_description(tables, table)
     batch = WriteBatch()
     if tables.before_drop is not None:  # PITR's system backup (``backups.py``)
         tables.before_drop(table, batch)

@@ -56,6 +56,8 @@ def project(index: Index, item: Item) -> Item:
 
 def entry_key(index: Index, base_key: bytes, item: Item) -> bytes | None:
     """The entry key of ``item`` in ``index``, or None when the item is not in it."""
+    if index.composite:
+        return _composite_entry_key(index, base_key, item)
     hv = item.get(index.hash.name)
     if hv is None:
         return None
@@ -74,6 +76,21 @@ def entry_key(index: Index, base_key: bytes, item: Item) -> bytes | None:
     return key + base_key
 
 
+def _composite_entry_key(index: Index, base_key: bytes, item: Item) -> bytes | None:
+    """A multi-attribute key's entry: an item missing any key attribute is not indexed."""
+    hash_parts: list[tuple[str, Any]] = []
+    range_parts: list[tuple[str, Any]] = []
+    for element, is_hash in index.elements:
+        value = item.get(element.name)
+        raw = value.get(element.kind) if value is not None else None
+        if raw is None:
+            return None
+        (hash_parts if is_hash else range_parts).append((element.kind, raw))
+    partition = keycodec.composite_value(hash_parts)
+    key = keycodec.composite_partition_prefix(index.prefix, index.hasher, partition)
+    return key + keycodec.composite_value(range_parts) + base_key
+
+
 def index_entries(
     index: Index, base_key: bytes, item: Item, encoded: bytes | None = None
 ) -> list[Entry]:
@@ -90,9 +107,7 @@ def index_entries(
 def check_index_keys(table: Table, item: Item) -> None:
     """Index key attributes present in ``item`` must have the index's type and be non-empty."""
     for index in table.indexes.values():
-        for element in (index.hash, index.range):
-            if element is None:
-                continue
+        for element, is_hash in index.elements:
             value = item.get(element.name)
             if value is None:
                 continue
@@ -104,7 +119,7 @@ def check_index_keys(table: Table, item: Item) -> None:
                 )
             raw: Any = value[element.kind]
             if len(raw) > KEY_CHARS_SAFE:
-                check_key_size(element.kind, raw, element is index.hash)
+                check_key_size(element.kind, raw, is_hash)
             if raw == "":
                 kind = "string" if element.kind == "S" else "binary"
                 raise ValidationError(

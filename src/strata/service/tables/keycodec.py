@@ -14,6 +14,13 @@ An item key is ``escape(owner id (8) | hash32 (4) | partition value) END | sort 
 
 An index entry key is the index's partition and sort components followed by the base
 item's key, which makes entries unique when several items share index key values.
+
+A GSI with a multi-attribute key (up to four partition and four sort attributes) joins
+its values: the partition value is the attributes' sort encodings end to end (each
+self-delimiting, so the join is unambiguous), hashed as one binary value; the sort
+component is the sort attributes' encodings end to end, so byte order is the order of
+the first attribute, then the second, ..., and a left-to-right prefix of equalities is a
+key prefix.
 """
 
 from __future__ import annotations
@@ -111,6 +118,16 @@ def partition_prefix(owner_prefix: bytes, hasher: Hasher, kind: str, raw: Any) -
     value = value_bytes(kind, raw)
     body = hasher(kind, value) + value
     return owner_prefix + keys.encode_bytes(body)
+
+
+def composite_value(parts: list[tuple[str, Any]]) -> bytes:
+    """Several key values, (kind, raw) each, as one self-delimiting, ordered byte string."""
+    return b"".join([encode_sort_value(kind, raw) for kind, raw in parts])
+
+
+def composite_partition_prefix(owner_prefix: bytes, hasher: Hasher, value: bytes) -> bytes:
+    """``partition_prefix`` of a multi-attribute partition key (``composite_value``)."""
+    return owner_prefix + keys.encode_bytes(hasher("B", value) + value)
 
 
 def item_key(

@@ -17,7 +17,8 @@ from strata import limits
 from strata.service.tables import capacity, exprs, keycodec
 from strata.service.tables.codec import decode_item, raw_item
 from strata.service.tables.errors import ValidationError
-from strata.service.tables.expressions import KeyTerm
+from strata.service.tables.expressions import KeyCondition, KeyTerm
+from strata.service.tables.expressions.bind import MSG_KEY_TERMS
 from strata.service.tables.indexes import entry_key
 from strata.service.tables.items import MSG_KEY_SCHEMA, key_bytes
 from strata.service.tables.schema import Index, KeyElement, Table
@@ -120,8 +121,8 @@ class QueryService:
             raise ValidationError(MSG_BAD_START + exc.message) from None
         if index is None:
             return base
-        for element in (index.hash, index.range):
-            if element is not None and element.kind not in start[element.name]:
+        for element, _ in index.elements:
+            if element.kind not in start[element.name]:
                 raise ValidationError(MSG_BAD_START + MSG_KEY_SCHEMA)
         key = entry_key(index, base, start)
         assert key is not None
@@ -229,26 +230,32 @@ class QueryService:
                 "specified in the request."
             )
         compiled = exprs.compile_request(req, key=True, filter=True, projection=True)
+        assert compiled.key is not None
+        composite = index is not None and index.composite
+        if len(compiled.key.terms) > 2 and not composite:
+            raise ValidationError(MSG_KEY_TERMS)
         select = self._select(req, index, compiled.projection is not None)
         hash_el = index.hash if index else table.hash
         range_el = index.range if index else table.range
-        types = {hash_el.name: hash_el.kind}
-        if range_el is not None:
-            types[range_el.name] = range_el.kind
-        assert compiled.key is not None
-        hash_value, term = compiled.key.resolve(
-            hash_el.name, range_el.name if range_el else None, types
-        )
-        hash_raw = hash_value[hash_el.kind]
-        if hash_raw == "":
-            raise ValidationError(
-                "One or more parameter values are not valid. The AttributeValue for a key "
-                f"attribute cannot contain an empty {'string' if hash_el.kind == 'S' else 'binary'}"
-                f" value. Key: {hash_el.name}"
+        if composite:
+            assert index is not None
+            partition, sort_prefix, range_el, term = _composite_partition(
+                table, index, compiled.key
             )
-        owner = index.prefix if index else table.prefix
-        partition = keycodec.partition_prefix(owner, table.hasher, hash_el.kind, hash_raw)
-        start, end = _sort_range(partition, range_el, term)
+        else:
+            types = {hash_el.name: hash_el.kind}
+            if range_el is not None:
+                types[range_el.name] = range_el.kind
+            hash_value, term = compiled.key.resolve(
+                hash_el.name, range_el.name if range_el else None, types
+            )
+            hash_raw = hash_value[hash_el.kind]
+            if hash_raw == "":
+                _empty_key(hash_el)
+            owner = index.prefix if index else table.prefix
+            partition = keycodec.partition_prefix(owner, table.hasher, hash_el.kind, hash_raw)
+            sort_prefix = partition
+        start, end = _sort_range(sort_prefix, range_el, term)
         forward = req.get("ScanIndexForward", True)
         exclusive = self._start_key(table, index, req.get("ExclusiveStartKey"))
         if exclusive is not None:
@@ -262,7 +269,12 @@ class QueryService:
                 end = exclusive
         filter_ = compiled.filter
         if filter_ is not None:
-            for element in (hash_el, range_el):
+            key_elements = (
+                index.hash_elements + index.range_elements
+                if composite and index is not None
+                else (hash_el, range_el)
+            )
+            for element in key_elements:
                 if element is not None and element.name in filter_.attribute_names:
                     what = (
                         "QueryFilter" if req.get("QueryFilter") is not None else "Filter Expression"
@@ -317,10 +329,46 @@ class QueryService:
         return self._page(req, table, index, rows, compiled, select)
 
 
+def _empty_key(element: KeyElement) -> None:
+    kind = "string" if element.kind == "S" else "binary"
+    raise ValidationError(
+        "One or more parameter values are not valid. The AttributeValue for a key "
+        f"attribute cannot contain an empty {kind} value. Key: {element.name}"
+    )
+
+
+def _composite_partition(
+    table: Table, index: Index, key: KeyCondition
+) -> tuple[bytes, bytes, KeyElement | None, KeyTerm | None]:
+    """A multi-attribute key's query: its partition, the prefix its sort equalities pin,
+    the sort attribute of the last term and that term (see ``keycodec``)."""
+    types = {element.name: element.kind for element, _ in index.elements}
+    hash_values, equal_values, term = key.resolve_composite(
+        tuple(e.name for e in index.hash_elements),
+        tuple(e.name for e in index.range_elements),
+        types,
+    )
+    hash_parts = []
+    for element, value in zip(index.hash_elements, hash_values, strict=True):
+        if value[element.kind] == "":
+            _empty_key(element)
+        hash_parts.append((element.kind, value[element.kind]))
+    joined = keycodec.composite_value(hash_parts)
+    partition = keycodec.composite_partition_prefix(index.prefix, table.hasher, joined)
+    range_elements = index.range_elements
+    pinned = [(e.kind, v[e.kind]) for e, v in zip(range_elements, equal_values, strict=False)]
+    last = range_elements[len(equal_values)] if term is not None else None
+    return partition, partition + keycodec.composite_value(pinned), last, term
+
+
 def _sort_range(
     partition: bytes, range_el: KeyElement | None, term: KeyTerm | None
 ) -> tuple[bytes, bytes]:
-    """The [start, end) engine range of one partition narrowed by the sort-key term."""
+    """The [start, end) engine range of one partition narrowed by the sort-key term.
+
+    ``partition`` may also carry the leading sort attributes' equalities (a
+    multi-attribute sort key): the term then narrows the range within that prefix.
+    """
     end = keycodec.after_prefix(partition)
     if term is None or range_el is None:
         return partition, end

@@ -37,6 +37,21 @@ class IndexRecord(msgspec.Struct, frozen=True, kw_only=True):
     read_units: int = 0
     write_units: int = 0
     created_s: float = 0.0
+    # A GSI's multi-attribute key: every partition-key (HASH) and sort-key (RANGE)
+    # attribute in KeySchema order, set only when either has more than one (``hash`` and
+    # ``range`` are then the first of each). Empty: a one-attribute key, as before.
+    hash_keys: tuple[KeyElement, ...] = ()
+    range_keys: tuple[KeyElement, ...] = ()
+
+    @property
+    def hash_elements(self) -> tuple[KeyElement, ...]:
+        return self.hash_keys or (self.hash,)
+
+    @property
+    def range_elements(self) -> tuple[KeyElement, ...]:
+        if self.range_keys:
+            return self.range_keys
+        return (self.range,) if self.range is not None else ()
 
 
 class PastStream(msgspec.Struct, frozen=True):
@@ -94,6 +109,12 @@ class Index:
     hasher: Hasher  # the table's partition hash
     key_names: tuple[str, ...]  # index keys then table keys, without duplicates
     projected: frozenset[str] | None  # None: ALL attributes
+    # Every key attribute with whether it is a partition (HASH) attribute, in KeySchema
+    # order; ``composite``: a multi-attribute key (``indexes.entry_key``'s other path).
+    elements: tuple[tuple[KeyElement, bool], ...] = ()
+    composite: bool = False
+    hash_elements: tuple[KeyElement, ...] = ()
+    range_elements: tuple[KeyElement, ...] = ()
 
     @property
     def queryable(self) -> bool:
@@ -131,7 +152,8 @@ def compile_table(record: TableRecord, arn: str) -> Table:
     hasher = hasher_for(record.key_hash)
     indexes: dict[str, Index] = {}
     for ir in record.indexes:
-        names = [ir.hash.name] + ([ir.range.name] if ir.range else [])
+        hash_elements, range_elements = ir.hash_elements, ir.range_elements
+        names = [e.name for e in hash_elements + range_elements]
         for name in key_names:
             if name not in names:
                 names.append(name)
@@ -149,6 +171,11 @@ def compile_table(record: TableRecord, arn: str) -> Table:
             hasher=hasher,
             key_names=tuple(names),
             projected=projected,
+            elements=tuple((e, True) for e in hash_elements)
+            + tuple((e, False) for e in range_elements),
+            composite=bool(ir.hash_keys or ir.range_keys),
+            hash_elements=hash_elements,
+            range_elements=range_elements,
         )
     return Table(
         record=record,

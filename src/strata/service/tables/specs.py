@@ -25,6 +25,9 @@ TAGS_MAX: Final = 50
 KEY_TYPES: Final = ("B", "N", "S")
 PROJECTION_TYPES: Final = ("ALL", "INCLUDE", "KEYS_ONLY")  # in the order AWS lists them
 KEY_KINDS: Final = ("HASH", "RANGE")
+# A GSI's multi-attribute key: up to four partition and four sort attributes (Nov 2025).
+INDEX_KEY_PART_ATTRIBUTES_MAX: Final = 4
+GSI_KEY_SCHEMA_ELEMENTS_MAX: Final = 2 * INDEX_KEY_PART_ATTRIBUTES_MAX
 THROUGHPUT_UNITS_MAX: Final = 1_000_000_000_000
 BILLING_MODES: Final = ("PROVISIONED", "PAY_PER_REQUEST")
 STREAM_VIEW_TYPES: Final = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
@@ -42,17 +45,21 @@ def check_throughput(checks: Constraints, throughput: Any, path: str) -> None:
         checks.range(write, f"{path}.writeCapacityUnits", 1, None)
 
 
-def parse_key_schema(
-    schema: list[dict[str, Any]], definitions: dict[str, str]
-) -> tuple[KeyElement, KeyElement | None]:
-    names: list[str] = [e["AttributeName"] for e in schema]
-    missing = [n for n in names if n not in definitions]
-    if missing:
+def check_defined(names: list[str], definitions: dict[str, str]) -> None:
+    """Every key attribute of a key schema has an AttributeDefinition."""
+    if any(n not in definitions for n in names):
         raise ValidationError(
             INVALID + "Some index key attributes are not defined in AttributeDefinitions. "
             f"Keys: [{', '.join(str(n) for n in names)}], "
             f"AttributeDefinitions: [{', '.join(definitions)}]"
         )
+
+
+def parse_key_schema(
+    schema: list[dict[str, Any]], definitions: dict[str, str]
+) -> tuple[KeyElement, KeyElement | None]:
+    names: list[str] = [e["AttributeName"] for e in schema]
+    check_defined(names, definitions)
     if len(names) == 2 and names[0] == names[1]:
         raise ValidationError(
             "Both the Hash Key and the Range Key element in the KeySchema have the same name"
@@ -71,6 +78,49 @@ def parse_key_schema(
     return hash_, KeyElement(names[1], definitions[names[1]])
 
 
+def parse_gsi_key_schema(
+    name: str, schema: list[dict[str, Any]], definitions: dict[str, str]
+) -> tuple[tuple[KeyElement, ...], tuple[KeyElement, ...]]:
+    """A GSI's key schema: one or more HASH attributes, then zero or more RANGE ones.
+
+    One HASH and at most one RANGE are checked as before (``parse_key_schema``). AWS
+    documents the rules of a longer schema (HASH elements first, at most four of each,
+    no attribute twice) but not its words for breaking them: the messages here are ours,
+    in the style of its KeySchema errors.
+    """
+    kinds = [e.get("KeyType") for e in schema]
+    if kinds.count("HASH") <= 1 and kinds.count("RANGE") <= 1:
+        hash_, range_ = parse_key_schema(schema, definitions)
+        return (hash_,), (range_,) if range_ is not None else ()
+    names: list[str] = [e["AttributeName"] for e in schema]
+    check_defined(names, definitions)
+    if kinds[0] != "HASH":
+        raise ValidationError(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        )
+    hash_count = kinds.count("HASH")
+    if kinds[hash_count:].count("HASH"):
+        raise ValidationError(
+            "Invalid KeySchema: every HASH KeySchemaElement must come before the RANGE "
+            f"KeySchemaElements for index: {name}"
+        )
+    for kind, count in (("HASH", hash_count), ("RANGE", len(kinds) - hash_count)):
+        if count > INDEX_KEY_PART_ATTRIBUTES_MAX:
+            what = "partition" if kind == "HASH" else "sort"
+            raise ValidationError(
+                INVALID + f"The {what} key of index {name} has {count} attributes; a "
+                f"multi-attribute key has at most {INDEX_KEY_PART_ATTRIBUTES_MAX} "
+                f"({kind} KeySchemaElements)"
+            )
+    repeated = [n for i, n in enumerate(names) if n in names[:i]]
+    if repeated:
+        raise ValidationError(
+            f"Invalid KeySchema: Duplicate attribute name in KeySchema: {repeated[0]}"
+        )
+    elements = tuple(KeyElement(n, definitions[n]) for n in names)
+    return elements[:hash_count], elements[hash_count:]
+
+
 def structures(value: Any) -> list[dict[str, Any]]:
     """The members of a list of structures (a member of another type cannot be decoded)."""
     for member in value:
@@ -79,7 +129,7 @@ def structures(value: Any) -> list[dict[str, Any]]:
     return list(value)
 
 
-def check_key_schema(checks: Constraints, schema: Any, path: str) -> None:
+def check_key_schema(checks: Constraints, schema: Any, path: str, elements_max: int = 2) -> None:
     # AWS prints a list of structures with Java's toString: Class@hash.
     shown = (
         "'["
@@ -89,7 +139,7 @@ def check_key_schema(checks: Constraints, schema: Any, path: str) -> None:
         )
         + "]'"
     )
-    checks.length(schema, path, 1, 2, shown if schema else None)
+    checks.length(schema, path, 1, elements_max, shown if schema else None)
     for i, element in enumerate(structures(schema)):
         base = f"{path}.{i + 1}.member"
         if checks.not_null(element.get("AttributeName"), f"{base}.attributeName"):
@@ -111,7 +161,9 @@ def check_index_update(checks: Constraints, update: dict[str, Any], base: str) -
             checks.index_name(action["IndexName"], f"{at}.indexName")
         if action_name == "Create":
             if checks.not_null(action.get("KeySchema"), f"{at}.keySchema"):
-                check_key_schema(checks, action["KeySchema"], f"{at}.keySchema")
+                check_key_schema(
+                    checks, action["KeySchema"], f"{at}.keySchema", GSI_KEY_SCHEMA_ELEMENTS_MAX
+                )
             if checks.not_null(action.get("Projection"), f"{at}.projection"):
                 check_projection(checks, action["Projection"], f"{at}.projection")
             check_throughput(
@@ -235,7 +287,15 @@ def index_record(
 ) -> IndexRecord:
     """Check one index as AWS does, in AWS's order, and build its record."""
     name = ix["IndexName"]
-    hash_, range_ = parse_key_schema(ix["KeySchema"], definitions)
+    hash_keys: tuple[KeyElement, ...] = ()
+    range_keys: tuple[KeyElement, ...] = ()
+    if is_global:
+        hash_keys, range_keys = parse_gsi_key_schema(name, ix["KeySchema"], definitions)
+        hash_, range_ = hash_keys[0], range_keys[0] if range_keys else None
+        if len(hash_keys) == 1 and len(range_keys) <= 1:
+            hash_keys = range_keys = ()  # a one-attribute key: stored as before
+    else:
+        hash_, range_ = parse_key_schema(ix["KeySchema"], definitions)
     if not is_global:
         if range_ is None:
             raise ValidationError(
@@ -282,6 +342,8 @@ def index_record(
         is_global=is_global,
         hash=hash_,
         range=range_,
+        hash_keys=hash_keys,
+        range_keys=range_keys,
         projection_type=ptype,
         non_key=tuple(non_key or ()),
         read_units=read_units,

@@ -17,6 +17,7 @@ from strata.service.tables.specs import (
     GSI_COUNT_MAX,
     INVALID,
     TABLE_CLASSES,
+    check_defined,
     check_index_update,
     check_projected_count,
     check_throughput,
@@ -193,14 +194,9 @@ async def update_table(tables: TableService, req: dict[str, Any]) -> dict[str, A
                 if any(i.name == iname for i in indexes):
                     # A ValidationException, as AWS answers; the words are CreateTable's.
                     raise ValidationError(f"{INVALID}Duplicate index name: {iname}")
-                for element in spec.get("KeySchema") or []:
-                    if element["AttributeName"] not in definitions:
-                        raise ValidationError(
-                            INVALID + "Some index key attributes are not defined in "
-                            f"AttributeDefinitions. Keys: "
-                            f"[{', '.join(e['AttributeName'] for e in spec['KeySchema'])}], "
-                            f"AttributeDefinitions: [{', '.join(definitions)}]"
-                        )
+                check_defined(
+                    [e["AttributeName"] for e in spec.get("KeySchema") or []], definitions
+                )
                 if sum(1 for i in indexes if i.is_global) >= GSI_COUNT_MAX:
                     raise LimitExceeded(
                         "Subscriber limit exceeded: The number of global secondary indexes "
@@ -240,9 +236,7 @@ async def update_table(tables: TableService, req: dict[str, Any]) -> dict[str, A
         changes["indexes"] = tuple(indexes)
         used = {r.hash.name} | ({r.range.name} if r.range else set())
         for i in indexes:
-            used.add(i.hash.name)
-            if i.range:
-                used.add(i.range.name)
+            used.update(e.name for e in i.hash_elements + i.range_elements)
         changes["attributes"] = tuple(KeyElement(n, k) for n, k in definitions.items() if n in used)
     stream = req.get("StreamSpecification")
     if stream is not None:

@@ -447,7 +447,10 @@ def test_key_term_matches() -> None:
         ("pk.x = :p", "KeyConditionExpressions cannot have conditions on nested attributes"),
         (":p = :a", "Invalid condition in KeyConditionExpression: No key attribute specified"),
         ("pk = :p AND pk = :a", "KeyConditionExpressions must only contain one condition per key"),
-        ("pk = :p AND sk = :a AND x = :b", "Conditions can be of length 1 or 2 only"),
+        (
+            " AND ".join(f"k{i} = :p" for i in range(9)),
+            "Conditions can be of length 1 or 2 only",
+        ),
         (
             "pk = :t",
             "One or more parameter values were invalid: ComparisonOperator EQ is not valid for BOOL AttributeValue type",
@@ -483,6 +486,7 @@ def test_key_condition_errors(expression: str, error: str) -> None:
         ("pk > :p", "pk", "sk", "Query key condition not supported"),
         ("pk = :p AND x1 = :a", "pk", "sk", "Query condition missed key schema element: sk"),
         ("pk = :p AND sk = :a", "pk", None, "Query key condition not supported"),
+        ("pk = :p AND sk = :a AND x = :b", "pk", "sk", "Conditions can be of length 1 or 2 only"),
         (
             "pk = :n",
             "pk",

@@ -688,6 +688,10 @@ def reads_values(syntax: ConditionSyntax) -> bool:
 # Key conditions
 
 
+# One term per key attribute: two for a table or a one-attribute index key, up to eight
+# for a GSI's multi-attribute key (``KeyCondition.resolve`` holds the others to two).
+KEY_TERMS_MAX: Final = 8
+MSG_KEY_TERMS: Final = "Conditions can be of length 1 or 2 only"
 KEY_OPERATORS: Final = ("EQ", "LT", "LE", "GT", "GE", "BETWEEN", "BEGINS_WITH")
 _KEY_OPS: Final = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _FLIPPED: Final = {"EQ": "EQ", "LT": "GT", "LE": "GE", "GT": "LT", "GE": "LE"}
@@ -759,6 +763,8 @@ class KeyCondition:
         errors when a term names another attribute or uses an operator the key cannot.
         ``attribute_types`` (name -> S/N/B) enables the schema type check.
         """
+        if len(self.terms) > 2:
+            raise ValidationError(MSG_KEY_TERMS)
         hash_term = next((t for t in self.terms if t.name == hash_key), None)
         if hash_term is None:
             raise ValidationError(f"Query condition missed key schema element: {hash_key}")
@@ -782,6 +788,53 @@ class KeyCondition:
                         "Condition parameter type does not match schema type"
                     )
         return hash_term.values[0], range_term
+
+    def resolve_composite(
+        self,
+        hash_keys: tuple[str, ...],
+        range_keys: tuple[str, ...],
+        attribute_types: Mapping[str, str],
+    ) -> tuple[list[AttributeValue], list[AttributeValue], KeyTerm | None]:
+        """Match the terms to a multi-attribute key (a GSI's, up to four and four).
+
+        AWS's rules: equality on every partition attribute; on the sort attributes, a
+        left-to-right prefix, equality on all but the last, which may be any key operator.
+        Returns the partition values, the sort attributes' equality values before the last
+        term, and that last term (None when there are no sort terms). The words are those
+        of one-attribute keys: the element a condition misses, or "not supported".
+        """
+        by_name = {t.name: t for t in self.terms}
+        hash_values: list[AttributeValue] = []
+        for name in hash_keys:
+            term = by_name.get(name)
+            if term is None:
+                raise ValidationError(f"Query condition missed key schema element: {name}")
+            if term.op != "EQ":
+                raise ValidationError("Query key condition not supported")
+            hash_values.append(term.values[0])
+        given = [by_name.get(name) for name in range_keys]
+        depth = len(given)
+        while depth and given[depth - 1] is None:
+            depth -= 1
+        if len(hash_keys) + depth != len(self.terms):  # a term names no key attribute
+            gap = next((n for n, t in zip(range_keys, given, strict=True) if t is None), None)
+            if gap is None:
+                raise ValidationError("Query key condition not supported")
+            raise ValidationError(f"Query condition missed key schema element: {gap}")
+        for name, term in zip(range_keys[:depth], given[:depth], strict=True):
+            if term is None:
+                raise ValidationError(f"Query condition missed key schema element: {name}")
+        prefix = [t for t in given[: depth - 1] if t is not None]
+        if any(t.op != "EQ" for t in prefix):
+            raise ValidationError("Query key condition not supported")
+        for term in self.terms:
+            expected = attribute_types.get(term.name)
+            if expected is not None and any(type_of(v) != expected for v in term.values):
+                raise ValidationError(
+                    "One or more parameter values were invalid: "
+                    "Condition parameter type does not match schema type"
+                )
+        return hash_values, [t.values[0] for t in prefix], given[depth - 1] if depth else None
 
 
 def _key_error(syntax: ConditionSyntax, binder: _Binder, terms: dict[str, KeyTerm]) -> str | None:
@@ -865,8 +918,8 @@ def bind_key_condition(
     message = _key_error(syntax, binder, terms)
     if message is not None:
         raise ValidationError(message)
-    if len(terms) > 2:
-        raise ValidationError("Conditions can be of length 1 or 2 only")
+    if len(terms) > KEY_TERMS_MAX:
+        raise ValidationError(MSG_KEY_TERMS)
     return KeyCondition(
         tuple(terms.values()), frozenset(binder.names_used), frozenset(binder.values_used)
     )

@@ -21,6 +21,8 @@ from typing import Any, Final
 from strata.service.tables.constraints import Constraints
 from strata.service.tables.errors import SerializationError, ValidationError
 from strata.service.tables.expressions.bind import (
+    KEY_TERMS_MAX,
+    MSG_KEY_TERMS,
     Condition,
     ConstOperand,
     KeyCondition,
@@ -282,8 +284,8 @@ def legacy_key_condition(conditions: Any) -> KeyCondition:
         values = _value_list(spec.get("AttributeValueList"))
         _check_values(op, values, check_types=True)
         terms.append(KeyTerm(name, op, tuple(values)))
-    if len(terms) not in (1, 2):
-        raise ValidationError("Conditions can be of length 1 or 2 only")
+    if not terms or len(terms) > KEY_TERMS_MAX:
+        raise ValidationError(MSG_KEY_TERMS)
     for term in terms:
         if term.op not in _KEY_OPERATORS:
             raise ValidationError(MSG_NOT_INDEXABLE)

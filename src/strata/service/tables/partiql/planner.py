@@ -336,43 +336,48 @@ def plan_select(
         index = table.indexes.get(index_name)
         if index is None or not index.queryable:
             raise ValidationError(f"The table does not have the specified index: {index_name}")
-        hash_el, range_el = index.hash, index.range
+        hash_names = tuple(e.name for e in index.hash_elements)
+        range_names = tuple(e.name for e in index.range_elements)
     else:
-        hash_el, range_el = table.hash, table.range
+        hash_names = (table.hash.name,)
+        range_names = (table.range.name,) if table.range else ()
     terms = conjuncts(where)
-    partitions: list[AttributeValue] | None = None
+    # One list of (attribute, value) per partition: IN/OR on a one-attribute partition key
+    # gives several; a multi-attribute one needs an equality on each attribute.
+    partitions: list[list[tuple[str, AttributeValue]]] | None = None
     rest: list[Node] = []
-    for term in terms:
-        found = None if partitions is not None else _partition_values(term, hash_el.name, params)
-        if found is None:
-            rest.append(term)
+    if len(hash_names) == 1:
+        for term in terms:
+            found = (
+                None if partitions is not None else _partition_values(term, hash_names[0], params)
+            )
+            if found is None:
+                rest.append(term)
+            else:
+                partitions = [[(hash_names[0], value)] for value in found]
+    else:
+        pinned, rest = split_key(where, hash_names, params)
+        if len(pinned) == len(hash_names):
+            partitions = [[(name, pinned[name]) for name in hash_names]]
         else:
-            partitions = found
+            rest = terms
     if partitions is None:
         if order_by:
             raise ValidationError(MSG_ORDER_SCAN if where is not None else MSG_ORDER_WHERE)
         return ReadPlan(table.name, index_name, None, join_and(rest), False)
-    sort_term: Node | None = None
-    if range_el is not None:
-        for term in rest:
-            if _sort_condition(term, range_el.name):
-                rest.remove(term)
-                sort_term = term
-                if isinstance(term, Compare) and _top_name(term.right) == range_el.name:
-                    sort_term = Compare(_FLIPPED[term.op], term.right, term.left)
-                break
+    sort_terms = _sort_terms(rest, range_names)
     forward = True
     for key, descending in order_by:
         name = _top_name(key)
-        if name not in (hash_el.name, range_el.name if range_el else None):
+        if name not in hash_names + range_names:
             raise ValidationError(MSG_ORDER_KEY)
-        if name == (range_el.name if range_el else None):
+        if name in range_names:
             forward = not descending
     queries = []
     for partition in partitions:
         builder = Expressions(params)
-        text = f"{builder.name(hash_el.name)} = {builder.value(partition)}"
-        if sort_term is not None:
+        text = " AND ".join(f"{builder.name(n)} = {builder.value(v)}" for n, v in partition)
+        for sort_term in sort_terms:
             text += " AND " + builder.condition(sort_term)
         query: dict[str, Any] = {"KeyConditionExpression": text, **builder.members()}
         if not forward:
@@ -381,7 +386,14 @@ def plan_select(
     exact = (
         index_name is None
         and len(partitions) == 1
-        and (range_el is None or (isinstance(sort_term, Compare) and sort_term.op == "="))
+        and (
+            not range_names
+            or (
+                len(sort_terms) == 1
+                and isinstance(sort_terms[0], Compare)
+                and sort_terms[0].op == "="
+            )
+        )
     )
     return ReadPlan(table.name, index_name, tuple(queries), join_and(rest), exact)
 
@@ -431,6 +443,26 @@ def _distinct(values: list[AttributeValue]) -> list[AttributeValue]:
         if value not in seen:
             seen.append(value)
     return seen
+
+
+def _sort_terms(rest: list[Node], range_names: tuple[str, ...]) -> list[Node]:
+    """The WHERE terms (taken out of ``rest``) a key condition can hold on the sort key:
+    left to right, an equality on each attribute until one has another condition (or none).
+    """
+    chosen: list[Node] = []
+    for name in range_names:
+        term = next((t for t in rest if _key_equality(t, (name,)) is not None), None)
+        if term is None:
+            term = next((t for t in rest if _sort_condition(t, name)), None)
+        if term is None:
+            break
+        rest.remove(term)
+        if isinstance(term, Compare) and _top_name(term.right) == name:
+            term = Compare(_FLIPPED[term.op], term.right, term.left)
+        chosen.append(term)
+        if not (isinstance(term, Compare) and term.op == "="):
+            break
+    return chosen
 
 
 def _sort_condition(term: Node, range_name: str) -> bool:
@@ -564,6 +596,10 @@ def pins_partition(table: Table, index_name: str | None, where: Node | None) -> 
     ``dynamodb:FullTableScan`` in IAM conditions is this answer's negation.
     """
     index = table.indexes.get(index_name) if index_name is not None else None
+    if index is not None and len(index.hash_elements) > 1:
+        names = tuple(e.name for e in index.hash_elements)
+        found = {eq[0] for t in conjuncts(where) if (eq := _key_equality(t, names)) is not None}
+        return len(found) == len(names)
     hash_name = index.hash.name if index is not None else table.hash.name
     return any(_pins(term, hash_name) for term in conjuncts(where))
 

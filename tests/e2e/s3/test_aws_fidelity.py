@@ -177,12 +177,13 @@ def test_complete_condition_values(s3: Any, bucket: str) -> None:
 
 
 def test_url_encoding_in_every_listing(s3: Any, bucket: str) -> None:
-    """The ceph s3-tests case: a space is %20, a plus %2B, in keys and common prefixes."""
+    """A space is +, a plus %2B, in keys and common prefixes, as AWS answers (measured;
+    the ceph s3-tests expect %20 there, RGW's answer: see ``listing.url_encode``)."""
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     for key in ("foo+1/bar", "foo/bar/xyzzy", "quux ab/thud", "asdf+b", "100% é"):
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
-    expected_keys = ["100%25%20%C3%A9", "asdf%2Bb"]
-    expected_prefixes = ["foo%2B1/", "foo/", "quux%20ab/"]
+    expected_keys = ["100%25+%C3%A9", "asdf%2Bb"]
+    expected_prefixes = ["foo%2B1/", "foo/", "quux+ab/"]
     pages = [
         s3.list_objects(Bucket=bucket, Delimiter="/", EncodingType="url"),
         s3.list_objects_v2(Bucket=bucket, Delimiter="/", EncodingType="url"),
@@ -195,7 +196,7 @@ def test_url_encoding_in_every_listing(s3: Any, bucket: str) -> None:
     assert [p["Prefix"] for p in versions["CommonPrefixes"]] == expected_prefixes
     s3.create_multipart_upload(Bucket=bucket, Key="quux ab/up load")
     uploads = s3.list_multipart_uploads(Bucket=bucket, EncodingType="url")
-    assert [u["Key"] for u in uploads["Uploads"]] == ["quux%20ab/up%20load"]
+    assert [u["Key"] for u in uploads["Uploads"]] == ["quux+ab/up+load"]
     # Without the parameter boto3 asks for url encoding itself and decodes: keys round-trip.
     plain = s3.list_objects_v2(Bucket=bucket, Prefix="quux ab/")
     assert [o["Key"] for o in plain["Contents"]] == ["quux ab/thud"]

@@ -79,7 +79,7 @@ def test_v2_encoding_url(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="sp ace/é", Body=b"x")
     page = s3.list_objects_v2(Bucket=bucket, EncodingType="url")
     # Explicitly requested: boto3 leaves the keys encoded.
-    assert [o["Key"] for o in page["Contents"]] == ["sp%20ace/%C3%A9"]
+    assert [o["Key"] for o in page["Contents"]] == ["sp+ace/%C3%A9"]
 
 
 def test_v1(s3: Any, filled: str) -> None:

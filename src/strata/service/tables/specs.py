@@ -249,9 +249,19 @@ def parse_tags(tags: list[dict[str, Any]]) -> dict[str, str]:
                         text, path, f"Member must satisfy regular expression pattern: {TAG_PATTERN}"
                     )
         checks.raise_if_any()
+        if key.startswith(RESERVED_TAG_PREFIX):
+            raise ValidationError(MSG_RESERVED_TAG)
         out[key] = value
     check_tag_count(len(out))
     return out
+
+
+# ``aws:`` keys are AWS's own (its tagging rules): refused, as DynamoDB refuses them,
+# with a ValidationException. AWS's words were not found; these are in its style.
+RESERVED_TAG_PREFIX: Final = "aws:"
+MSG_RESERVED_TAG: Final = (
+    f"{INVALID}Tag key cannot start with the reserved prefix {RESERVED_TAG_PREFIX}"
+)
 
 
 # AWS's tag pattern (Java's \p{L} letters, \p{Z} separators, \p{N} numbers).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from typing import Final
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 from strata.api.http import Response
 from strata.api.s3 import tokens, xml
@@ -54,11 +54,18 @@ def url_encoding(call: Call) -> bool:
 
 
 def url_encode(value: str | None, url: bool) -> str | None:
-    """A key, prefix or marker as ``encoding-type=url`` shows it: a space is ``%20``, as
-    the ceph s3-tests (written against AWS) expect, not the form encoding's ``+``."""
+    """A key, prefix or marker as ``encoding-type=url`` shows it: form encoding, ``/`` kept.
+
+    AWS answers a space as ``+`` (and a ``+`` as ``%2B``, ``%`` as ``%25``, UTF-8 bytes
+    percent-encoded, ``/`` as is), in keys and common prefixes alike: measured against
+    S3 in ap-northeast-2 in September 2026 (brekkylab/backlot#178), and the ``+`` in
+    listed keys users report (bcgov/gwells#1801); botocore decodes with ``unquote_plus``.
+    The ceph s3-tests expect ``%20``: they follow RGW here, not AWS. Observed behaviour
+    wins, as our rule is.
+    """
     if value is None or not url:
         return value
-    return quote(value, safe="/")
+    return quote_plus(value, safe="/")
 
 
 _OWNER: Final = owner_xml()
@@ -95,7 +102,7 @@ def _contents(objects: list[tuple[str, ListedVersion]], url: bool, owner: bool) 
     entries = []
     for key, version in objects:
         if url:
-            key = quote(key, safe="/")
+            key = quote_plus(key, safe="/")
         if "&" in key or "<" in key or ">" in key:
             key = escape_text(key)
         before, after = _tail(

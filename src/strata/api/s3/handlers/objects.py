@@ -16,6 +16,7 @@ from strata.api.s3.handlers.acl import object_acl
 from strata.api.s3.handlers.lifecycle import expiration_headers
 from strata.api.s3.handlers.lock_headers import bypass_governance, lock_headers, lock_request
 from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, render_tagging
+from strata.api.s3.mail_safe import mail_safe
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.conditions import ReadConditions, check_read
 from strata.service.objects.errors import (
@@ -310,7 +311,7 @@ def object_headers(
         SSE_HEADER,
     ]
     if version.user_metadata:
-        headers += [(f"x-amz-meta-{k}", v) for k, v in version.user_metadata.items()]
+        headers += [(f"x-amz-meta-{k}", mail_safe(v)) for k, v in version.user_metadata.items()]
     if bucket.versioning or version.version_id != NULL_VERSION:
         headers.append(("x-amz-version-id", version.version_id))
     if version.storage_class != "STANDARD":

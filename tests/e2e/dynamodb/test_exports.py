@@ -63,8 +63,17 @@ def fill(dynamodb: Any, name: str, count: int) -> None:
         )
 
 
+def pitr_on(dynamodb: Any, table: str) -> str:
+    """AWS exports only tables with point-in-time recovery on."""
+    dynamodb.update_continuous_backups(
+        TableName=table,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    return table
+
+
 def test_export_layout_and_items(dynamodb: Any, s3: Any, unique_name: str) -> None:
-    table = make_table(dynamodb, unique_name)
+    table = pitr_on(dynamodb, make_table(dynamodb, unique_name))
     fill(dynamodb, table, 140)
     expected = sorted(table_items(dynamodb, table), key=key_of)
     bucket = f"exp-{unique_name}".lower()[:60]
@@ -126,11 +135,15 @@ def test_export_errors_and_failures(dynamodb: Any, unique_name: str) -> None:
     with pytest.raises(ClientError) as caught:
         dynamodb.export_table_to_point_in_time(TableArn=missing_table, S3Bucket="any-bucket")
     assert error_of(caught)[0] == "TableNotFoundException"
-    with pytest.raises(ClientError) as caught:
+    with pytest.raises(ClientError) as caught:  # PITR off
+        dynamodb.export_table_to_point_in_time(TableArn=arn, S3Bucket="any-bucket")
+    assert error_of(caught)[0] == "PointInTimeRecoveryUnavailableException"
+    pitr_on(dynamodb, table)
+    with pytest.raises(ClientError) as caught:  # before the window opened
         dynamodb.export_table_to_point_in_time(
             TableArn=arn, S3Bucket="any-bucket", ExportTime=time.time() - 3600
         )
-    assert error_of(caught)[0] == "PointInTimeRecoveryUnavailableException"
+    assert error_of(caught)[0] == "InvalidExportTimeException"
     with pytest.raises(ClientError) as caught:
         dynamodb.export_table_to_point_in_time(
             TableArn=arn, S3Bucket="any-bucket", ExportTime=time.time() + 3600
@@ -160,7 +173,7 @@ def test_export_errors_and_failures(dynamodb: Any, unique_name: str) -> None:
 
 
 def test_list_exports_pages(dynamodb: Any, s3: Any, unique_name: str) -> None:
-    table = make_table(dynamodb, unique_name)
+    table = pitr_on(dynamodb, make_table(dynamodb, unique_name))
     bucket = f"pages-{unique_name}".lower()[:60]
     s3.create_bucket(Bucket=bucket)
     arn = dynamodb.describe_table(TableName=table)["Table"]["TableArn"]

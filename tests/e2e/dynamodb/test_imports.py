@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import client
 from tests.e2e.dynamodb.conftest import error_of, make_table
-from tests.e2e.dynamodb.test_exports import fill, key_of, table_items, wait_export
+from tests.e2e.dynamodb.test_exports import fill, key_of, pitr_on, table_items, wait_export
 from tests.server import start_server
 
 GSI = {
@@ -74,6 +74,7 @@ def start_import(dynamodb: Any, bucket: str, prefix: str, table: str, **extra: A
 
 def test_an_export_imports_back_with_its_index(dynamodb: Any, s3: Any, unique_name: str) -> None:
     source = make_table(dynamodb, unique_name, types={"n": "N"}, GlobalSecondaryIndexes=[GSI])
+    pitr_on(dynamodb, source)
     fill(dynamodb, source, 130)
     expected = sorted(table_items(dynamodb, source), key=key_of)
     bucket = bucket_of(s3, unique_name)

@@ -8,6 +8,8 @@ The store clock only moves forward: this module has its own server (``pitr_serve
 from __future__ import annotations
 
 import datetime
+import gzip
+import json
 import random
 import time
 import uuid
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 
 from strata.testing import Server
 from tests.e2e.dynamodb.conftest import error_of
+from tests.e2e.dynamodb.test_exports import wait_export
 
 DAY_S = 86400.0
 GSI = {
@@ -440,3 +443,57 @@ def test_restores_match_the_recorded_history(
         assert scan_all(dynamodb, target) == expected
         dynamodb.delete_table(TableName=target)
     dynamodb.delete_table(TableName=source)
+
+
+def test_export_of_a_past_time_holds_the_items_of_that_second(
+    pitr_server: Server, dynamodb: Any
+) -> None:
+    s3 = pitr_server.client("s3")
+    bucket = f"past-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    source = create(dynamodb, name())
+    for n in range(20):
+        dynamodb.put_item(TableName=source, Item=item(f"k{n}", v=n))
+    then = scan_all(dynamodb, source)
+    moment = store_now(pitr_server)
+    pitr_server.advance_clock(5)
+    for n in range(5):  # change, delete, add after the moment
+        dynamodb.put_item(TableName=source, Item=item(f"k{n}", v=100 + n))
+    dynamodb.delete_item(TableName=source, Key=item("k10"))
+    dynamodb.put_item(TableName=source, Item=item("late", v=1))
+    arn = dynamodb.describe_table(TableName=source)["Table"]["TableArn"]
+    started = dynamodb.export_table_to_point_in_time(
+        TableArn=arn,
+        S3Bucket=bucket,
+        ExportTime=datetime.datetime.fromtimestamp(moment, datetime.UTC),
+    )["ExportDescription"]
+    assert abs(started["ExportTime"].timestamp() - moment) < 0.01
+    done = wait_export(dynamodb, started["ExportArn"])
+    assert done["ExportStatus"] == "COMPLETED", done
+    assert done["ItemCount"] == 20
+    folder = f"AWSDynamoDB/{started['ExportArn'].rsplit('/', 1)[1]}"
+    manifest = s3.get_object(Bucket=bucket, Key=f"{folder}/manifest-files.json")["Body"].read()
+    exported: list[dict[str, Any]] = []
+    for line in manifest.decode().splitlines():
+        body = s3.get_object(Bucket=bucket, Key=json.loads(line)["dataFileS3Key"])["Body"].read()
+        exported += [json.loads(row)["Item"] for row in gzip.decompress(body).splitlines()]
+    assert sorted(exported, key=lambda i: (i["pk"]["S"], i["sk"]["S"])) == then
+    # Before the window opened, or in the future: outside the window.
+    earliest = dynamodb.describe_continuous_backups(TableName=source)[
+        "ContinuousBackupsDescription"
+    ]["PointInTimeRecoveryDescription"]["EarliestRestorableDateTime"]
+    for when in (
+        earliest - datetime.timedelta(seconds=10),
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=400),
+    ):
+        with pytest.raises(ClientError) as caught:
+            dynamodb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, ExportTime=when)
+        assert error_of(caught) == (
+            "InvalidExportTimeException",
+            "The specified ExportTime is outside of the point in time recovery window.",
+        )
+    plain = create(dynamodb, name(), pitr=False)
+    plain_arn = dynamodb.describe_table(TableName=plain)["Table"]["TableArn"]
+    with pytest.raises(ClientError) as caught:
+        dynamodb.export_table_to_point_in_time(TableArn=plain_arn, S3Bucket=bucket)
+    assert error_of(caught)[0] == "PointInTimeRecoveryUnavailableException"

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import msgspec
 
@@ -180,8 +180,16 @@ def stage_record(
     return size
 
 
+class Scanner(Protocol):
+    """What reads the log: the live store, or a checkpoint of it."""
+
+    def scan(
+        self, space: str, start: bytes, end: bytes | None = None
+    ) -> Iterator[tuple[bytes, bytes]]: ...
+
+
 def read(
-    store: Store, table_id: int, partition: int, after: int, end: int
+    store: Scanner, table_id: int, partition: int, after: int, end: int
 ) -> Iterator[ChangeRecord]:
     """The partition's records with a stamp above ``after`` and below ``end``, in order."""
     if after >= end - 1:

@@ -8,12 +8,14 @@ a Strata bucket, laid out as AWS lays them out::
     <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-summary.json
     <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-summary.md5
 
-The export is of the table as it is when asked (a checkpoint, ``storage/checkpoints.py``,
-taken in the request's one synchronous step, so it is consistent); the ``exports`` queue
-then writes the files through the object service (``ObjectDocuments``: PutObject's own
-path, never HTTP), marks the export COMPLETED and drops the checkpoint. An export left
-IN_PROGRESS by a crash is written again from its checkpoint at the next start. A past
-``ExportTime`` needs point-in-time recovery, which is refused with AWS's error.
+As AWS's, an export needs point-in-time recovery on, and ``ExportTime`` may be any time
+inside its window. A checkpoint (``storage/checkpoints.py``) is taken in the request's
+one synchronous step, so the export is consistent; an export of a past time is the
+checkpoint's items with every change after that time undone from the checkpoint's change
+log (``recovery.items_at``, the restore's own rule). The ``exports`` queue then writes the
+files through the object service (``ObjectDocuments``: PutObject's own path, never
+HTTP), marks the export COMPLETED and drops the checkpoint. An export left IN_PROGRESS by
+a crash is written again from its checkpoint at the next start.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ import gzip
 import hashlib
 import json
 import logging
+import math
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any, Final, Protocol
 
 import msgspec
@@ -40,14 +44,15 @@ from strata.service.tables.backup_errors import (
     TableNotFound,
 )
 from strata.service.tables.catalogue import ACCOUNT_ID, revised
-from strata.service.tables.codec import body_of, decode_item
+from strata.service.tables.codec import body_of, decode_item, encode_body
 from strata.service.tables.constraints import table_name_from
 from strata.service.tables.describe import table_id_text
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.jobs import JobQueue, job_records, request_digest
-from strata.service.tables.schema import id_prefix
+from strata.service.tables.recovery import items_at
+from strata.service.tables.schema import Table, TableRecord, compile_table, id_prefix
 from strata.service.tables.tables import TableService
-from strata.service.tables.values import item_size
+from strata.service.tables.values import Item, item_size
 from strata.storage import keys, records, spaces
 from strata.storage.checkpoints import Checkpoints
 from strata.storage.store import WriteBatch
@@ -57,7 +62,6 @@ log = logging.getLogger("strata.tables")
 _EXPORTS: Final = "tables.exports"  # META: + export ARN -> ExportRecord
 FILE_ITEMS_MAX: Final = 50_000  # items per data file
 FILE_BYTES_MAX: Final = 64 * 1024 * 1024  # uncompressed bytes per data file
-PAST_EXPORT_TIME_S: Final = 60.0  # an ExportTime older than this needs PITR
 LIST_RESULTS_MAX: Final = 25
 MANIFEST_VERSION: Final = "2020-06-30"
 
@@ -96,6 +100,7 @@ class ExportRecord(msgspec.Struct, frozen=True, kw_only=True):
     failure_code: str | None = None
     failure_message: str | None = None
     request_digest: str = ""  # of the request, for ClientToken reuse
+    table: TableRecord | None = None  # the table when asked (an export of a past time)
 
 
 def _key(arn: str) -> bytes:
@@ -122,6 +127,8 @@ class ExportService:
         self.checkpoints = checkpoints
         self.documents = documents
         self.queue: JobQueue[str] = JobQueue("table exports", self._export)
+        # The PITR window of a table (``recovery.PointInTimeRecovery.window``).
+        self.window: Callable[[Table], tuple[float, float]] | None = None
 
     def start(self) -> None:
         for record in self._all():
@@ -168,19 +175,22 @@ class ExportService:
                             "was used with different parameters"
                         )
                     return {"ExportDescription": _description(known)}
-        if req.get("ExportType") == "INCREMENTAL_EXPORT":
+        # AWS exports only tables with PITR on, from any time inside its window.
+        if not table.record.pitr_enabled:
             raise PointInTimeRecoveryUnavailable(
                 f"Point in time recovery is not enabled for table '{table.name}'"
             )
+        if req.get("ExportType") == "INCREMENTAL_EXPORT":
+            raise ValidationError("ExportType INCREMENTAL_EXPORT is not supported by this server")
         export_s = now
         asked = req.get("ExportTime")
         if asked is not None:
             asked_s = float(asked)
-            if asked_s > now + 1.0:
-                raise InvalidExportTime("ExportTime cannot be in the future")
-            if asked_s < now - PAST_EXPORT_TIME_S:
-                raise PointInTimeRecoveryUnavailable(
-                    f"Point in time recovery is not enabled for table '{table.name}'"
+            earliest = self.window(table)[0] if self.window is not None else now
+            # Seconds are the unit of the window, as for a restore: its first one counts.
+            if asked_s > now + 1.0 or asked_s < math.floor(earliest):
+                raise InvalidExportTime(
+                    "The specified ExportTime is outside of the point in time recovery window."
                 )
             export_s = min(asked_s, now)
         if req.get("ExportFormat") == "ION":
@@ -202,6 +212,7 @@ class ExportService:
             client_token=token,
             export_format=req.get("ExportFormat") or "DYNAMODB_JSON",
             request_digest=digest,
+            table=table.record,
         )
         self.checkpoints.take("export-" + export_id)  # the table as of now, in this step
         await self._save(record)
@@ -247,17 +258,25 @@ class ExportService:
         prefix = id_prefix(record.table_id)
         reader = checkpoints.open("export-" + record.export_id)
         try:
-            scan = reader.scan(spaces.ITEMS, prefix, keycodec.after_prefix(prefix))
+            rows: Iterator[tuple[bytes, Item]]
+            if record.table is not None and record.export_s < record.started_s:
+                # A past time: the checkpoint's items with every later change undone.
+                table = compile_table(record.table, record.table_arn)
+                at_ms = int(record.export_s * 1000)
+                rows = ((encode_body(i), i) for i in items_at(reader, table, at_ms))
+            else:
+                scan = reader.scan(spaces.ITEMS, prefix, keycodec.after_prefix(prefix))
+                rows = ((bytes(body_of(v)), decode_item(v)) for _, v in scan)
             number = 0
             while True:
                 started = time.monotonic()
                 lines: list[bytes] = []
                 size = 0
-                for _, value in scan:
-                    line = b'{"Item":' + bytes(body_of(value)) + b"}\n"
+                for body, item in rows:
+                    line = b'{"Item":' + body + b"}\n"
                     lines.append(line)
                     size += len(line)
-                    total_bytes += item_size(decode_item(value))
+                    total_bytes += item_size(item)
                     if len(lines) >= FILE_ITEMS_MAX or size >= FILE_BYTES_MAX:
                         break
                 if not lines and number > 0:

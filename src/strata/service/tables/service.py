@@ -66,6 +66,7 @@ class TableOperations:
         self.exports = ExportService(self.tables, checkpoints, documents)
         self.recovery = PointInTimeRecovery(self.tables, self.restores)
         self.recovery.deleted = self.backups
+        self.exports.window = self.recovery.window
         self.imports = ImportService(self.tables, self.restores, documents)
 
     async def start(self) -> None:

@@ -17,6 +17,7 @@ from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
 from strata.api.audit import audit_page
 from strata.api.cloudtrail import CloudTrailApi
+from strata.api.cost import CostView
 from strata.api.data_metrics import DataMetrics
 from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.dynamodb.model import MEMBERS
@@ -35,6 +36,10 @@ from strata.engine.rocksdb import WalDamaged
 from strata.service.audit.delivery import Delivery
 from strata.service.audit.trail import AuditTrail
 from strata.service.background import BackgroundTask
+from strata.service.cost.ledger import Ledger
+from strata.service.cost.prices import Prices
+from strata.service.cost.report import CostReport
+from strata.service.cost.usage import S3Usage
 from strata.service.iam.access import AccessControl
 from strata.service.iam.directory import Directory
 from strata.service.iam.groups import Groups
@@ -48,7 +53,7 @@ from strata.service.iam.roles import Roles
 from strata.service.iam.session_policies import SessionPolicyDecider
 from strata.service.iam.sessions import Sessions
 from strata.service.iam.users import Users
-from strata.service.objects import statistics
+from strata.service.objects import statistics, storage_time
 from strata.service.objects.bucket_policies import BucketPolicies
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.documents import ObjectDocuments
@@ -56,6 +61,7 @@ from strata.service.objects.lifecycle.configs import LifecycleConfigs
 from strata.service.objects.lifecycle.engine import LifecycleEngine, metrics_readers
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber
+from strata.service.tables import capacity
 from strata.service.tables.tables import TableService
 from strata.storage import spaces, store_clock
 from strata.storage.blobs import BlobStore, blob_files_present
@@ -245,6 +251,11 @@ def _register_volume_metrics(metrics: Metrics, volumes: Volumes, objects: Object
         lambda: float(objects.moved_bytes_total),
         kind="counter",
     )
+
+
+def _start_ledger(ledger: Ledger, store: LocalStore, clock: SystemClock) -> None:
+    storage_time.counting_since(store, clock.now_s())  # the cost view counts from here
+    ledger.start()
 
 
 def _start_compaction(task: BackgroundTask, config: Config) -> None:
@@ -459,6 +470,18 @@ def build(config: Config) -> Strata:
         PolicyDecider(identities, resources, clock.now_s, identities.tags), identities, clock.now_s
     )
     gate = RequestGate(store)
+    s3_usage = S3Usage()
+    cost = CostView(
+        CostReport(store, Prices.configured(config.cost_prices)),
+        clock,
+        buckets,
+        partial(_table_service, dynamodb),
+        config.metrics_series_max,
+    )
+    cost.register(metrics)
+    ledger = Ledger(
+        store, clock, s3_usage, capacity.USAGE, cost.table_sizes, config.cost_flush_interval_s
+    )
     admin = AdminApi(
         snapshots=Snapshots(data_dir, store, blobs, volumes),
         gate=gate,
@@ -471,6 +494,7 @@ def build(config: Config) -> Strata:
             lifecycle_engine.stop,
             *(t.stop for t in audit_tasks),
             compaction.stop,
+            ledger.stop,
         ],
         after_swap=[
             partial(store_clock.persist, clock, store),
@@ -483,9 +507,12 @@ def build(config: Config) -> Strata:
             *(_started(t.start) for t in audit_tasks),
             _started(partial(_start_compaction, compaction, config)),
             _started(partial(statistics.ensure, store)),
+            _started(ledger.start),
         ],
         summary=store_summary(buckets, dynamodb),
         audit=partial(audit_page, trail, region=config.region),
+        cost=cost.page,
+        before_clock_move=[ledger.flush],
     )
     DataMetrics(buckets, partial(_table_service, dynamodb), config.metrics_series_max).register(
         metrics
@@ -499,6 +526,7 @@ def build(config: Config) -> Strata:
             access=access,
             account_id=config.account_id,
             lifecycle=lifecycle,
+            usage=s3_usage,
         ),
         dynamodb=dynamodb,
         streams=StreamsApi(dynamodb),
@@ -523,12 +551,14 @@ def build(config: Config) -> Strata:
     app.startup_hooks.append(partial(_start_compaction, compaction, config))
     app.startup_hooks.append(disk.start)
     app.startup_hooks.extend(t.start for t in audit_tasks)
+    app.startup_hooks.append(partial(_start_ledger, ledger, store, clock))
     app.shutdown_hooks.append(disk.stop)
     app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(lifecycle_engine.stop)
     app.shutdown_hooks.append(dynamodb.stop)
     app.shutdown_hooks.extend(t.stop for t in audit_tasks)
     app.shutdown_hooks.append(compaction.stop)
+    app.shutdown_hooks.append(ledger.stop)
     app.shutdown_hooks.append(volumes.close)
     app.shutdown_hooks.append(strata.close)
     return strata

@@ -100,6 +100,12 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     compaction_bytes_per_s: Annotated[float, msgspec.Meta(gt=0)] = 33554432.0
     compaction_garbage_fraction_min: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.5
 
+    # The cost view (service/cost): price overrides by name, e.g.
+    # "storage.STANDARD=0.021,dynamodb.write=0.625" (names: service/cost/prices.py), and
+    # seconds between folds of metered requests into the store (a crash loses at most that).
+    cost_prices: str = ""
+    cost_flush_interval_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}
         return f"Config({fields})"
@@ -166,6 +172,14 @@ def load(
             f"bad value for 'port' (from {sources.get('port', 'default')}): "
             f"{config.port} is not a TCP port (1-65535)"
         )
+    if config.cost_prices:
+        from strata.service.cost.prices import PriceError, Prices
+
+        try:
+            Prices.configured(config.cost_prices)
+        except PriceError as exc:
+            where = sources.get("cost_prices", "configuration")
+            raise ConfigError(f"bad value for 'cost_prices' (from {where}): {exc}") from None
     if (config.root_access_key is None) != (config.root_secret_key is None):
         raise ConfigError("STRATA_ROOT_ACCESS_KEY and STRATA_ROOT_SECRET_KEY must be set together")
     _check_tls(config, sources)

@@ -17,7 +17,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from strata import audit_command
+from strata import audit_command, cost_command
 from strata.remote import Remote, RemoteError, find_credentials, find_endpoint, find_region
 
 S3_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -73,6 +73,7 @@ def add_commands(commands: Any) -> None:
     add_arguments(set_to)
     clock.set_defaults(func=clock_command)
     audit_command.add_command(commands, add_arguments, _remote)
+    cost_command.add_command(commands, add_arguments, _remote)
 
 
 def _remote(args: argparse.Namespace) -> Remote:

@@ -50,6 +50,7 @@ log = logging.getLogger("strata.admin")
 Hook = Callable[[], Awaitable[None]]
 Summary = Callable[[], Awaitable[dict[str, Any]]]
 AuditQuery = Callable[[dict[str, str]], Awaitable[dict[str, Any]]]
+CostQuery = AuditQuery  # the query's parameters -> the JSON answer
 
 NDJSON: Final = b"application/x-ndjson"
 
@@ -157,6 +158,8 @@ class AdminApi:
         after_swap: list[Hook] | None = None,
         summary: Summary | None = None,
         audit: AuditQuery | None = None,
+        cost: CostQuery | None = None,
+        before_clock_move: list[Hook] | None = None,
     ) -> None:
         self.snapshots = snapshots
         self.gate = gate
@@ -167,6 +170,8 @@ class AdminApi:
         self.after_swap = after_swap or []
         self.summary = summary
         self.audit = audit  # GET /_strata/audit: the audit trail (strata audit)
+        self.cost = cost  # GET /_strata/cost: the month's cost (strata cost)
+        self.before_clock_move = before_clock_move or []  # the cost ledger's flush
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request.from_scope(scope, receive)
@@ -209,6 +214,13 @@ class AdminApi:
             if self.audit is None:
                 raise NotFound()
             await _respond(send, 200, _json(await self.audit(request.query)))
+            return
+        if parts == ["cost"]:
+            self._allow(method, "GET")
+            await self._authorize(request, root=True)
+            if self.cost is None:
+                raise NotFound()
+            await _respond(send, 200, _json(await self.cost(request.query)))
             return
         if parts == ["reset"]:
             self._allow(method, "POST")
@@ -285,6 +297,8 @@ class AdminApi:
             raise InvalidClockChange()
         if offset_s > limits.clock_offset_s_max:
             raise InvalidClockChange("The store clock moves at most 100 years ahead")
+        for hook in self.before_clock_move:
+            await hook()
         await store_clock.advance(self.clock, self.gate.store, offset_s)
         log.info("store clock moved to offset %.3f s", offset_s)
         wake_all()

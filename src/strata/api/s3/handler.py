@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from strata.api.cost import meter_s3
 from strata.api.http import Request, Response
 from strata.api.s3.actions import authorize_route
 from strata.api.s3.context import Call, S3Context
@@ -18,6 +19,7 @@ from strata.api.s3.handlers import HANDLERS
 from strata.api.s3.handlers.cors import response_cors_headers
 from strata.api.s3.routes import resolve, split_target
 from strata.errors import ProtocolError, StrataError
+from strata.service.cost.usage import S3Usage
 from strata.service.iam.access import AccessControl
 from strata.service.iam.principal import DEFAULT_ACCOUNT_ID, KeyLookup, anonymous_principal
 from strata.service.objects.buckets import BucketService
@@ -76,11 +78,13 @@ class S3Api:
         access: AccessControl | None = None,
         account_id: str = DEFAULT_ACCOUNT_ID,
         lifecycle: LifecycleConfigs | None = None,
+        usage: S3Usage | None = None,
     ) -> None:
         self.context = S3Context(
             buckets, objects, region, keys, access or AccessControl(), lifecycle
         )
         self.account_id = account_id
+        self.usage = usage  # requests by tier and class, for the cost view
 
     def anonymous(self, request: Request) -> bool:
         """CORS preflights carry no signature; a POST Object form signs its policy field,
@@ -117,6 +121,8 @@ class S3Api:
                 501,
             )
         response = await handler(self.context, Call(request, route.bucket, route.key))
+        if self.usage is not None:
+            meter_s3(self.usage, request, route.bucket, response)
         if "origin" in request.headers and request.method != "OPTIONS":
             response.headers += response_cors_headers(self.context, route.bucket, request)
         return response

@@ -251,7 +251,7 @@ class ObjectService:
                     self._stage_removal(batch, refs, raw_key, old)
         raw_key = object_key(bucket, key, version.stamp)
         batch.put(spaces.OBJECTS, raw_key, records.encode(version))
-        statistics.stage_added(batch, bucket, version)
+        statistics.stage_added(batch, bucket, version, self.store.clock.now_s())
         refs.add(batch, version.segments, raw_key)
 
     def _stage_removal(
@@ -268,7 +268,7 @@ class ObjectService:
         if version.lock_mode or version.legal_hold:
             locks.check_removal(version, int(self.store.clock.now_s() * 1000), bypass)
         batch.delete(spaces.OBJECTS, raw_key)
-        statistics.stage_removed(batch, raw_key, version)
+        statistics.stage_removed(batch, raw_key, version, self.store.clock.now_s())
         refs.remove(batch, version.segments, raw_key)
 
     async def commit_bytes(

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Final
 
+from strata.service.objects import storage_time
 from strata.service.objects.records import ListedVersion, ObjectVersion, decode_object_key
 from strata.storage import keys, records, spaces
 from strata.storage.store import Counters, Store, WriteBatch, read_counters
@@ -52,13 +53,15 @@ def _deltas(version: ObjectVersion | ListedVersion, sign: int) -> dict[str, int]
     return {f"{cls}.objects": sign, f"{cls}.bytes": sign * version.size_bytes}
 
 
-def stage_added(batch: WriteBatch, bucket: str, version: ObjectVersion) -> None:
+def stage_added(batch: WriteBatch, bucket: str, version: ObjectVersion, now_s: float) -> None:
     batch.add(spaces.META, stats_key(bucket), _deltas(version, 1))
+    storage_time.stage(batch, bucket, version, 1, now_s)
 
 
-def stage_removed(batch: WriteBatch, raw_key: bytes, version: ObjectVersion) -> None:
+def stage_removed(batch: WriteBatch, raw_key: bytes, version: ObjectVersion, now_s: float) -> None:
     bucket, _ = keys.decode_str(raw_key, 0)
     batch.add(spaces.META, stats_key(bucket), _deltas(version, -1))
+    storage_time.stage(batch, bucket, version, -1, now_s)
 
 
 def _parse(values: dict[str, int]) -> BucketStats:

@@ -108,6 +108,7 @@ class BatchService:
                     )
                     left.setdefault("Keys", []).append(key_item)
                     continue
+                capacity.USAGE.read(table.name, len(value) if value is not None else 0, consistent)
                 if value is None:
                     if want_capacity:
                         consumed.table += capacity.read_units(0, consistent)
@@ -192,6 +193,8 @@ class BatchService:
         sequence = changes.apply()
         # --- applied: now wait for durability ---
         await store.durable(sequence)
+        for table, _, _ in planned:
+            capacity.USAGE.write(table.name, 0)  # a unit each: old sizes are not read here
         out: dict[str, Any] = {"UnprocessedItems": {}}
         if want_capacity:
             out["ConsumedCapacity"] = [c.document(rcc) for c in consumed.values()]

@@ -7,7 +7,7 @@ Query and Scan round the total size of the items they examined, not each item.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
@@ -23,6 +23,36 @@ def read_units(size_bytes: int, consistent: bool, transactional: bool = False) -
 def write_units(size_bytes: int, transactional: bool = False) -> float:
     units = max(1, -(-size_bytes // WRITE_UNIT_BYTES))
     return float(units * 2 if transactional else units)
+
+
+class TableUsage:
+    """Read and write units by table since the last ``take``: what the cost view bills.
+
+    Metered on every request, not only those asking for ConsumedCapacity, from sizes the
+    operation already holds (the stored records' lengths, a batch write's item sizes), so
+    it costs a dictionary update; those lengths stand for DynamoDB's item sizes, which
+    ``Consumed`` computes exactly when a request asks."""
+
+    __slots__ = ("reads", "writes")
+
+    def __init__(self) -> None:
+        self.reads: dict[str, float] = {}
+        self.writes: dict[str, float] = {}
+
+    def read(self, table: str, size_bytes: int, consistent: bool, tx: bool = False) -> None:
+        self.reads[table] = self.reads.get(table, 0.0) + read_units(size_bytes, consistent, tx)
+
+    def write(self, table: str, size_bytes: int, tx: bool = False) -> None:
+        self.writes[table] = self.writes.get(table, 0.0) + write_units(size_bytes, tx)
+
+    def take(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The units metered since the last call (reads, writes), and start again."""
+        taken = self.reads, self.writes
+        self.reads, self.writes = {}, {}
+        return taken
+
+
+USAGE: Final = TableUsage()
 
 
 class Consumed:

@@ -168,6 +168,7 @@ class ItemService:
         sequence = changes.apply()
         # --- applied: now wait for durability ---
         await store.durable(sequence)
+        capacity.USAGE.write(table.name, max(size, len(old_raw) if old_raw is not None else 0))
         out: dict[str, Any] = {}
         if return_values == "ALL_OLD" and old_raw is not None:
             out["Attributes"] = raw_item(old_raw)
@@ -193,6 +194,9 @@ class ItemService:
                 out["Item"] = raw_item(value)
             else:
                 out["Item"] = projection.apply(decode_item(value))
+        capacity.USAGE.read(
+            table.name, len(value) if value is not None else 0, bool(req.get("ConsistentRead"))
+        )
         rcc = req.get("ReturnConsumedCapacity")
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=True)
@@ -228,6 +232,7 @@ class ItemService:
             await store.durable(sequence)
         elif item_collections.has_collections(table):
             collection = changes.collection_size(table, key_item)
+        capacity.USAGE.write(table.name, len(old_raw) if old_raw is not None else 0)
         out: dict[str, Any] = {}
         if return_values == "ALL_OLD" and old_raw is not None:
             out["Attributes"] = raw_item(old_raw)
@@ -282,6 +287,7 @@ class ItemService:
         sequence = changes.apply()
         # --- applied: now wait for durability ---
         await store.durable(sequence)
+        capacity.USAGE.write(table.name, max(len(body), len(old_raw) if old_raw is not None else 0))
         out: dict[str, Any] = {}
         collection = staged.collection
         if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
@@ -311,6 +317,7 @@ class ItemService:
     def _nothing_updated(table: Table, key_item: Item, rcc: str | None) -> dict[str, Any]:
         """REMOVE actions on an absent item: AWS creates nothing and returns no attributes
         (whatever ReturnValues asks), but counts the write."""
+        capacity.USAGE.write(table.name, 0)
         out: dict[str, Any] = {}
         if rcc is not None and rcc != "NONE":
             consumed = capacity.Consumed(table.name, read=False)

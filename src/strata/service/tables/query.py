@@ -202,6 +202,7 @@ class QueryService:
                     last = item if item is not None else decode_item(value)
                     stopped = True
                     break
+        capacity.USAGE.read(table.name, read_bytes, bool(req.get("ConsistentRead")))
         out: dict[str, Any] = {}
         if select != "COUNT":
             out["Items"] = items

@@ -230,6 +230,8 @@ class TransactionService:
         sequence = changes.apply()
         # --- applied: now wait for durability ---
         await store.durable(sequence)
+        for action in actions:
+            capacity.USAGE.write(action.table.name, 0, tx=True)
         out: dict[str, Any] = {}
         if want_capacity:
             out["ConsumedCapacity"] = [c.document(rcc) for c in consumed.values()]
@@ -286,6 +288,7 @@ class TransactionService:
         # --- reads with no await in between: one consistent snapshot ---
         for table, key, compiled in plans:
             raw = self.store.get(spaces.ITEMS, key)
+            capacity.USAGE.read(table.name, len(raw) if raw is not None else 0, True, tx=True)
             if raw is None:
                 responses.append({})
             elif compiled.projection is not None:

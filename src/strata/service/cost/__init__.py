@@ -1,0 +1,1 @@
+"""What the storage costs: prices, metered usage, accrued and projected monthly cost."""

@@ -223,7 +223,8 @@ def test_bad_month_and_who_may_ask(cost_server: Server) -> None:
 
 
 def test_metrics_and_cli(cost_server: Server) -> None:
-    with urllib.request.urlopen(cost_server.endpoint_url + "/_strata/metrics", timeout=10) as answer:
+    metrics = cost_server.endpoint_url + "/_strata/metrics"
+    with urllib.request.urlopen(metrics, timeout=10) as answer:
         text = answer.read().decode()
     assert (
         'strata_bucket_cost_accrued_usd{bucket="cost-std",storage_class="STANDARD",kind="storage"}'
@@ -235,7 +236,8 @@ def test_metrics_and_cli(cost_server: Server) -> None:
     base += ["--data-dir", cost_server.data_dir]
     shown = subprocess.run(base, capture_output=True, text=True, timeout=60, env=environ)
     assert shown.returncode == 0, shown.stderr
-    assert "s3://cost-std" in shown.stdout and "STANDARD" in shown.stdout
+    assert "s3://cost-std" in shown.stdout
+    assert "STANDARD" in shown.stdout
     assert "dynamodb://cost-table" in shown.stdout
     assert shown.stdout.splitlines()[0].startswith("Cost for ")
     as_json = subprocess.run(
@@ -287,4 +289,5 @@ def test_prices_are_configurable(tmp_path: Path) -> None:
         env={**os.environ, "STRATA_COST_PRICES": "storage.PLATINUM=1"},
     )
     assert refused.returncode != 0
-    assert "cost_prices" in refused.stderr and "storage.PLATINUM" in refused.stderr
+    assert "cost_prices" in refused.stderr
+    assert "storage.PLATINUM" in refused.stderr

@@ -555,8 +555,9 @@ class ObjectService:
         batch, refs = WriteBatch(), ByteRefs()
         batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
         if moved.storage_class != now.storage_class:
-            statistics.stage_removed(batch, raw_key, now)
-            statistics.stage_added(batch, bucket, moved)
+            moved_at = self.store.clock.now_s()
+            statistics.stage_removed(batch, raw_key, now, moved_at)
+            statistics.stage_added(batch, bucket, moved, moved_at)
         refs.remove(batch, version.segments, raw_key)
         refs.add(batch, moved.segments, raw_key)
         await self.commit_bytes(batch, refs, received.created)
@@ -575,8 +576,9 @@ class ObjectService:
         moved = msgspec.structs.replace(version, storage_class=storage_class)
         batch = WriteBatch()
         batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
-        statistics.stage_removed(batch, raw_key, version)
-        statistics.stage_added(batch, bucket, moved)
+        moved_at = self.store.clock.now_s()
+        statistics.stage_removed(batch, raw_key, version, moved_at)
+        statistics.stage_added(batch, bucket, moved, moved_at)
         await self.store.commit(batch)
         return moved
 

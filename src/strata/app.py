@@ -25,6 +25,8 @@ from strata.api.dynamodb.streams import STREAMS_OPERATIONS, StreamsApi
 from strata.api.iam.context import IamServices
 from strata.api.iam.handler import IamApi
 from strata.api.iam.model import IAM_ALL, STS_ALL
+from strata.api.kms.handler import KmsApi
+from strata.api.kms.operations import OPERATIONS as KMS_OPERATIONS
 from strata.api.metrics import Metrics, Sample
 from strata.api.s3.handler import S3Api
 from strata.api.s3.handlers import HANDLERS
@@ -53,6 +55,7 @@ from strata.service.iam.roles import Roles
 from strata.service.iam.session_policies import SessionPolicyDecider
 from strata.service.iam.sessions import Sessions
 from strata.service.iam.users import Users
+from strata.service.kms.keys import KeyService
 from strata.service.objects import statistics, storage_time
 from strata.service.objects.bucket_policies import BucketPolicies
 from strata.service.objects.buckets import BucketService
@@ -179,6 +182,7 @@ def _known_operations() -> dict[str, frozenset[str]]:
         "iam": frozenset(IAM_ALL),
         "sts": frozenset(STS_ALL),
         "cloudtrail": frozenset({"LookupEvents"}),
+        "kms": frozenset(KMS_OPERATIONS),
     }
 
 
@@ -423,6 +427,7 @@ def build(config: Config) -> Strata:
     iam = _iam_services(config.account_id, directory, keychain, clock, access)
     iam.root_keys = keys
     buckets = BucketService(store)
+    kms = KeyService(store, config.account_id, config.region)
     statistics.ensure(store)
     metrics = Metrics(operations=_known_operations())
     _register_process_metrics(metrics, store, data_dir)
@@ -501,6 +506,7 @@ def build(config: Config) -> Strata:
             _started(partial(volumes.replaced, store)),
             dynamodb.reload,
             _started(directory.load),
+            _started(kms.load),
             _started(scrubber.start),
             _started(lifecycle.load),
             _started(lifecycle_engine.start),
@@ -541,6 +547,7 @@ def build(config: Config) -> Strata:
         sts=StsApi(Sessions(directory, clock, config.account_id, access)),
         cloudtrail=CloudTrailApi(trail, config.region, access),
         audit=trail if config.audit else None,
+        kms=KmsApi(kms, access),
     )
     strata = Strata(config, app, store, blobs, disk, keys, root, generated)
     # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops

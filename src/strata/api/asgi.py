@@ -1,11 +1,11 @@
 """The one ASGI application behind the shared port.
 
 Dispatch: a POST whose ``X-Amz-Target`` starts ``DynamoDB_20120810.`` goes to DynamoDB,
-``DynamoDBStreams_20120810.`` to Streams, a POST signed for ``iam`` or ``sts`` (the SigV4
-credential scope) to IAM or STS, ``/_strata/*`` to health, metrics and the admin
-endpoints (``admin.py``), and everything else to S3. Each request is authenticated (SigV4)
-before its protocol sees it; every exception becomes that protocol's error document,
-never a hung connection.
+``DynamoDBStreams_20120810.`` to Streams, ``TrentService.`` to KMS, a POST signed for
+``iam`` or ``sts`` (the SigV4 credential scope) to IAM or STS, ``/_strata/*`` to health,
+metrics and the admin endpoints (``admin.py``), and everything else to S3. Each request is
+authenticated (SigV4) before its protocol sees it; every exception becomes that protocol's
+error document, never a hung connection.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def access_fields(
 
 DYNAMODB_PREFIX: Final = "DynamoDB_20120810."
 STREAMS_PREFIX: Final = "DynamoDBStreams_20120810."
+KMS_PREFIX: Final = "TrentService."
 _FILE_CHUNK_BYTES: Final = 1024 * 1024
 
 
@@ -103,6 +104,7 @@ class StrataApp:
         sts: ProtocolApi | None = None,
         cloudtrail: ProtocolApi | None = None,
         audit: AuditTrail | None = None,
+        kms: ProtocolApi | None = None,
     ) -> None:
         self.s3 = s3
         self.dynamodb = dynamodb
@@ -117,6 +119,7 @@ class StrataApp:
         self.sts = sts
         self.cloudtrail = cloudtrail  # LookupEvents over the audit trail
         self.audit = audit  # every API call, as a CloudTrail record
+        self.kms = kms  # the key service, X-Amz-Target TrentService.*
         # Who a request is when authentication is off: the root user, allowed everything.
         self.unsigned_principal = unsigned_principal or root_principal(DEFAULT_ACCOUNT_ID)
         self.startup_hooks: list[object] = list(on_startup or [])
@@ -163,6 +166,8 @@ class StrataApp:
                 return self.streams
             if target.startswith(CLOUDTRAIL_PREFIX) and self.cloudtrail is not None:
                 return self.cloudtrail
+            if target.startswith(KMS_PREFIX) and self.kms is not None:
+                return self.kms
         elif method == "POST":
             # IAM and STS share S3's POST / : the credential scope names the service.
             authorization = headers.get("authorization", "")

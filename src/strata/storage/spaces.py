@@ -20,6 +20,7 @@ STREAMS: Final = "streams"  # (table id, shard, sequence) -> stream record
 TOKENS: Final = "tokens"  # idempotency tokens (transactions) with their expiry
 IAM: Final = "iam"  # (kind, name) -> IAM user, access key, group, policy, role, STS session
 AUDIT: Final = "audit"  # (day, HLC stamp) -> audit trail entry (service/audit)
+KMS: Final = "kms"  # (kind, key id or alias name) -> KMS key or alias (service/kms)
 # Extent id -> location in a volume, and (extent id, owning record key) references
 # (storage/volumes/extent.py).
 EXTENTS: Final = "extents"
@@ -39,4 +40,5 @@ ALL: Final = (
     IAM,
     AUDIT,
     EXTENTS,
+    KMS,
 )

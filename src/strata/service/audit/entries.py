@@ -140,6 +140,8 @@ def resources(entry: Entry, region: str) -> list[dict[str, str]]:
     if entry.source in ("dynamodb", "streams"):
         arn = f"arn:aws:dynamodb:{region}:{entry.account_id}:table/{entry.resource}"
         return [{"type": "AWS::DynamoDB::Table", "ARN": arn, "accountId": entry.account_id}]
+    if entry.source == "kms" and entry.resource.startswith("arn:"):  # the key's ARN
+        return [{"type": "AWS::KMS::Key", "ARN": entry.resource, "accountId": entry.account_id}]
     return []
 
 
@@ -155,6 +157,8 @@ def resource_names(entry: Entry) -> list[tuple[str, str]]:
         return names
     if entry.source in ("dynamodb", "streams"):
         return [("AWS::DynamoDB::Table", entry.resource)]
+    if entry.source == "kms" and entry.resource.startswith("arn:"):
+        return [("AWS::KMS::Key", entry.resource)]
     return []
 
 
@@ -170,6 +174,8 @@ def request_parameters(entry: Entry) -> dict[str, Any] | None:
         return params
     if entry.source in ("dynamodb", "streams"):
         return {"tableName": entry.resource}
+    if entry.source == "kms":
+        return {"keyId": entry.resource}
     return None
 
 

@@ -1,0 +1,1 @@
+"""The KMS protocol (JSON 1.1, ``X-Amz-Target: TrentService.<Operation>``)."""

@@ -1,0 +1,1 @@
+"""A local key service speaking KMS: keys, aliases, envelope encryption (``keys.py``)."""

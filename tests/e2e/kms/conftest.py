@@ -1,0 +1,32 @@
+"""Fixtures for the KMS end-to-end tests: a boto3 ``kms`` client, a fresh key per test.
+
+``error_of`` (code, status, message) is the IAM tests' own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import client
+from tests.e2e.iam.conftest import error_of
+from tests.server import RunningServer
+
+__all__ = ["error_of", "key_id", "kms", "kms_unchecked"]
+
+
+@pytest.fixture(scope="session")
+def kms(server: RunningServer) -> Any:
+    return client(server, "kms")
+
+
+@pytest.fixture(scope="session")
+def kms_unchecked(server: RunningServer) -> Any:
+    """A client that sends what it is given: the server's own validation answers."""
+    return client(server, "kms", parameter_validation=False)
+
+
+@pytest.fixture
+def key_id(kms: Any) -> str:
+    key_id: str = kms.create_key(Description="a test key")["KeyMetadata"]["KeyId"]
+    return key_id

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.conftest import client
+from tests.e2e.s3 import test_lifecycle
 from tests.e2e.s3.conftest import error_of
 from tests.e2e.s3.test_lifecycle import advance_days, metric, remote, wait_until
 from tests.server import RunningServer, start_server
@@ -27,24 +27,30 @@ from tests.server import RunningServer, start_server
 UTC = datetime.UTC
 
 
-@pytest.fixture(scope="module")
-def clock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    # Lifecycle passes an hour apart: only the clock's wake-up runs them.
-    env = {"STRATA_LIFECYCLE_INTERVAL_S": "3600"}
-    server = start_server(tmp_path_factory.mktemp("lock-clock") / "data", env=env)
-    yield server
-    server.stop()
+# This module's own server, lifecycle passes an hour apart, and its client (the lifecycle
+# tests' fixtures, instantiated per module).
+lc_server = test_lifecycle.lc_server
+s3c = test_lifecycle.s3c
 
 
 @pytest.fixture(scope="module")
-def s3c(clock_server: RunningServer) -> Any:
-    return client(clock_server, "s3", s3={"addressing_style": "path"})
+def clock_server(lc_server: RunningServer) -> RunningServer:
+    return lc_server
 
 
 @pytest.fixture
 def locked(s3c: Any, unique_name: str) -> str:
     s3c.create_bucket(Bucket=unique_name, ObjectLockEnabledForBucket=True)
     return unique_name
+
+
+def put_compliance(s3: Any, bucket: str, key: str, body: bytes, until: datetime.datetime,
+                   **extra: Any) -> str:  # fmt: skip
+    version_id: str = s3.put_object(
+        Bucket=bucket, Key=key, Body=body, ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=until, **extra,
+    )["VersionId"]  # fmt: skip
+    return version_id
 
 
 def store_now(server: RunningServer) -> datetime.datetime:
@@ -67,14 +73,8 @@ def test_retention_ends_by_the_store_clock(
     clock_server: RunningServer, s3c: Any, locked: str
 ) -> None:
     until = store_now(clock_server) + datetime.timedelta(days=2)
-    comp = s3c.put_object(
-        Bucket=locked, Key="comp", Body=b"c", ObjectLockMode="COMPLIANCE",
-        ObjectLockRetainUntilDate=until,
-    )["VersionId"]  # fmt: skip
-    held = s3c.put_object(
-        Bucket=locked, Key="held", Body=b"h", ObjectLockMode="COMPLIANCE",
-        ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON",
-    )["VersionId"]  # fmt: skip
+    comp = put_compliance(s3c, locked, "comp", b"c", until)
+    held = put_compliance(s3c, locked, "held", b"h", until, ObjectLockLegalHoldStatus="ON")
     conf = {
         "ObjectLockEnabled": "Enabled",
         "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
@@ -111,10 +111,7 @@ def test_lifecycle_never_removes_a_locked_version(
     clock_server: RunningServer, s3c: Any, locked: str
 ) -> None:
     until = store_now(clock_server) + datetime.timedelta(days=30)
-    sealed = s3c.put_object(
-        Bucket=locked, Key="sealed", Body=b"v0", ObjectLockMode="COMPLIANCE",
-        ObjectLockRetainUntilDate=until,
-    )["VersionId"]  # fmt: skip
+    sealed = put_compliance(s3c, locked, "sealed", b"v0", until)
     s3c.put_object(Bucket=locked, Key="sealed", Body=b"v1")
     held = s3c.put_object(Bucket=locked, Key="held", Body=b"h0", ObjectLockLegalHoldStatus="ON")[
         "VersionId"

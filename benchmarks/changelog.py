@@ -45,7 +45,7 @@ def _table_request(name: str, stream: bool) -> dict[str, object]:
     return req
 
 
-def _item(n: int, version: int) -> Item:
+def item(n: int, version: int) -> Item:
     return {
         "pk": {"S": f"user-{n:08d}"},
         "name": {"S": f"name {n} version {version}"},
@@ -60,13 +60,14 @@ def _du(path: str) -> int:
     )
 
 
-def _write(tables: TableService, version: int, items: int) -> None:
-    table = tables.get("source")
+def write(tables: TableService, version: int, items: int, name: str = "source") -> None:
+    """``items`` puts through ``Changes.stage`` in chunks (version 0: inserts; then updates)."""
+    table = tables.get(name)
     for start in range(0, items, CHUNK_ITEMS):
         changes = Changes(tables)
         for n in range(start, min(items, start + CHUNK_ITEMS)):
-            new = _item(n, version)
-            old = _item(n, version - 1) if version else None
+            new = item(n, version)
+            old = item(n, version - 1) if version else None
             changes.stage(table, key_bytes(table, new), old, new)
         changes.apply()
 
@@ -83,11 +84,11 @@ def main() -> None:
             tables.create_table(_table_request("source", stream=True))
             source = tables.get("source")
             tables.save(revised(source.record, pitr_enabled=True, pitr_since_s=time.time()))
-            _write(tables, 0, args.items)
+            write(tables, 0, args.items)
             time.sleep(0.01)
             moment_ms = int(time.time() * 1000)
             time.sleep(0.01)
-            _write(tables, 1, args.items)
+            write(tables, 1, args.items)
             held, count = changelog.size(store, tables.get("source").record.table_id)
             writes = 2 * args.items
             print(f"writes: {writes} ({args.items} inserts, {args.items} updates), ~180-byte items")

@@ -1,6 +1,8 @@
 """CPU per DynamoDB request, measured in-process: the server's cost without HTTP or noise.
 
 `python -m benchmarks.inprocess --op getitem|putitem|updateitem|query|batchwrite [--profile]`
+(`--changes on`: the table has a NEW_AND_OLD_IMAGES stream and PITR, so every write also
+writes its change record with both images)
 
 The app is built with `strata.app.build` (authentication on, real RocksDB in a temporary
 data directory) and driven through its ASGI interface with requests signed by botocore,
@@ -69,6 +71,8 @@ def record_key(n: int) -> dict[str, dict[str, str]]:
 class Harness(InProcessApp):
     """A Strata app in a temporary directory and a way to call it as a DynamoDB client."""
 
+    CHANGES = False  # --changes on: the table has a NEW_AND_OLD_IMAGES stream and PITR
+
     def __init__(self) -> None:
         super().__init__("strata-inprocess-")
         self.credentials = Credentials(ACCESS_KEY, SECRET_KEY)
@@ -122,8 +126,26 @@ class Harness(InProcessApp):
                     {"AttributeName": "sk", "KeyType": "RANGE"},
                 ],
                 "BillingMode": "PAY_PER_REQUEST",
+                **(
+                    {
+                        "StreamSpecification": {
+                            "StreamEnabled": True,
+                            "StreamViewType": "NEW_AND_OLD_IMAGES",
+                        }
+                    }
+                    if self.CHANGES
+                    else {}
+                ),
             },
         )
+        if self.CHANGES:
+            await self.must(
+                "UpdateContinuousBackups",
+                {
+                    "TableName": TABLE,
+                    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                },
+            )
         records = PARTITIONS * ITEMS_PER_PARTITION
         for first in range(0, records, 25):
             requests = [{"PutRequest": {"Item": self.item(n)}} for n in range(first, first + 25)]
@@ -222,8 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--json", action="store_true", help="one JSON line per op")
     parser.add_argument("--audit", choices=("on", "off"), default="on", help="the audit trail")
+    parser.add_argument(
+        "--changes",
+        choices=("on", "off"),
+        default="off",
+        help="a NEW_AND_OLD_IMAGES stream and PITR on the table (the change log written)",
+    )
     args = parser.parse_args(argv)
     InProcessApp.AUDIT = args.audit == "on"
+    Harness.CHANGES = args.changes == "on"
     run = runner(args.loop)
     for op in OPS if args.op == "all" else (args.op,):
         count = args.requests if op != "batchwrite" else max(1, args.requests // 10)

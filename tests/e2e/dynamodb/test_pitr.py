@@ -471,12 +471,7 @@ def test_export_of_a_past_time_holds_the_items_of_that_second(
     done = wait_export(dynamodb, started["ExportArn"])
     assert done["ExportStatus"] == "COMPLETED", done
     assert done["ItemCount"] == 20
-    folder = f"AWSDynamoDB/{started['ExportArn'].rsplit('/', 1)[1]}"
-    manifest = s3.get_object(Bucket=bucket, Key=f"{folder}/manifest-files.json")["Body"].read()
-    exported: list[dict[str, Any]] = []
-    for line in manifest.decode().splitlines():
-        body = s3.get_object(Bucket=bucket, Key=json.loads(line)["dataFileS3Key"])["Body"].read()
-        exported += [json.loads(row)["Item"] for row in gzip.decompress(body).splitlines()]
+    exported = [row["Item"] for row in exported_lines(s3, bucket, started["ExportArn"])]
     assert sorted(exported, key=lambda i: (i["pk"]["S"], i["sk"]["S"])) == then
     # Before the window opened, or in the future: outside the window.
     earliest = dynamodb.describe_continuous_backups(TableName=source)[
@@ -497,3 +492,108 @@ def test_export_of_a_past_time_holds_the_items_of_that_second(
     with pytest.raises(ClientError) as caught:
         dynamodb.export_table_to_point_in_time(TableArn=plain_arn, S3Bucket=bucket)
     assert error_of(caught)[0] == "PointInTimeRecoveryUnavailableException"
+
+
+def exported_lines(s3: Any, bucket: str, export_arn: str) -> list[dict[str, Any]]:
+    folder = f"AWSDynamoDB/{export_arn.rsplit('/', 1)[1]}"
+    manifest = s3.get_object(Bucket=bucket, Key=f"{folder}/manifest-files.json")["Body"].read()
+    rows: list[dict[str, Any]] = []
+    for line in manifest.decode().splitlines():
+        body = s3.get_object(Bucket=bucket, Key=json.loads(line)["dataFileS3Key"])["Body"].read()
+        rows += [json.loads(row) for row in gzip.decompress(body).splitlines()]
+    return rows
+
+
+def test_incremental_export_holds_each_change_of_the_period_once(
+    pitr_server: Server, dynamodb: Any
+) -> None:
+    s3 = pitr_server.client("s3")
+    bucket = f"incr-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    source = create(dynamodb, name())
+    for n in range(6):
+        dynamodb.put_item(TableName=source, Item=item(f"k{n}", v=n))
+    pitr_server.advance_clock(2)
+    begin = store_now(pitr_server)
+    pitr_server.advance_clock(2)
+    dynamodb.put_item(TableName=source, Item=item("k0", v=100))  # modified twice
+    dynamodb.put_item(TableName=source, Item=item("k0", v=101))
+    dynamodb.delete_item(TableName=source, Key=item("k1"))  # deleted
+    dynamodb.put_item(TableName=source, Item=item("new", v=7))  # inserted
+    dynamodb.put_item(TableName=source, Item=item("brief", v=8))  # inserted, then deleted
+    dynamodb.delete_item(TableName=source, Key=item("brief"))
+    pitr_server.advance_clock(20 * 60)
+    end = store_now(pitr_server)
+    pitr_server.advance_clock(2)
+    dynamodb.put_item(TableName=source, Item=item("k0", v=999))  # after the period
+    dynamodb.put_item(TableName=source, Item=item("k2", v=999))
+    arn = dynamodb.describe_table(TableName=source)["Table"]["TableArn"]
+    at = datetime.datetime.fromtimestamp
+    started = dynamodb.export_table_to_point_in_time(
+        TableArn=arn,
+        S3Bucket=bucket,
+        ExportType="INCREMENTAL_EXPORT",
+        IncrementalExportSpecification={
+            "ExportFromTime": at(begin, datetime.UTC),
+            "ExportToTime": at(end, datetime.UTC),
+        },
+    )["ExportDescription"]
+    assert started["ExportType"] == "INCREMENTAL_EXPORT"
+    assert started["IncrementalExportSpecification"]["ExportViewType"] == "NEW_AND_OLD_IMAGES"
+    done = wait_export(dynamodb, started["ExportArn"])
+    assert done["ExportStatus"] == "COMPLETED", done
+    rows = {row["Keys"]["pk"]["S"]: row for row in exported_lines(s3, bucket, done["ExportArn"])}
+    assert set(rows) == {"k0", "k1", "new", "brief"}
+    assert done["ItemCount"] == 4
+    assert rows["k0"]["OldImage"] == item("k0", v=0)
+    assert rows["k0"]["NewImage"] == item("k0", v=101)  # as the period ended, not now
+    assert rows["k1"]["OldImage"] == item("k1", v=1)
+    assert "NewImage" not in rows["k1"]
+    assert rows["new"]["NewImage"] == item("new", v=7)
+    assert "OldImage" not in rows["new"]
+    assert set(rows["brief"]) == {"Metadata", "Keys"}
+    for row in rows.values():
+        micros = int(row["Metadata"]["WriteTimestampMicros"]["N"])
+        assert begin * 1e6 <= micros < end * 1e6
+    folder = f"AWSDynamoDB/{done['ExportArn'].rsplit('/', 1)[1]}"
+    summary = json.loads(
+        s3.get_object(Bucket=bucket, Key=f"{folder}/manifest-summary.json")["Body"].read()
+    )
+    assert summary["exportType"] == "INCREMENTAL_EXPORT"
+    assert summary["outputView"] == "NEW_AND_OLD_IMAGES"
+    # NEW_IMAGE: no old images.
+    new_only = dynamodb.export_table_to_point_in_time(
+        TableArn=arn,
+        S3Bucket=bucket,
+        ExportType="INCREMENTAL_EXPORT",
+        IncrementalExportSpecification={
+            "ExportFromTime": at(begin, datetime.UTC),
+            "ExportToTime": at(end, datetime.UTC),
+            "ExportViewType": "NEW_IMAGE",
+        },
+    )["ExportDescription"]
+    wait_export(dynamodb, new_only["ExportArn"])
+    assert all("OldImage" not in r for r in exported_lines(s3, bucket, new_only["ExportArn"]))
+    # A period too short, or reaching before the window: refused.
+    with pytest.raises(ClientError) as caught:
+        dynamodb.export_table_to_point_in_time(
+            TableArn=arn,
+            S3Bucket=bucket,
+            ExportType="INCREMENTAL_EXPORT",
+            IncrementalExportSpecification={
+                "ExportFromTime": at(begin, datetime.UTC),
+                "ExportToTime": at(begin + 60, datetime.UTC),
+            },
+        )
+    assert error_of(caught)[0] == "ValidationException"
+    with pytest.raises(ClientError) as caught:
+        dynamodb.export_table_to_point_in_time(
+            TableArn=arn,
+            S3Bucket=bucket,
+            ExportType="INCREMENTAL_EXPORT",
+            IncrementalExportSpecification={
+                "ExportFromTime": at(begin - 3600, datetime.UTC),
+                "ExportToTime": at(begin, datetime.UTC),
+            },
+        )
+    assert error_of(caught)[0] == "InvalidExportTimeException"

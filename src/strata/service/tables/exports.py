@@ -35,7 +35,7 @@ from typing import Any, Final, Protocol
 import msgspec
 
 from strata.errors import StrataError
-from strata.service.tables import keycodec
+from strata.service.tables import incremental, keycodec
 from strata.service.tables.backup_errors import (
     ExportConflict,
     ExportNotFound,
@@ -64,6 +64,7 @@ FILE_ITEMS_MAX: Final = 50_000  # items per data file
 FILE_BYTES_MAX: Final = 64 * 1024 * 1024  # uncompressed bytes per data file
 LIST_RESULTS_MAX: Final = 25
 MANIFEST_VERSION: Final = "2020-06-30"
+OUTSIDE_WINDOW: Final = "The specified ExportTime is outside of the point in time recovery window."
 
 
 class Documents(Protocol):
@@ -101,6 +102,9 @@ class ExportRecord(msgspec.Struct, frozen=True, kw_only=True):
     failure_message: str | None = None
     request_digest: str = ""  # of the request, for ClientToken reuse
     table: TableRecord | None = None  # the table when asked (an export of a past time)
+    export_type: str = "FULL_EXPORT"
+    from_s: float | None = None  # an incremental export's period: [from_s, export_s)
+    view: str | None = None  # its ExportViewType
 
 
 def _key(arn: str) -> bytes:
@@ -180,18 +184,25 @@ class ExportService:
             raise PointInTimeRecoveryUnavailable(
                 f"Point in time recovery is not enabled for table '{table.name}'"
             )
-        if req.get("ExportType") == "INCREMENTAL_EXPORT":
-            raise ValidationError("ExportType INCREMENTAL_EXPORT is not supported by this server")
         export_s = now
         asked = req.get("ExportTime")
-        if asked is not None:
+        earliest_s = self.window(table)[0] if self.window is not None else now
+        chosen: incremental.Period | None = None
+        if req.get("ExportType") == "INCREMENTAL_EXPORT":
+            try:
+                chosen = incremental.period(req, earliest_s, now)
+            except incremental.OutsideWindow:
+                raise InvalidExportTime(OUTSIDE_WINDOW) from None
+            export_s = chosen.to_s
+        elif req.get("IncrementalExportSpecification") is not None:
+            raise ValidationError(
+                "IncrementalExportSpecification can only be specified for an incremental export"
+            )
+        elif asked is not None:
             asked_s = float(asked)
-            earliest = self.window(table)[0] if self.window is not None else now
             # Seconds are the unit of the window, as for a restore: its first one counts.
-            if asked_s > now + 1.0 or asked_s < math.floor(earliest):
-                raise InvalidExportTime(
-                    "The specified ExportTime is outside of the point in time recovery window."
-                )
+            if asked_s > now + 1.0 or asked_s < math.floor(earliest_s):
+                raise InvalidExportTime(OUTSIDE_WINDOW)
             export_s = min(asked_s, now)
         if req.get("ExportFormat") == "ION":
             raise ValidationError("ExportFormat ION is not supported by this server")
@@ -213,6 +224,9 @@ class ExportService:
             export_format=req.get("ExportFormat") or "DYNAMODB_JSON",
             request_digest=digest,
             table=table.record,
+            export_type="FULL_EXPORT" if chosen is None else "INCREMENTAL_EXPORT",
+            from_s=None if chosen is None else round(chosen.from_s, 3),
+            view=None if chosen is None else chosen.view,
         )
         self.checkpoints.take("export-" + export_id)  # the table as of now, in this step
         await self._save(record)
@@ -258,25 +272,30 @@ class ExportService:
         prefix = id_prefix(record.table_id)
         reader = checkpoints.open("export-" + record.export_id)
         try:
-            rows: Iterator[tuple[bytes, Item]]
-            if record.table is not None and record.export_s < record.started_s:
+            rows: Iterator[tuple[bytes, int]]  # (line, billed bytes)
+            if record.export_type == "INCREMENTAL_EXPORT":
+                assert record.table is not None
+                assert record.from_s is not None
+                table = compile_table(record.table, record.table_arn)
+                chosen = incremental.Period(record.from_s, record.export_s, record.view or "")
+                rows = incremental.lines(reader, table, chosen)
+            elif record.table is not None and record.export_s < record.started_s:
                 # A past time: the checkpoint's items with every later change undone.
                 table = compile_table(record.table, record.table_arn)
                 at_ms = int(record.export_s * 1000)
-                rows = ((encode_body(i), i) for i in items_at(reader, table, at_ms))
+                rows = (_item_line(encode_body(i), i) for i in items_at(reader, table, at_ms))
             else:
                 scan = reader.scan(spaces.ITEMS, prefix, keycodec.after_prefix(prefix))
-                rows = ((bytes(body_of(v)), decode_item(v)) for _, v in scan)
+                rows = (_item_line(bytes(body_of(v)), decode_item(v)) for _, v in scan)
             number = 0
             while True:
                 started = time.monotonic()
                 lines: list[bytes] = []
                 size = 0
-                for body, item in rows:
-                    line = b'{"Item":' + body + b"}\n"
+                for line, billed in rows:
                     lines.append(line)
                     size += len(line)
-                    total_bytes += item_size(item)
+                    total_bytes += billed
                     if len(lines) >= FILE_ITEMS_MAX or size >= FILE_BYTES_MAX:
                         break
                 if not lines and number > 0:
@@ -318,7 +337,7 @@ class ExportService:
             item_count=total_items,
             billed_bytes=total_bytes,
         )
-        summary = {
+        summary: dict[str, Any] = {
             "version": MANIFEST_VERSION,
             "exportArn": record.arn,
             "startTime": _iso(record.started_s),
@@ -334,8 +353,16 @@ class ExportService:
             "billedSizeBytes": total_bytes,
             "itemCount": total_items,
             "outputFormat": record.export_format,
-            "exportType": "FULL_EXPORT",
+            "exportType": record.export_type,
         }
+        if record.export_type == "INCREMENTAL_EXPORT":
+            del summary["exportTime"]
+            summary.update(
+                version=incremental.MANIFEST_VERSION,
+                exportFromTime=_iso(record.from_s or 0.0),
+                exportToTime=_iso(record.export_s),
+                outputView=record.view,
+            )
         summary_bytes = json.dumps(summary, separators=(",", ":")).encode()
         await documents.put(
             record.bucket, f"{folder}/manifest-summary.json", summary_bytes, "application/json"
@@ -365,13 +392,17 @@ class ExportService:
         page = listed[:limit]
         out: dict[str, Any] = {
             "ExportSummaries": [
-                {"ExportArn": e.arn, "ExportStatus": e.status, "ExportType": "FULL_EXPORT"}
+                {"ExportArn": e.arn, "ExportStatus": e.status, "ExportType": e.export_type}
                 for e in page
             ]
         }
         if len(listed) > limit:
             out["NextToken"] = base64.urlsafe_b64encode(listed[limit].arn.encode()).decode()
         return out
+
+
+def _item_line(body: bytes, item: Item) -> tuple[bytes, int]:
+    return b'{"Item":' + body + b"}\n", item_size(item)
 
 
 def _md5_hex(data: bytes) -> bytes:
@@ -389,10 +420,17 @@ def _description(e: ExportRecord) -> dict[str, Any]:
         "S3Bucket": e.bucket,
         "S3SseAlgorithm": e.sse_algorithm or "AES256",
         "ExportFormat": e.export_format,
-        "ExportType": "FULL_EXPORT",
+        "ExportType": e.export_type,
         "BilledSizeBytes": e.billed_bytes,
         "ItemCount": e.item_count,
     }
+    if e.export_type == "INCREMENTAL_EXPORT":
+        del doc["ExportTime"]
+        doc["IncrementalExportSpecification"] = {
+            "ExportFromTime": e.from_s,
+            "ExportToTime": e.export_s,
+            "ExportViewType": e.view,
+        }
     if e.prefix:
         doc["S3Prefix"] = e.prefix
     doc["S3BucketOwner"] = e.bucket_owner or ACCOUNT_ID

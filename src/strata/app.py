@@ -17,7 +17,7 @@ from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
 from strata.api.audit import audit_page
 from strata.api.cloudtrail import CloudTrailApi
-from strata.api.cost import CostView
+from strata.api.cost import CostView, LifecyclePreview
 from strata.api.data_metrics import DataMetrics
 from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.dynamodb.model import MEMBERS
@@ -476,8 +476,9 @@ def build(config: Config) -> Strata:
     )
     gate = RequestGate(store)
     s3_usage = S3Usage()
+    prices = Prices.configured(config.cost_prices)
     cost = CostView(
-        CostReport(store, Prices.configured(config.cost_prices)),
+        CostReport(store, prices),
         clock,
         buckets,
         partial(_table_service, dynamodb),
@@ -518,6 +519,7 @@ def build(config: Config) -> Strata:
         summary=store_summary(buckets, dynamodb),
         audit=partial(audit_page, trail, region=config.region),
         cost=cost.page,
+        lifecycle_preview=LifecyclePreview(store, prices, clock, buckets).page,
         before_clock_move=[ledger.flush],
     )
     DataMetrics(buckets, partial(_table_service, dynamodb), config.metrics_series_max).register(

@@ -155,7 +155,7 @@ class Remote:
         ``RemoteError`` for an error."""
         body = b"" if document is None else json.dumps(document).encode()
         status, answer = self.call(method, "/_strata/" + path, query=query, body=body)
-        return _json_or_raise(status, answer)
+        return json_or_raise(status, answer)
 
     def clock(self, change: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The store clock (``{"now", "offset_s"}``), after ``change`` (``{"advance_s": N}``
@@ -170,7 +170,7 @@ class Remote:
         """A streamed admin answer (restore): one JSON event per line, as they come."""
         with self.open(method, "/_strata/" + path) as response:
             if response.status >= 300:
-                _json_or_raise(response.status, response.read())
+                json_or_raise(response.status, response.read())
             for line in response:
                 if line.strip():
                     event: dict[str, Any] = json.loads(line)
@@ -212,7 +212,7 @@ class Remote:
         return body
 
 
-def _json_or_raise(status: int, body: bytes) -> Any:
+def json_or_raise(status: int, body: bytes) -> Any:
     try:
         document = json.loads(body) if body else {}
     except ValueError:

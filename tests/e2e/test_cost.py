@@ -7,6 +7,7 @@ here from the clock's readings and the price list, never copied from an answer."
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -291,3 +292,92 @@ def test_prices_are_configurable(tmp_path: Path) -> None:
     assert refused.returncode != 0
     assert "cost_prices" in refused.stderr
     assert "storage.PLATINUM" in refused.stderr
+
+
+LIFECYCLE_JSON = """{"Rules": [{"ID": "logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+  "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"},
+                  {"Days": 60, "StorageClass": "GLACIER"}],
+  "Expiration": {"Days": 100}}]}"""
+
+
+def _midnight_after(moment: datetime.datetime, days: int) -> str:
+    day = (moment + datetime.timedelta(days=days)).date() + datetime.timedelta(days=1)
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def test_lifecycle_preview(tmp_path: Path) -> None:
+    with Server(tmp_path / "data") as server:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket="preview")
+        big = 200 * 1024
+        for n in range(3):
+            s3.put_object(Bucket="preview", Key=f"logs/{n}", Body=b"l" * big)
+        s3.put_object(Bucket="preview", Key="logs/small", Body=b"s" * 10240)  # under 128 KB
+        s3.put_object(Bucket="preview", Key="keep/x", Body=b"k" * 300 * 1024)
+        created = s3.head_object(Bucket="preview", Key="logs/0")["LastModified"]
+        rules = tmp_path / "rules.json"
+        rules.write_text(LIFECYCLE_JSON)
+        status, body = server.remote.call(
+            "POST",
+            "/_strata/cost/lifecycle",
+            query=[("bucket", "preview"), ("days", "400")],
+            body=rules.read_bytes(),
+        )
+        assert status == 200, body
+        result = json.loads(body)
+        assert result["versions"] == 5
+        assert result["counts"] == {"transition": 6, "expire": 4}
+        first = [a for a in result["actions"] if a["key"] == "logs/0"]
+        assert [(a["action"], a["from_class"], a["to_class"], a["at"]) for a in first] == [
+            ("transition", "STANDARD", "STANDARD_IA", _midnight_after(created, 30)),
+            ("transition", "STANDARD_IA", "GLACIER", _midnight_after(created, 60)),
+            ("expire", "GLACIER", None, _midnight_after(created, 100)),
+        ]
+        small = [a["action"] for a in result["actions"] if a["key"] == "logs/small"]
+        assert small == ["expire"]  # too small to transition by default
+        assert not [a for a in result["actions"] if a["key"] == "keep/x"]
+        stored = 3 * big + 10240 + 300 * 1024
+        assert result["bytes_before"] == {"STANDARD": stored}
+        assert result["bytes_after"] == {"STANDARD": 300 * 1024}
+        monthly = result["monthly_storage_usd"]
+        assert monthly["before"] == pytest.approx(stored / GB * 0.023)
+        assert monthly["after"] == pytest.approx(300 * 1024 / GB * 0.023)
+        once = result["one_time_usd"]
+        assert once["transition_requests"] == pytest.approx(3 * (0.01 + 0.03) / 1000)
+        # 40 days in GLACIER of its 90: 50 owed, at GLACIER's price per 30-day month
+        assert once["early_deletion"] == pytest.approx(3 * big / GB * 50 / 30 * 0.0036)
+        # nothing changed: the objects are where they were
+        assert s3.head_object(Bucket="preview", Key="logs/0").get("StorageClass") is None
+
+        # S3's own validation and words; a missing bucket; the XML form
+        bad = '{"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {"Prefix": ""},'
+        bad += ' "Transitions": [{"Days": 10, "StorageClass": "STANDARD_IA"}]}]}'
+        status, body = server.remote.call(
+            "POST", "/_strata/cost/lifecycle", query=[("bucket", "preview")], body=bad.encode()
+        )
+        assert status == 400
+        assert json.loads(body)["error"] == "InvalidArgument"
+        status, body = server.remote.call(
+            "POST", "/_strata/cost/lifecycle", query=[("bucket", "nope")], body=rules.read_bytes()
+        )
+        assert (status, json.loads(body)["error"]) == (404, "NoSuchBucket")
+        xml = (
+            "<LifecycleConfiguration><Rule><ID>all</ID><Status>Enabled</Status><Filter/>"
+            "<Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>"
+        )
+        status, body = server.remote.call(
+            "POST", "/_strata/cost/lifecycle", query=[("bucket", "preview")], body=xml.encode()
+        )
+        assert status == 200
+        assert json.loads(body)["counts"] == {"expire": 5}
+
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRATA_"))}
+        shown = subprocess.run(
+            [sys.executable, "-m", "strata.cli", "cost", "--lifecycle", str(rules), "s3://preview",
+             "--endpoint", server.endpoint_url, "--data-dir", server.data_dir],
+            capture_output=True, text=True, timeout=60, env=environ,
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        assert "actions: 4 expire, 6 transition" in shown.stdout
+        assert "logs/0" in shown.stdout
+        s3.close()

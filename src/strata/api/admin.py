@@ -30,10 +30,11 @@ from strata.api.dynamodb.handler import DynamoDbApi
 from strata.api.http import Receive, Request, Scope, Send
 from strata.api.s3.errors import S3_ERRORS
 from strata.api.sigv4 import MissingAuthentication, authenticate
-from strata.errors import AuthError, StrataError, lookup
+from strata.errors import AuthError, ProtocolError, StrataError, lookup
 from strata.service.background import wake_all
 from strata.service.iam.principal import KeyLookup
 from strata.service.objects.buckets import BucketService
+from strata.service.objects.errors import NoSuchBucket
 from strata.service.objects.listing import bucket_usage
 from strata.storage import store_clock
 from strata.storage.clock import Clock, SystemClock
@@ -159,6 +160,8 @@ class AdminApi:
         summary: Summary | None = None,
         audit: AuditQuery | None = None,
         cost: CostQuery | None = None,
+        lifecycle_preview: Callable[[dict[str, str], bytes], Awaitable[dict[str, Any]]]
+        | None = None,
         before_clock_move: list[Hook] | None = None,
     ) -> None:
         self.snapshots = snapshots
@@ -171,6 +174,7 @@ class AdminApi:
         self.summary = summary
         self.audit = audit  # GET /_strata/audit: the audit trail (strata audit)
         self.cost = cost  # GET /_strata/cost: the month's cost (strata cost)
+        self.lifecycle_preview = lifecycle_preview  # POST /_strata/cost/lifecycle
         self.before_clock_move = before_clock_move or []  # the cost ledger's flush
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -178,8 +182,10 @@ class AdminApi:
         try:
             await self._route(request, send)
         except StrataError as exc:
-            if isinstance(exc, (AuthError, MissingAuthentication)):
+            if isinstance(exc, (AuthError, MissingAuthentication, NoSuchBucket)):
                 code, status = lookup(S3_ERRORS, exc)
+            elif isinstance(exc, ProtocolError):  # a document's error, in S3's words
+                code, status = exc.code, exc.status
             else:
                 code, status = lookup(ADMIN_ERRORS, exc)
             await _respond(send, status, _json({"error": code, "message": exc.message}))
@@ -221,6 +227,14 @@ class AdminApi:
             if self.cost is None:
                 raise NotFound()
             await _respond(send, 200, _json(await self.cost(request.query)))
+            return
+        if parts == ["cost", "lifecycle"]:
+            self._allow(method, "POST")
+            await self._authorize(request, root=True)
+            if self.lifecycle_preview is None:
+                raise NotFound()
+            body = await request.body.read(limits.xml_body_bytes_max)
+            await _respond(send, 200, _json(await self.lifecycle_preview(request.query, body)))
             return
         if parts == ["reset"]:
             self._allow(method, "POST")

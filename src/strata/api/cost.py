@@ -1,4 +1,5 @@
-"""The cost view at the edge: ``GET /_strata/cost`` (root), its metrics, and the S3 meter.
+"""The cost view at the edge: ``GET /_strata/cost`` (root), its metrics, the S3 meter,
+and ``POST /_strata/cost/lifecycle``, the lifecycle preview of a candidate configuration.
 
 The report itself is ``service/cost/report.py``; this module gathers its inputs (bucket
 statistics, table sizes), parses the query and registers the metric families. Metrics
@@ -8,20 +9,27 @@ bounded like the data metrics (the largest by projected cost, the rest as "(othe
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, Final
+from xml.sax.saxutils import escape
 
 from strata.api.audit import BadQuery
 from strata.api.data_metrics import OTHER, largest
 from strata.api.http import Request, Response
 from strata.api.metrics import Metrics, Sample
+from strata.api.s3.handlers.lifecycle import parse_lifecycle
+from strata.service.cost.preview import preview
+from strata.service.cost.prices import Prices
 from strata.service.cost.report import CostReport
 from strata.service.cost.usage import S3Usage
 from strata.service.objects.buckets import BucketService
+from strata.service.objects.lifecycle.rules import ALL_CLASSES_128K, MINIMUM_OBJECT_SIZES
 from strata.service.tables.tables import TableService
 from strata.storage.clock import Clock
+from strata.storage.store import Store
 
 _MONTH: Final = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -132,3 +140,103 @@ def meter_s3(usage: S3Usage, request: Request, bucket: str, response: Response) 
                 break
     size = response.length if response.length is not None else len(response.body)
     usage.note(bucket, request.operation, request.method, storage_class, size)
+
+
+# ---- the lifecycle preview --------------------------------------------------------------
+
+# The AWS CLI's JSON names lists in the plural; S3's XML repeats the singular element.
+_SINGULAR: Final = {
+    "Rules": "Rule",
+    "Transitions": "Transition",
+    "NoncurrentVersionTransitions": "NoncurrentVersionTransition",
+    "Tags": "Tag",
+}
+_NAME: Final = re.compile(r"^[A-Za-z]+$")
+
+
+def _xml_of(name: str, value: Any) -> str:
+    if not _NAME.match(name):
+        raise BadQuery(f"not a lifecycle configuration member: {name}")
+    if isinstance(value, dict):
+        inner = "".join(_members(value))
+    elif isinstance(value, bool):
+        inner = "true" if value else "false"
+    elif isinstance(value, (int, float, str)):
+        inner = escape(str(value))
+    else:
+        raise BadQuery(f"{name}: a lifecycle member is an object, a string or a number")
+    return f"<{name}>{inner}</{name}>"
+
+
+def _members(document: dict[str, Any]) -> list[str]:
+    parts: list[str] = []
+    for name, value in document.items():
+        if isinstance(value, list):
+            parts.extend(_xml_of(_SINGULAR.get(name, name), item) for item in value)
+        else:
+            parts.append(_xml_of(name, value))
+    return parts
+
+
+def lifecycle_xml(body: bytes) -> tuple[bytes, str]:
+    """The configuration as S3's XML (sent as XML, or as the AWS CLI's JSON for
+    ``put-bucket-lifecycle-configuration``), and its default minimum object size."""
+    if body.lstrip().startswith(b"<"):
+        return body, ALL_CLASSES_128K
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise BadQuery("the body is neither a lifecycle configuration's XML nor its JSON") from None
+    if not isinstance(document, dict):
+        raise BadQuery('the JSON must be an object: {"Rules": [...]}')
+    document = document.get("LifecycleConfiguration", document)
+    if not isinstance(document, dict):
+        raise BadQuery('the JSON must be an object: {"Rules": [...]}')
+    minimum = document.pop("TransitionDefaultMinimumObjectSize", ALL_CLASSES_128K)
+    if minimum not in MINIMUM_OBJECT_SIZES:
+        raise BadQuery(f"TransitionDefaultMinimumObjectSize: {minimum}")
+    members = "".join(_members(document))
+    return f"<LifecycleConfiguration>{members}</LifecycleConfiguration>".encode(), minimum
+
+
+def _int_query(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadQuery(f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise BadQuery(f"{name} must be between {low} and {high}")
+    return value
+
+
+class LifecyclePreview:
+    """``POST /_strata/cost/lifecycle?bucket=B[&days=N][&limit=N]`` with a configuration."""
+
+    def __init__(self, store: Store, prices: Prices, clock: Clock, buckets: BucketService) -> None:
+        self.store = store
+        self.prices = prices
+        self.clock = clock
+        self.buckets = buckets
+
+    async def page(self, query: dict[str, str], body: bytes) -> dict[str, Any]:
+        bucket = query.get("bucket")
+        if not bucket:
+            raise BadQuery("bucket is required")
+        record = self.buckets.get(bucket)
+        days = _int_query(query, "days", 365, 1, 36500)
+        limit = _int_query(query, "limit", 1000, 0, 100_000)
+        document, minimum = lifecycle_xml(body)
+        config = parse_lifecycle(document, minimum)
+        return preview(
+            self.store,
+            self.prices,
+            bucket,
+            bool(record.versioning),
+            config,
+            int(self.clock.now_s() * 1000),
+            days,
+            limit,
+        )

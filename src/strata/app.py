@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
+from strata.api import tiering_metrics
 from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
 from strata.api.audit import audit_page
@@ -64,6 +65,7 @@ from strata.service.objects.lifecycle.configs import LifecycleConfigs
 from strata.service.objects.lifecycle.engine import LifecycleEngine, metrics_readers
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.scrub import Scrubber
+from strata.service.objects.tiering.service import Tiering
 from strata.service.tables import capacity
 from strata.service.tables.tables import TableService
 from strata.storage import spaces, store_clock
@@ -432,6 +434,14 @@ def build(config: Config) -> Strata:
     metrics = Metrics(operations=_known_operations())
     _register_process_metrics(metrics, store, data_dir)
     objects = ObjectService(store, blobs, buckets, volumes)
+    tiering = Tiering(
+        objects,
+        buckets,
+        interval_s=config.intelligent_tiering_interval_s,
+        flush_interval_s=config.intelligent_tiering_access_flush_s,
+        restore_delay_scale=config.restore_delay_scale,
+    )
+    tiering_metrics.register(metrics, tiering)
     scrubber = Scrubber(store, objects.locator, config.scrub_interval_s)
     _register_scrub_metrics(metrics, scrubber)
     lifecycle = LifecycleConfigs(store)
@@ -501,6 +511,7 @@ def build(config: Config) -> Strata:
             *(t.stop for t in audit_tasks),
             compaction.stop,
             ledger.stop,
+            tiering.stop,
         ],
         after_swap=[
             partial(store_clock.persist, clock, store),
@@ -515,6 +526,7 @@ def build(config: Config) -> Strata:
             _started(partial(_start_compaction, compaction, config)),
             _started(partial(statistics.ensure, store)),
             _started(ledger.start),
+            _started(tiering.start),
         ],
         summary=store_summary(buckets, dynamodb),
         audit=partial(audit_page, trail, region=config.region),
@@ -552,6 +564,7 @@ def build(config: Config) -> Strata:
         kms=KmsApi(kms, access),
     )
     strata = Strata(config, app, store, blobs, disk, keys, root, generated)
+    app.s3.context.tiering = tiering  # type: ignore[attr-defined]
     # Background work (drops, backfills, TTL expiry) runs with the lifespan; it stops
     # before the store closes.
     app.startup_hooks.append(dynamodb.start)
@@ -561,6 +574,7 @@ def build(config: Config) -> Strata:
     app.startup_hooks.append(disk.start)
     app.startup_hooks.extend(t.start for t in audit_tasks)
     app.startup_hooks.append(partial(_start_ledger, ledger, store, clock))
+    app.startup_hooks.append(tiering.start)
     app.shutdown_hooks.append(disk.stop)
     app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(lifecycle_engine.stop)
@@ -568,6 +582,7 @@ def build(config: Config) -> Strata:
     app.shutdown_hooks.extend(t.stop for t in audit_tasks)
     app.shutdown_hooks.append(compaction.stop)
     app.shutdown_hooks.append(ledger.stop)
+    app.shutdown_hooks.append(tiering.stop)
     app.shutdown_hooks.append(volumes.close)
     app.shutdown_hooks.append(strata.close)
     return strata

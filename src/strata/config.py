@@ -106,6 +106,13 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     cost_prices: str = ""
     cost_flush_interval_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
 
+    # Intelligent-Tiering and RestoreObject (service/objects/tiering/): seconds between
+    # tiering passes, how often access times are written (the loss window), and the
+    # factor on AWS's typical restore delays (0: restores complete at once).
+    intelligent_tiering_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
+    intelligent_tiering_access_flush_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
+    restore_delay_scale: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+
     def __repr__(self) -> str:  # never print the secret
         fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}
         return f"Config({fields})"

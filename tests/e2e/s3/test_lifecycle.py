@@ -561,6 +561,11 @@ def test_transitions_move_bytes_down_the_classes(
         s3c.get_object(Bucket=lc_bucket, Key="big")
     assert error_of(caught) == ("InvalidObjectState", 403)
     s3c.restore_object(Bucket=lc_bucket, Key="big", RestoreRequest={"Days": 1})
+    advance_days(lc_server, 0.25)  # a Standard restore from GLACIER takes 5 hours
+    wait_until(
+        lambda: "false" in s3c.head_object(Bucket=lc_bucket, Key="big").get("Restore", ""),
+        "the restore",
+    )
     restored = s3c.get_object(Bucket=lc_bucket, Key="big")["Body"].read()
     assert restored == body
 

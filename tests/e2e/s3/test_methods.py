@@ -28,8 +28,6 @@ UNBUILT = {
     ("PUT", BUCKET, "analytics"),  # PutBucketAnalyticsConfiguration
     ("DELETE", BUCKET, "encryption"),  # DeleteBucketEncryption
     ("PUT", BUCKET, "encryption"),  # PutBucketEncryption
-    ("DELETE", BUCKET, "intelligent-tiering"),  # DeleteBucketIntelligentTieringConfiguration
-    ("PUT", BUCKET, "intelligent-tiering"),  # PutBucketIntelligentTieringConfiguration
     ("DELETE", BUCKET, "inventory"),  # DeleteBucketInventoryConfiguration
     ("PUT", BUCKET, "inventory"),  # PutBucketInventoryConfiguration
     ("PUT", BUCKET, "logging"),  # PutBucketLogging

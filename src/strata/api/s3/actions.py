@@ -77,6 +77,12 @@ ACTIONS: Final[dict[str, tuple[str, str]]] = {
         "s3:GetIntelligentTieringConfiguration",
         BUCKET,
     ),
+    "GetBucketIntelligentTieringConfiguration": ("s3:GetIntelligentTieringConfiguration", BUCKET),
+    "PutBucketIntelligentTieringConfiguration": ("s3:PutIntelligentTieringConfiguration", BUCKET),
+    "DeleteBucketIntelligentTieringConfiguration": (
+        "s3:PutIntelligentTieringConfiguration",
+        BUCKET,
+    ),
     "GetObjectTagging": ("s3:GetObjectTagging", OBJECT),
     "PutObjectTagging": ("s3:PutObjectTagging", OBJECT),
     "DeleteObjectTagging": ("s3:DeleteObjectTagging", OBJECT),

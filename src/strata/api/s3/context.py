@@ -19,6 +19,7 @@ from strata.service.objects.errors import BadDigest
 from strata.service.objects.integrity import DIGEST_BYTES, decode_digest
 from strata.service.objects.lifecycle.configs import LifecycleConfigs
 from strata.service.objects.objects import ObjectService
+from strata.service.objects.tiering.service import Tiering
 from strata.storage.checksums import new_hasher
 
 OWNER_ID: Final = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
@@ -34,6 +35,8 @@ class S3Context:
     keys: KeyLookup | None = None  # POST Object verifies its policy's signature (None: auth off)
     access: AccessControl = field(default_factory=AccessControl)
     lifecycle: LifecycleConfigs | None = None  # buckets' lifecycle rules (None: not served)
+    # Intelligent-Tiering and restores (None in apps built without them: tests).
+    tiering: Tiering | None = None
 
 
 @dataclass(slots=True)

@@ -48,6 +48,7 @@ class Rule:
     subresource: str | None  # query parameter that selects the operation (or ANY)
     operation: str
     header: str | None = None  # a request header that selects the operation
+    param: str | None = None  # a query parameter that must be present as well
 
 
 ROUTES: Final[tuple[Rule, ...]] = (
@@ -99,7 +100,16 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("GET", BUCKET, "analytics", "ListBucketAnalyticsConfigurations"),
     Rule("GET", BUCKET, "metrics", "ListBucketMetricsConfigurations"),
     Rule("GET", BUCKET, "inventory", "ListBucketInventoryConfigurations"),
+    Rule(
+        "GET",
+        BUCKET,
+        "intelligent-tiering",
+        "GetBucketIntelligentTieringConfiguration",
+        param="id",
+    ),
     Rule("GET", BUCKET, "intelligent-tiering", "ListBucketIntelligentTieringConfigurations"),
+    Rule("PUT", BUCKET, "intelligent-tiering", "PutBucketIntelligentTieringConfiguration"),
+    Rule("DELETE", BUCKET, "intelligent-tiering", "DeleteBucketIntelligentTieringConfiguration"),
     # Objects.
     Rule("GET", OBJECT, "tagging", "GetObjectTagging"),
     Rule("PUT", OBJECT, "tagging", "PutObjectTagging"),
@@ -294,6 +304,8 @@ def _resolve_at(
         elif rule.subresource not in present and rule.subresource != ANY:
             continue
         if rule.header is not None and rule.header not in request.headers:
+            continue
+        if rule.param is not None and rule.param not in request.query:
             continue
         return Route(rule.operation, bucket, key)
     named = sorted(SELECTORS.intersection(present)) or sorted(present)

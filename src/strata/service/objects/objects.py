@@ -42,6 +42,7 @@ from strata.service.objects.locator import Locator
 from strata.service.objects.receive import Received, Verifier, receive
 from strata.service.objects.records import (
     ARCHIVE_CLASSES,
+    ARCHIVE_TIERS,
     NULL_VERSION,
     BucketRecord,
     Grant,
@@ -270,6 +271,7 @@ class ObjectService:
         batch.delete(spaces.OBJECTS, raw_key)
         statistics.stage_removed(batch, raw_key, version, self.store.clock.now_s())
         refs.remove(batch, version.segments, raw_key)
+        refs.remove(batch, version.restored_segments, raw_key)  # a restore's copy goes too
 
     async def commit_bytes(
         self,
@@ -389,6 +391,11 @@ class ObjectService:
             lock_mode=lock.mode,
             lock_until_ms=lock.until_ms,
             legal_hold=lock.legal_hold,
+            restore_ready_ms=None,
+            restore_days=0,
+            restored_segments=[],
+            access_tier="",
+            last_access_ms=0,
         )
         batch, refs = WriteBatch(), ByteRefs()
         self.stage_version(batch, refs, bucket_record, key, version)
@@ -483,6 +490,11 @@ class ObjectService:
             lock_mode=lock.mode,
             lock_until_ms=lock.until_ms,
             legal_hold=lock.legal_hold,
+            restore_ready_ms=None,
+            restore_days=0,
+            restored_segments=[],
+            access_tier="",
+            last_access_ms=0,
         )
         batch, refs = WriteBatch(), ByteRefs()
         self.stage_version(batch, refs, bucket_record, key, version)
@@ -517,9 +529,12 @@ class ObjectService:
         version_id: str,
         volume_name: str,
         storage_class: str | None = None,
+        **changes: object,
     ) -> ObjectVersion:
         """Move a version's bytes to another volume, crash-safe (lifecycle transitions:
-        ``storage_class`` is then the version's new class, set in the same batch).
+        ``storage_class`` is then the version's new class, set in the same batch;
+        Intelligent-Tiering: ``changes``, record fields such as the access tier, land in the
+        same batch too, also when the bytes are already there).
 
         1. Every segment's bytes are copied into new extents of ``volume_name`` through
            the receive path, checked against the ETag, and synced.
@@ -536,7 +551,7 @@ class ObjectService:
             or not version.segments
             or shareable(self.store, version.segments, volume)  # already there
         ):
-            return await self._set_class(bucket, key, version, storage_class)
+            return await self._set_class(bucket, key, version, storage_class, changes)
         readers = self.segment_readers(version.segments)
         for reader in readers:
             reader.check()
@@ -549,8 +564,9 @@ class ObjectService:
             raise NoSuchVersion(key, version_id)  # removed or rewritten meanwhile
         moved = msgspec.structs.replace(
             now,
-            segments=_joined_segments(received, version),
+            segments=joined_segments(received, version),
             storage_class=storage_class or now.storage_class,
+            **changes,
         )
         batch, refs = WriteBatch(), ByteRefs()
         batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
@@ -566,19 +582,29 @@ class ObjectService:
         return moved
 
     async def _set_class(
-        self, bucket: str, key: str, version: ObjectVersion, storage_class: str | None
+        self,
+        bucket: str,
+        key: str,
+        version: ObjectVersion,
+        storage_class: str | None,
+        changes: dict[str, object],
     ) -> ObjectVersion:
-        """A version whose bytes need not move takes its new class alone (no await since
-        it was read)."""
-        if storage_class is None or storage_class == version.storage_class:
+        """A version whose bytes need not move takes its new class (and ``changes``) alone
+        (no await since it was read)."""
+        if storage_class == version.storage_class:
+            storage_class = None
+        if storage_class is None and not changes:
             return version
         raw_key = object_key(bucket, key, version.stamp)
-        moved = msgspec.structs.replace(version, storage_class=storage_class)
+        moved = msgspec.structs.replace(
+            version, storage_class=storage_class or version.storage_class, **changes
+        )
         batch = WriteBatch()
         batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
-        moved_at = self.store.clock.now_s()
-        statistics.stage_removed(batch, raw_key, version, moved_at)
-        statistics.stage_added(batch, bucket, moved, moved_at)
+        if storage_class is not None:
+            moved_at = self.store.clock.now_s()
+            statistics.stage_removed(batch, raw_key, version, moved_at)
+            statistics.stage_added(batch, bucket, moved, moved_at)
         await self.store.commit(batch)
         return moved
 
@@ -594,35 +620,13 @@ class ObjectService:
         await self.store.commit(batch)
         return updated
 
-    async def restore(
-        self, bucket: str, key: str, version_id: str | None, days: int
-    ) -> tuple[ObjectVersion, bool]:
-        """Make an archived version readable for ``days`` days; True if it already was.
-
-        Restoring is immediate here: the bytes never left the disk. S3 counts the days from
-        the restore's completion, rounded up to the next midnight UTC.
-        """
-        _, version = self.get(bucket, key, version_id, "POST")
-        if version.storage_class not in ARCHIVE_CLASSES:
-            raise ProtocolError(
-                "InvalidObjectState",
-                "Restore is not allowed for the object's current storage class",
-                403,
-            )
-        now_ms = int(self.store.clock.now_s() * 1000)
-        already = version.restore_expiry_ms is not None and version.restore_expiry_ms > now_ms
-        day_ms = 86_400_000
-        expiry_ms = (now_ms // day_ms + 1 + days) * day_ms
-        updated = msgspec.structs.replace(version, restore_expiry_ms=expiry_ms)
-        batch = WriteBatch()
-        batch.put(spaces.OBJECTS, object_key(bucket, key, version.stamp), records.encode(updated))
-        await self.store.commit(batch)
-        return updated, already
-
     def readable(self, version: ObjectVersion) -> bool:
-        """Whether a version's bytes can be read: not archived, or restored and unexpired."""
+        """Whether a version's bytes can be read: not archived (a storage class, or an
+        Intelligent-Tiering archive tier), or restored and unexpired."""
         if version.storage_class not in ARCHIVE_CLASSES:
-            return True
+            return version.access_tier not in ARCHIVE_TIERS or (
+                version.storage_class != "INTELLIGENT_TIERING"
+            )
         expiry_ms = version.restore_expiry_ms
         return expiry_ms is not None and expiry_ms > self.store.clock.now_s() * 1000
 
@@ -643,7 +647,7 @@ class ObjectService:
         return updated
 
 
-def _joined_segments(received: Received, version: ObjectVersion) -> list[Segment]:
+def joined_segments(received: Received, version: ObjectVersion) -> list[Segment]:
     """The moved version's segments: its bytes now one extent, cut where its segments
     were, so a multipart object keeps one segment per part (``partNumber`` GETs)."""
     [(extent_id, _)] = received.created

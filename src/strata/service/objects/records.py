@@ -41,6 +41,8 @@ STAMP_MAX = (1 << 64) - 1
 NULL_VERSION = "null"
 # Storage classes whose bytes S3 serves only from a restored copy (RestoreObject).
 ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+# Intelligent-Tiering's opt-in tiers, which also need a RestoreObject (``access_tier``).
+ARCHIVE_TIERS = frozenset({"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"})
 
 
 class Segment(msgspec.Struct, frozen=True):
@@ -146,6 +148,17 @@ class ObjectVersion(msgspec.Struct, frozen=True):
     lock_mode: str = ""
     lock_until_ms: int = 0
     legal_hold: str = ""
+    # RestoreObject in progress: when it completes by the store clock (None: none), and
+    # the days its copy is asked for; the copy's bytes, once made, in ``restored_segments``
+    # (references owned like ``segments``; empty while the restore runs or for inline
+    # bytes). ``service/objects/tiering/restore.py``.
+    restore_ready_ms: int | None = None
+    restore_days: int = 0
+    restored_segments: list[Segment] = []
+    # INTELLIGENT_TIERING: the access tier ("" = Frequent; ``tiering/tiers.py``) and the
+    # last GET or copy by the store clock (0: none since it was written).
+    access_tier: str = ""
+    last_access_ms: int = 0
 
 
 class ListedVersion(msgspec.Struct, frozen=True):
@@ -163,6 +176,8 @@ class ListedVersion(msgspec.Struct, frozen=True):
     storage_class: str = "STANDARD"
     checksum_algorithm: str = ""
     checksum_type: str = "FULL_OBJECT"
+    restore_expiry_ms: int | None = None  # RestoreStatus (OptionalObjectAttributes)
+    restore_ready_ms: int | None = None
 
 
 _BUCKET_KEYS_MAX = 1024

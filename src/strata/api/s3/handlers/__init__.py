@@ -21,6 +21,8 @@ from strata.api.s3.handlers import (
     objects,
     policy,
     post,
+    restore,
+    tiering,
 )
 
 HANDLERS: Final[dict[str, Handler]] = {
@@ -73,7 +75,10 @@ HANDLERS: Final[dict[str, Handler]] = {
     "ListBucketAnalyticsConfigurations": config.list_configurations,
     "ListBucketMetricsConfigurations": config.list_configurations,
     "ListBucketInventoryConfigurations": config.list_configurations,
-    "ListBucketIntelligentTieringConfigurations": config.list_configurations,
+    "ListBucketIntelligentTieringConfigurations": tiering.list_configurations,
+    "GetBucketIntelligentTieringConfiguration": tiering.get_configuration,
+    "PutBucketIntelligentTieringConfiguration": tiering.put_configuration,
+    "DeleteBucketIntelligentTieringConfiguration": tiering.delete_configuration,
     "ListObjects": listing.list_objects,
     "ListObjectsV2": listing.list_objects_v2,
     "ListObjectVersions": listing.list_object_versions,
@@ -84,7 +89,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     "DeleteObjects": objects.delete_objects,
     "PostObject": post.post_object,
     "CopyObject": objects.copy_object,
-    "RestoreObject": objects.restore_object,
+    "RestoreObject": restore.restore_object,
     "GetObjectTagging": objects.get_object_tagging,
     "PutObjectTagging": objects.put_object_tagging,
     "DeleteObjectTagging": objects.delete_object_tagging,

@@ -211,6 +211,8 @@ async def delete_bucket(s3: S3Context, call: Call) -> Response:
     await access_service(s3).forget(call.bucket)
     if s3.lifecycle is not None:
         await s3.lifecycle.delete(call.bucket)
+    if s3.tiering is not None:
+        await s3.tiering.configurations.forget(call.bucket)
     return Response(status=204)
 
 

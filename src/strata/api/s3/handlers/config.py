@@ -56,7 +56,6 @@ _LISTS: Final = {
     "analytics": "ListBucketAnalyticsConfigurationsResult",
     "metrics": "ListMetricsConfigurationsResult",
     "inventory": "ListInventoryConfigurationsResult",
-    "intelligent-tiering": "ListIntelligentTieringConfigurationsResult",
 }
 
 
@@ -194,7 +193,7 @@ async def get_bucket_accelerate(s3: S3Context, call: Call) -> Response:
 
 
 async def list_configurations(s3: S3Context, call: Call) -> Response:
-    """analytics / metrics / inventory / intelligent-tiering: none, or NoSuchConfiguration."""
+    """analytics / metrics / inventory: none, or NoSuchConfiguration."""
     s3.buckets.get(call.bucket)
     kind = next(name for name in _LISTS if name in call.request.query)
     if call.query("id") is not None:

@@ -95,10 +95,29 @@ def _tail(
     )
 
 
-def _contents(objects: list[tuple[str, ListedVersion]], url: bool, owner: bool) -> list[str]:
+def restore_status_asked(call: Call) -> bool:
+    """``x-amz-optional-object-attributes: RestoreStatus`` (the one value S3 defines)."""
+    asked = call.header("x-amz-optional-object-attributes")
+    return asked is not None and "RestoreStatus" in asked.split(",")
+
+
+def _restore_status(version: ListedVersion) -> str:
+    if version.restore_ready_ms is not None:
+        return "<RestoreStatus><IsRestoreInProgress>true</IsRestoreInProgress></RestoreStatus>"
+    assert version.restore_expiry_ms is not None
+    return (
+        "<RestoreStatus><IsRestoreInProgress>false</IsRestoreInProgress><RestoreExpiryDate>"
+        f"{iso_time(version.restore_expiry_ms)}</RestoreExpiryDate></RestoreStatus>"
+    )
+
+
+def _contents(
+    objects: list[tuple[str, ListedVersion]], url: bool, owner: bool, restore: bool = False
+) -> list[str]:
     """The ``Contents`` entries of a page: the same text as nesting ``xml.el``, built with
     one f-string per entry (a page has up to 1,000). ETags are hex digits (and ``-N``):
-    nothing in them to escape."""
+    nothing in them to escape. ``restore``: each restored or restoring version's
+    ``RestoreStatus`` (OptionalObjectAttributes)."""
     entries = []
     for key, version in objects:
         if url:
@@ -112,6 +131,10 @@ def _contents(objects: list[tuple[str, ListedVersion]], url: bool, owner: bool) 
             f"<Contents><Key>{key}</Key><LastModified>{iso_time(version.last_modified_ms)}"
             f'</LastModified><ETag>"{version.etag}"</ETag>{before}{version.size_bytes}{after}'
         )
+        if restore and (version.restore_ready_ms or version.restore_expiry_ms) is not None:
+            entries[-1] = (
+                entries[-1][: -len("</Contents>")] + _restore_status(version) + ("</Contents>")
+            )
     return entries
 
 
@@ -150,7 +173,7 @@ async def list_objects(s3: S3Context, call: Call) -> Response:
         xml.el("Delimiter", url_encode(delimiter, url) if delimiter else None),
         xml.el("IsTruncated", page.truncated),
         xml.el("EncodingType", "url" if url else None),
-        *_contents(page.objects, url, True),
+        *_contents(page.objects, url, True, restore_status_asked(call)),
         *_prefixes(page.prefixes, url),
     )
     return xml_response(body)
@@ -207,7 +230,7 @@ async def list_objects_v2(s3: S3Context, call: Call) -> Response:
         xml.el("Delimiter", url_encode(delimiter, url) if delimiter else None),
         xml.el("IsTruncated", page.truncated),
         xml.el("EncodingType", "url" if url else None),
-        *_contents(page.objects, url, fetch_owner),
+        *_contents(page.objects, url, fetch_owner, restore_status_asked(call)),
         *_prefixes(page.prefixes, url),
     )
     return xml_response(body)

@@ -13,6 +13,12 @@ from strata.api.s3.actions import authorize, object_action, object_arn
 from strata.api.s3.context import Call, S3Context, content_md5, read_small_body, xml_response
 from strata.api.s3.errors import s3_code
 from strata.api.s3.handlers.acl import object_acl
+from strata.api.s3.handlers.archived import (
+    WATCHED_CLASSES,
+    archived_read,
+    copy_accessed,
+    restore_headers,
+)
 from strata.api.s3.handlers.lifecycle import expiration_headers
 from strata.api.s3.handlers.lock_headers import bypass_governance, lock_headers, lock_request
 from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, render_tagging
@@ -29,7 +35,6 @@ from strata.service.objects.integrity import DIGEST_BYTES, PayloadChecks, decode
 from strata.service.objects.locks import ObjectLocked
 from strata.service.objects.objects import NewObject, WriteCondition
 from strata.service.objects.records import (
-    ARCHIVE_CLASSES,
     NULL_VERSION,
     BucketRecord,
     ObjectVersion,
@@ -320,20 +325,9 @@ def object_headers(
         headers.append(("x-amz-tagging-count", str(len(version.tags))))
     if version.part_sizes and "partNumber" in query:  # S3: only then
         headers.append(("x-amz-mp-parts-count", str(len(version.part_sizes))))
-    if version.restore_expiry_ms is not None:
-        expiry = xml.http_date(version.restore_expiry_ms)
-        headers.append(("x-amz-restore", f'ongoing-request="false", expiry-date="{expiry}"'))
+    if version.storage_class in WATCHED_CLASSES:
+        headers += restore_headers(version)
     return headers
-
-
-def archived_state(version: ObjectVersion) -> ProtocolError:
-    """GET of an archived version that is not restored (HEAD is allowed)."""
-    return ProtocolError(
-        "InvalidObjectState",
-        "The operation is not valid for the object's storage class",
-        403,
-        StorageClass=version.storage_class,
-    )
 
 
 def archived_copy_source() -> ProtocolError:
@@ -432,12 +426,8 @@ async def get_object(s3: S3Context, call: Call) -> Response:
     query, request_headers = call.request.query, call.request.headers
     version_id = version_id_param(call) if query else None
     bucket, version = s3.objects.get(call.bucket, call.key, version_id, method)
-    if (
-        version.storage_class in ARCHIVE_CLASSES
-        and method == "GET"
-        and not s3.objects.readable(version)
-    ):
-        raise archived_state(version)
+    if version.storage_class in WATCHED_CLASSES:
+        version = archived_read(s3, call, version, method)
     if (
         "if-match" in request_headers
         or "if-none-match" in request_headers
@@ -669,6 +659,7 @@ def read_copy_source(
     )
     if not s3.objects.readable(source):
         raise archived_copy_source()
+    copy_accessed(s3, bucket, key, source)
     return source_bucket, source
 
 
@@ -745,34 +736,3 @@ async def delete_object_tagging(s3: S3Context, call: Call) -> Response:
     bucket = s3.buckets.get(call.bucket)
     version = await s3.objects.put_tags(call.bucket, call.key, version_id_param(call), [])
     return Response(status=204, headers=version_header(bucket, version))
-
-
-RESTORE_DAYS_MAX: Final = 2_147_483_647
-
-
-async def restore_object(s3: S3Context, call: Call) -> Response:
-    """RestoreObject: an archived version becomes readable for ``Days`` days.
-
-    Restoring completes at once (the bytes are on local disk): 202 when the copy is new,
-    200 when one was already readable (its expiry then moves), as S3 answers.
-    """
-    version_id = version_id_param(call)
-    body = await read_small_body(call.request)
-    root = xml.parse(body, "RestoreRequest")
-    days_text = xml.text(root, "Days")
-    if days_text is None:
-        raise xml.malformed()
-    try:
-        days = int(days_text.strip())
-    except ValueError:
-        raise xml.malformed()
-    if not 1 <= days <= RESTORE_DAYS_MAX:
-        raise ProtocolError(
-            "InvalidArgument",
-            "Restoration days should be at least 1.",
-            ArgumentName="Days",
-            ArgumentValue=days_text.strip(),
-        )
-    bucket = s3.buckets.get(call.bucket)
-    version, already = await s3.objects.restore(call.bucket, call.key, version_id, days)
-    return Response(status=200 if already else 202, headers=version_header(bucket, version))

@@ -57,6 +57,7 @@ from strata.service.iam.session_policies import SessionPolicyDecider
 from strata.service.iam.sessions import Sessions
 from strata.service.iam.users import Users
 from strata.service.kms.keys import KeyService
+from strata.service.kms.table_keys import KmsTableKeys
 from strata.service.objects import statistics, storage_time
 from strata.service.objects.bucket_policies import BucketPolicies
 from strata.service.objects.buckets import BucketService
@@ -461,7 +462,12 @@ def build(config: Config) -> Strata:
     _register_compaction_metrics(metrics, compactor)
     compaction = BackgroundTask("strata-compaction", compactor.run)
     dynamodb = DynamoDbApi(
-        store, config.region, config.ttl_sweep_interval_s, access, ObjectDocuments(objects)
+        store,
+        config.region,
+        config.ttl_sweep_interval_s,
+        access,
+        ObjectDocuments(objects),
+        table_keys=KmsTableKeys(kms),
     )
     trail = AuditTrail(store, clock, config.audit_retention_days, config.audit_flush_interval_s)
     _register_audit_metrics(metrics, trail)

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from strata.remote import Credentials, Remote
 from tests.conftest import client
 from tests.e2e.iam.conftest import error_of
 from tests.server import RunningServer
 
-__all__ = ["error_of", "key_id", "kms", "kms_unchecked"]
+__all__ = ["advance_clock", "error_of", "key_id", "kms", "kms_unchecked"]
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,10 @@ def kms_unchecked(server: RunningServer) -> Any:
 def key_id(kms: Any) -> str:
     key_id: str = kms.create_key(Description="a test key")["KeyMetadata"]["KeyId"]
     return key_id
+
+
+def advance_clock(server: RunningServer, seconds: float) -> None:
+    """Move the store clock of ``server`` forward (a module's own server: never back)."""
+    Remote(server.endpoint, Credentials(server.access_key, server.secret_key)).clock(
+        {"advance_s": seconds}
+    )

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from strata.remote import Credentials, Remote
 from tests.conftest import client
 from tests.e2e.iam.conftest import signed_as
-from tests.e2e.kms.conftest import error_of
+from tests.e2e.kms.conftest import advance_clock, error_of
 from tests.server import RunningServer, start_server
 
 DAY_S = 86400
@@ -26,12 +25,6 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServ
     running = start_server(tmp_path_factory.mktemp("kms") / "data")
     yield running
     running.stop()
-
-
-def advance(server: RunningServer, seconds: float) -> None:
-    Remote(server.endpoint, Credentials(server.access_key, server.secret_key)).clock(
-        {"advance_s": seconds}
-    )
 
 
 def test_keys_survive_kill_9(tmp_path: Path) -> None:
@@ -63,9 +56,9 @@ def test_deleted_after_the_window(own_server: RunningServer) -> None:
     kms.create_alias(AliasName="alias/doomed", TargetKeyId=key_id)
     blob = kms.encrypt(KeyId=key_id, Plaintext=b"gone soon")["CiphertextBlob"]
     arn = kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)["KeyId"]
-    advance(own_server, 6 * DAY_S)
+    advance_clock(own_server, 6 * DAY_S)
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
-    advance(own_server, DAY_S + 60)
+    advance_clock(own_server, DAY_S + 60)
     with pytest.raises(ClientError) as caught:
         kms.describe_key(KeyId=key_id)
     assert error_of(caught) == ("NotFoundException", 400, f"Key '{arn}' does not exist")
@@ -84,7 +77,7 @@ def test_scheduled_rotation_on_the_store_clock(own_server: RunningServer) -> Non
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
     before = kms.encrypt(KeyId=key_id, Plaintext=b"v1")["CiphertextBlob"]
-    advance(own_server, 91 * DAY_S)
+    advance_clock(own_server, 91 * DAY_S)
     after = kms.encrypt(KeyId=key_id, Plaintext=b"v2")["CiphertextBlob"]
     rotations = kms.list_key_rotations(KeyId=key_id)["Rotations"]
     assert [r["RotationType"] for r in rotations] == ["AUTOMATIC"]

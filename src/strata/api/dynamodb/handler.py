@@ -32,6 +32,7 @@ from strata.errors import ProtocolError, StrataError
 from strata.service.iam.access import AccessControl
 from strata.service.tables.catalogue import Catalogue
 from strata.service.tables.constraints import TABLE_NAME_RE, Constraints
+from strata.service.tables.encryption import TableKeyProvider
 from strata.service.tables.errors import SerializationError, ValidationError
 from strata.service.tables.expiry import SWEEP_INTERVAL_S
 from strata.service.tables.exports import Documents
@@ -236,12 +237,17 @@ class DynamoDbApi:
         ttl_sweep_interval_s: float = SWEEP_INTERVAL_S,
         access: AccessControl | None = None,
         documents: Documents | None = None,
+        table_keys: TableKeyProvider | None = None,
     ) -> None:
         self.region = region
         self.access = access or AccessControl()
         self.tables = (
             TableOperations(
-                store, region, ttl_sweep_interval_s=ttl_sweep_interval_s, documents=documents
+                store,
+                region,
+                ttl_sweep_interval_s=ttl_sweep_interval_s,
+                documents=documents,
+                table_keys=table_keys,
             )
             if store is not None
             else None
@@ -295,6 +301,7 @@ class DynamoDbApi:
             old.host,
             ttl_sweep_interval_s=old.expiry.interval_s,
             documents=old.documents,
+            table_keys=old.table_keys,
         )
         self._route()
         await self.tables.start()

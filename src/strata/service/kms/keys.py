@@ -163,20 +163,25 @@ class KeyService:
 
     async def resolve(self, key_text: str) -> KeyRecord:
         """``find``, making the AWS managed key an ``alias/aws/s3`` names on first use."""
+        sequence, record = self.resolve_now(key_text)
+        if sequence:
+            await self.store.durable(sequence)
+        return record
+
+    def resolve_now(self, key_text: str) -> tuple[int, KeyRecord]:
+        """``resolve`` without waiting: (the sequence of a managed key made now, or 0; the
+        key). A caller that commits after this covers it (the WAL is in order)."""
         name = key_text.split(":", 5)[-1] if key_text.startswith("arn:") else key_text
         if name in MANAGED_KEYS and self._alias(name) is None:
-            return await self.managed_key(name)
-        return self.find(key_text)
+            record = self._new_key(MANAGED_KEYS[name], AWS)
+            now = self.now_s()
+            sequence = self._apply([record], [AliasRecord(name, record.key_id, now, now)])
+            return sequence, record
+        return 0, self.find(key_text)
 
     async def managed_key(self, alias_name: str) -> KeyRecord:
         """The AWS managed key behind ``alias/aws/s3`` (or dynamodb), made on first use."""
-        alias = self._alias(alias_name)
-        if alias is not None:
-            return self._keys[alias.target_key_id]
-        record = self._new_key(MANAGED_KEYS[alias_name], AWS)
-        now = self.now_s()
-        await self._commit([record], [AliasRecord(alias_name, record.key_id, now, now)])
-        return record
+        return await self.resolve(alias_name)
 
     def usable(self, record: KeyRecord) -> None:
         """Raise unless the key may encrypt or decrypt now (AWS's state errors)."""
@@ -218,10 +223,11 @@ class KeyService:
 
     # Writes
 
-    async def _commit(
+    def _apply(
         self, changed_keys: list[KeyRecord], changed_aliases: list[AliasRecord],
         removed_aliases: tuple[str, ...] = (),
-    ) -> None:  # fmt: skip
+    ) -> int:  # fmt: skip
+        """Apply the changes to the store and the maps in one synchronous step."""
         batch = WriteBatch()
         for record in changed_keys:
             batch.put(spaces.KMS, record_key(KEY, record.key_id), codec.encode(record))
@@ -230,14 +236,19 @@ class KeyService:
         for name in removed_aliases:
             batch.delete(spaces.KMS, record_key(ALIAS, name))
         sequence = self.store.apply(batch)
-        # The same synchronous step as the apply: no reader sees one without the other.
         for record in changed_keys:
             self._keys[record.key_id] = record
         for alias in changed_aliases:
             self._aliases[alias.name] = alias
         for name in removed_aliases:
             self._aliases.pop(name, None)
-        await self.store.durable(sequence)
+        return sequence
+
+    async def _commit(
+        self, changed_keys: list[KeyRecord], changed_aliases: list[AliasRecord],
+        removed_aliases: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        await self.store.durable(self._apply(changed_keys, changed_aliases, removed_aliases))
 
     def _new_key(
         self, description: str, manager: str = CUSTOMER, policy: str = "", tags: Tags | None = None
@@ -332,20 +343,22 @@ class KeyService:
             on_demand_rotations_s=[*record.on_demand_rotations_s, now],
         )
 
-    async def _current(self, record: KeyRecord) -> KeyRecord:
-        """The key with its scheduled rotation done if its date has passed."""
+    def _current(self, record: KeyRecord) -> tuple[KeyRecord, int]:
+        """The key with its scheduled rotation done if its date has passed, and the
+        sequence of that change (0: none) to make durable before the ciphertext is used."""
         due = record.next_rotation_s
         if not record.rotation_enabled or due is None or self.now_s() < due:
-            return record
+            return record, 0
         latest = self._keys[record.key_id]  # another call may have rotated it meanwhile
         if latest.next_rotation_s != due:
-            return latest
-        return await self.update(
+            return latest, 0
+        rotated = msgspec.structs.replace(
             latest,
             materials=[*latest.materials, os.urandom(MATERIAL_BYTES)],
             rotations_s=[*latest.rotations_s, due],
             next_rotation_s=due + latest.rotation_period_days * DAY_S,
         )
+        return rotated, self._apply([rotated], [])
 
     # Aliases
 
@@ -402,11 +415,17 @@ class KeyService:
 
     async def encrypt(self, record: KeyRecord, plaintext: bytes, context: Context | None) -> bytes:
         self.usable(record)
-        record = await self._current(record)
-        version = len(record.materials) - 1
-        return ciphertext.seal(
-            record.materials[version], record.key_id, version, plaintext, context
-        )
+        record, sequence = self._current(record)
+        blob = _seal(record, plaintext, context)
+        if sequence:
+            await self.store.durable(sequence)
+        return blob
+
+    def encrypt_now(self, record: KeyRecord, plaintext: bytes, context: Context | None) -> bytes:
+        """``encrypt`` without waiting: a rotation that fell due is applied, and the
+        caller's own commit, which follows, makes it durable (the WAL is in order)."""
+        self.usable(record)
+        return _seal(self._current(record)[0], plaintext, context)
 
     def key_named_by(self, blob: bytes) -> KeyRecord | None:
         """The live key a ciphertext blob names, None if the blob is not one of ours."""
@@ -444,3 +463,8 @@ class KeyService:
         """Tell the audit trail a service (S3, DynamoDB) used a key on a caller's behalf."""
         if self.on_use is not None:
             self.on_use(KeyUse(operation, self.key_arn(record.key_id)))
+
+
+def _seal(record: KeyRecord, plaintext: bytes, context: Context | None) -> bytes:
+    version = len(record.materials) - 1
+    return ciphertext.seal(record.materials[version], record.key_id, version, plaintext, context)

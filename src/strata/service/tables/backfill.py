@@ -41,7 +41,10 @@ async def backfill(tables: TableService, job: tuple[str, str]) -> None:
         last: bytes | None = None
         start = table.prefix if cursor is None else keycodec.after(cursor)
         for key, value in tables.store.scan(spaces.ITEMS, start, end):
-            for entry_key, entry_value in index_entries(index, key, decode_item(value)):
+            entries = index_entries(
+                index, key, decode_item(value), sealed_with=table.record.sse_key_id
+            )
+            for entry_key, entry_value in entries:
                 batch.put(spaces.INDEXES, entry_key, entry_value)
             last = key
             count += 1

@@ -12,6 +12,7 @@ from typing import Any, Final, TypeVar
 import msgspec
 
 from strata.service.tables.constraints import table_name_from
+from strata.service.tables.encryption import TableKeyProvider, register
 from strata.service.tables.schema import Table, TableRecord, compile_table
 from strata.service.tables.service_errors import ResourceNotFound
 from strata.storage import keys, records, spaces
@@ -23,9 +24,12 @@ Record = TypeVar("Record", bound=msgspec.Struct)
 
 
 class Catalogue:
-    def __init__(self, store: Store, region: str = "us-east-1") -> None:
+    def __init__(
+        self, store: Store, region: str = "us-east-1", table_keys: TableKeyProvider | None = None
+    ) -> None:
         self.store = store
         self.region = region
+        self.table_keys = table_keys  # the key service, for tables encrypted with KMS
         self.tables: dict[str, Table] = {}
         self.changed: set[int] = set()  # ids of tables written since their last count
         self.change_log_bytes = 0  # change-log bytes written since start (``changelog``)
@@ -38,6 +42,8 @@ class Catalogue:
         return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{name}"
 
     def compile(self, record: TableRecord) -> Table:
+        if record.sse_key_id and self.table_keys is not None:
+            register(self.table_keys, record, self.store.clock.now_s)
         return compile_table(record, self.arn(record.name))
 
     def get(self, name: str) -> Table:

@@ -40,6 +40,7 @@ import msgspec
 from strata.service.tables import keycodec
 from strata.service.tables.codec import encode_body
 from strata.service.tables.schema import Table
+from strata.service.tables.sealing import SEALED_BYTE, open_image, seal_image
 from strata.service.tables.values import Item
 from strata.storage import keys, records, spaces
 from strata.storage.clock import stamp_ms
@@ -171,6 +172,9 @@ def stage_record(
         view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES") or table.record.pitr_enabled
     ):
         old_json = encode_body(old)
+    sealed_with = table.record.sse_key_id or None
+    if sealed_with is not None:
+        new_json, old_json = seal_image(sealed_with, new_json), seal_image(sealed_with, old_json)
     record = records.encode(ChangeRecord(event, stamp, key_json, new_json, old_json, expired))
     table_id = table.record.table_id
     key = partition_prefix(table_id, partition_of(table, present)) + stamp.to_bytes(8, "big")
@@ -198,7 +202,14 @@ def read(
     start = prefix + (after + 1).to_bytes(8, "big")
     stop = prefix + end.to_bytes(8, "big") if end <= STAMP_MAX else keycodec.after_prefix(prefix)
     for _, value in store.scan(spaces.STREAMS, start, stop):
-        yield records.decode(value, ChangeRecord)
+        record = records.decode(value, ChangeRecord)
+        if (record.new is not None and record.new[:1] == SEALED_BYTE) or (
+            record.old is not None and record.old[:1] == SEALED_BYTE
+        ):
+            record = msgspec.structs.replace(
+                record, new=open_image(record.new), old=open_image(record.old)
+            )
+        yield record
 
 
 def bounds(

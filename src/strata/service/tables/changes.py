@@ -22,6 +22,7 @@ from strata.service.tables.codec import encode_body, stamped
 from strata.service.tables.indexes import write_entries
 from strata.service.tables.item_collections import Tracker
 from strata.service.tables.schema import Table
+from strata.service.tables.sealing import seal
 from strata.service.tables.tables import TableService
 from strata.service.tables.values import Item
 from strata.storage import spaces
@@ -78,7 +79,8 @@ class Changes:
         else:
             if body is None:
                 body = encode_body(new)
-            record = stamped(stamp, body)
+            sealed_with = table.record.sse_key_id
+            record = seal(sealed_with, stamp, body) if sealed_with else stamped(stamp, body)
             batch.put(spaces.ITEMS, key, record)
         self.written.add(table.record.table_id)
         if logged(table):

@@ -5,8 +5,9 @@ Keeping the JSON means a GetItem or Query answer splices stored bytes into the r
 
 An item record (ITEMS) is ``STAMPED_FORMAT``: the format byte, the HLC stamp of the change
 that wrote it (8 bytes, big-endian), then the JSON. Index entries, and item records
-written before stamps, are ``ITEM_FORMAT``: the format byte then the JSON. Every reader
-takes either.
+written before stamps, are ``ITEM_FORMAT``: the format byte then the JSON. Values of a
+KMS-encrypted table are ``SEALED_FORMAT`` (``sealing.py``): opened here, so every reader
+takes any of the three.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Final
 
 import msgspec
 
+from strata.service.tables.sealing import SEALED_FORMAT, open_sealed, sealed_stamp
 from strata.service.tables.values import Item
 
 ITEM_FORMAT: Final = 1
@@ -54,21 +56,27 @@ def decode_body(body: bytes) -> Item:
 
 
 def decode_item(value: bytes) -> Item:
+    if value[0] == SEALED_FORMAT:
+        return _decode(open_sealed(value))  # type: ignore[return-value]
     return _decode(memoryview(value)[_json_start(value) :])  # type: ignore[return-value]
 
 
 def raw_item(value: bytes) -> msgspec.Raw:
     """The stored JSON of an item, for splicing into a response document."""
+    if value[0] == SEALED_FORMAT:
+        return msgspec.Raw(open_sealed(value))
     return msgspec.Raw(memoryview(value)[_json_start(value) :])
 
 
 def body_of(value: bytes) -> memoryview:
     """The JSON of a stored item or entry (``encode_body``'s bytes), uncopied."""
+    if value[0] == SEALED_FORMAT:
+        return memoryview(open_sealed(value))
     return memoryview(value)[_json_start(value) :]
 
 
 def item_stamp(value: bytes) -> int:
     """The HLC stamp of the change that wrote an item record (0 for unstamped ones)."""
     if value[0] != STAMPED_FORMAT:
-        return 0
+        return sealed_stamp(value) if value[0] == SEALED_FORMAT else 0
     return int.from_bytes(value[1 : 1 + STAMP_BYTES], "big")

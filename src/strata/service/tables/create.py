@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from strata.service.tables import keycodec
 from strata.service.tables.constraints import Constraints
 from strata.service.tables.describe import describe
+from strata.service.tables.encryption import sse_changes
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.schema import IndexRecord, KeyElement, TableRecord
 from strata.service.tables.service_errors import ResourceInUse
@@ -24,7 +25,6 @@ from strata.service.tables.specs import (
     check_throughput,
     index_record,
     parse_key_schema,
-    parse_sse,
     parse_stream,
     parse_tags,
     stream_label,
@@ -162,10 +162,10 @@ def table_record(tables: TableService, req: dict[str, Any]) -> TableRecord:
     now = tables.store.clock.now_s()
 
     stream_enabled, view_type = parse_stream(req.get("StreamSpecification"))
-    sse = parse_sse(req.get("SSESpecification"), tables.region)
     tags = parse_tags(req.get("Tags") or [])
     if name in tables.tables:
         raise ResourceInUse(f"Table already exists: {name}")
+    encryption = sse_changes(tables, name, req.get("SSESpecification"), None)
     table_id = tables.store.hlc.now()
     new_record = TableRecord(
         name=name,
@@ -182,7 +182,7 @@ def table_record(tables: TableService, req: dict[str, Any]) -> TableRecord:
         stream_enabled=stream_enabled,
         stream_view_type=view_type,
         stream_label=stream_label(now) if stream_enabled else None,
-        sse=sse,
+        **encryption,
         table_class=req.get("TableClass") or "STANDARD",
         deletion_protection=bool(req.get("DeletionProtectionEnabled", False)),
         tags=tags,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from strata.service.tables import keycodec
-from strata.service.tables.codec import encode_item
+from strata.service.tables.codec import body_of, encode_item
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.schema import Index, Table
+from strata.service.tables.sealing import SEALED_FORMAT, seal
 from strata.service.tables.values import Item
 from strata.storage import spaces
 from strata.storage.store import WriteBatch
@@ -92,8 +93,10 @@ def _composite_entry_key(index: Index, base_key: bytes, item: Item) -> bytes | N
 
 
 def index_entries(
-    index: Index, base_key: bytes, item: Item, encoded: bytes | None = None
-) -> list[Entry]:
+    index: Index, base_key: bytes, item: Item, encoded: bytes | None = None,
+    sealed_with: bytes = b"",
+) -> list[Entry]:  # fmt: skip
+    """``sealed_with``: the table's data key id when its values are encrypted."""
     key = entry_key(index, base_key, item)
     if key is None:
         return []
@@ -101,6 +104,8 @@ def index_entries(
         value = encoded if encoded is not None else encode_item(item)
     else:
         value = encode_item(project(index, item))
+    if sealed_with and value[0] != SEALED_FORMAT:
+        value = seal(sealed_with, 0, body_of(value))
     return [(key, value)]
 
 
@@ -159,6 +164,8 @@ def write_entries(
                 value = new_encoded if new_encoded is not None else _encode(new)
             else:
                 value = _encode(project(index, new))
+            if table.record.sse_key_id and value[0] != SEALED_FORMAT:
+                value = seal(table.record.sse_key_id, 0, body_of(value))
             batch.put(spaces.INDEXES, new_key, value)
             writes += 1
         if writes:

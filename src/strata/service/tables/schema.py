@@ -83,6 +83,10 @@ class TableRecord(msgspec.Struct, frozen=True, kw_only=True):
     pitr_since_s: float = 0.0
     pitr_days: int = 35
     sse: dict[str, Any] | None = None
+    # KMS encryption of item values (service/tables/encryption.py): the data key's id and
+    # the key wrapped by the table's KMS key; empty: values stored plain.
+    sse_key_id: bytes = b""
+    sse_wrapped_key: bytes = b""
     table_class: str = "STANDARD"
     deletion_protection: bool = False
     tags: dict[str, str] = {}

@@ -14,6 +14,7 @@ from typing import Any, Final
 from strata.service.tables import changelog
 from strata.service.tables.backups import BackupService, checkpoints_of
 from strata.service.tables.batch import BatchService
+from strata.service.tables.encryption import TableKeyProvider
 from strata.service.tables.expiry import SWEEP_INTERVAL_S, TtlSweeper
 from strata.service.tables.exports import Documents, ExportService
 from strata.service.tables.imports import ImportService
@@ -44,11 +45,13 @@ class TableOperations:
         ttl_sweep_interval_s: float = SWEEP_INTERVAL_S,
         checkpoints: Checkpoints | None = None,
         documents: Documents | None = None,
+        table_keys: TableKeyProvider | None = None,
     ) -> None:
         self.store = store
         self.region = region
         self.host = host
-        self.tables = TableService(store, region)
+        self.table_keys = table_keys
+        self.tables = TableService(store, region, table_keys)
         self.items = ItemService(self.tables)
         self.queries = QueryService(self.tables)
         self.batches = BatchService(self.tables)

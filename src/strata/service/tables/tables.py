@@ -14,6 +14,7 @@ from typing import Any
 from strata.service.tables import create, describe, drops, tagging, ttl_settings, update
 from strata.service.tables.backfill import backfill
 from strata.service.tables.catalogue import Catalogue
+from strata.service.tables.encryption import TableKeyProvider
 from strata.service.tables.jobs import JobQueue
 from strata.service.tables.schema import Table
 from strata.service.tables.statistics import IndexFigures, TableStatistics
@@ -26,8 +27,10 @@ __all__ = ["STREAM_RETENTION_S", "TableService"]
 class TableService(Catalogue):
     """Tables of one store: the in-memory catalogue and the control-plane operations."""
 
-    def __init__(self, store: Store, region: str = "us-east-1") -> None:
-        super().__init__(store, region)
+    def __init__(
+        self, store: Store, region: str = "us-east-1", table_keys: TableKeyProvider | None = None
+    ) -> None:
+        super().__init__(store, region, table_keys)
         self.stats = TableStatistics(self)
         self.drops: JobQueue[bytes] = JobQueue(
             "table drops", lambda owner: drops.drop_keys(store, owner)

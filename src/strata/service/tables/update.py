@@ -9,6 +9,7 @@ from strata.service.tables.catalogue import revised
 from strata.service.tables.constraints import Constraints
 from strata.service.tables.describe import describe
 from strata.service.tables.drops import mark_dropped
+from strata.service.tables.encryption import sse_changes
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.schema import KeyElement, PastStream, id_prefix
 from strata.service.tables.service_errors import LimitExceeded, ResourceNotFound
@@ -22,7 +23,6 @@ from strata.service.tables.specs import (
     check_projected_count,
     check_throughput,
     index_record,
-    parse_sse,
     parse_stream,
     stream_label,
     structures,
@@ -256,7 +256,7 @@ async def update_table(tables: TableService, req: dict[str, Any]) -> dict[str, A
             kept += (PastStream(r.stream_label, r.stream_view_type, now),)
         changes["past_streams"] = kept
     if "SSESpecification" in req:
-        changes["sse"] = parse_sse(req["SSESpecification"], tables.region)
+        changes.update(sse_changes(tables, r.name, req["SSESpecification"], r))
     if req.get("TableClass"):
         changes["table_class"] = req["TableClass"]
     if "DeletionProtectionEnabled" in req:

@@ -16,7 +16,7 @@ from functools import partial
 from strata.api import tiering_metrics
 from strata.api.admin import AdminApi, RequestGate, store_summary
 from strata.api.asgi import StrataApp
-from strata.api.audit import audit_page
+from strata.api.audit import audit_page, key_use_call
 from strata.api.cloudtrail import CloudTrailApi
 from strata.api.cost import CostView, LifecyclePreview
 from strata.api.data_metrics import DataMetrics
@@ -470,6 +470,8 @@ def build(config: Config) -> Strata:
         table_keys=KmsTableKeys(kms),
     )
     trail = AuditTrail(store, clock, config.audit_retention_days, config.audit_flush_interval_s)
+    if config.audit:  # S3's and DynamoDB's own uses of KMS keys, as CloudTrail shows them
+        kms.on_use = lambda use: trail.add(key_use_call(use, config.account_id, clock.now_s()))
     _register_audit_metrics(metrics, trail)
     delivery = (
         Delivery(

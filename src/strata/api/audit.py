@@ -8,6 +8,7 @@ key id (as CloudTrail shows it), never a signature, secret or token.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from strata.api.http import Request, Response
 from strata.errors import ProtocolError, StrataError
 from strata.service.audit.entries import cloudtrail_event
 from strata.service.audit.trail import AuditTrail, Filters
+from strata.service.kms.keys import KeyUse
 
 PAGE_MAX = 1000
 
@@ -49,6 +51,29 @@ def audit_call(request: Request, source: str, response: Response, now_s: float) 
         response.status,
         response.error_code,
         response.error_message if response.error_code else None,
+    )
+
+
+def key_use_call(use: KeyUse, account_id: str, now_s: float) -> tuple[Any, ...]:
+    """A key service call made by S3 or DynamoDB on a caller's behalf (CloudTrail's
+    ``AWSService`` identity ``invokedBy`` the service), as ``audit_call`` builds them."""
+    return (
+        int(now_s * 1000),
+        uuid.uuid4().hex,
+        "kms",
+        use.operation,
+        use.invoked_by,
+        "",
+        account_id,
+        None,
+        None,
+        use.invoked_by,
+        use.invoked_by,
+        use.key_arn,
+        "",
+        200,
+        None,
+        None,
     )
 
 

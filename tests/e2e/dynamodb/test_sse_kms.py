@@ -8,6 +8,7 @@ One server per module: the clock only moves forward, so it must not be the sessi
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -219,3 +220,20 @@ def test_encrypted_items_survive_kill_9(tmp_path: Path) -> None:
         assert sorted(i["v"]["S"] for i in items) == sorted(f"v{n}" for n in range(20))
     finally:
         running.stop()
+
+
+def test_key_use_is_audited(own_server: RunningServer) -> None:
+    kms = client(own_server, "kms")
+    ddb = client(own_server, "dynamodb")
+    key = kms.create_key()["KeyMetadata"]
+    name = encrypted_table(ddb, f"enc-{uuid.uuid4().hex[:8]}", key["KeyId"])
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "b"}})
+    cloudtrail = client(own_server, "cloudtrail")
+    events = cloudtrail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": key["Arn"]}]
+    )["Events"]
+    uses = [e for e in events if e["EventName"] == "GenerateDataKey"]
+    assert len(uses) == 1
+    record = json.loads(uses[0]["CloudTrailEvent"])
+    assert record["userIdentity"] == {"type": "AWSService", "invokedBy": "dynamodb.amazonaws.com"}
+    assert record["eventSource"] == "kms.amazonaws.com"

@@ -14,42 +14,16 @@ import msgspec
 from strata.api.dynamodb.errors import DYNAMODB_ERRORS, DYNAMODB_MESSAGES
 from strata.api.http import Request, Response
 from strata.errors import InternalFault, ProtocolError, StrataError, lookup
-from strata.service.kms.errors import (
-    AliasExists,
-    IncorrectKey,
-    InvalidAliasName,
-    InvalidArn,
-    InvalidCiphertext,
-    InvalidKeyUsage,
-    InvalidMarker,
-    KeyDisabled,
-    KeyInvalidState,
-    KeyNotFound,
-    KmsLimitExceeded,
-    KmsValidation,
-    UnsupportedOperation,
-)
+from strata.service.kms.errors import AWS_CODES
 from strata.service.tables.errors import SerializationError, ValidationError
 
 CONTENT_TYPE: Final = "application/x-amz-json-1.1"
 
 KMS_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     **DYNAMODB_ERRORS,
-    KeyNotFound: ("NotFoundException", 400),
-    KeyDisabled: ("DisabledException", 400),
-    KeyInvalidState: ("KMSInvalidStateException", 400),
-    InvalidCiphertext: ("InvalidCiphertextException", 400),
-    IncorrectKey: ("IncorrectKeyException", 400),
-    AliasExists: ("AlreadyExistsException", 400),
-    InvalidAliasName: ("InvalidAliasNameException", 400),
-    KmsValidation: ("ValidationException", 400),
     ValidationError: ("ValidationException", 400),
     SerializationError: ("SerializationException", 400),
-    UnsupportedOperation: ("UnsupportedOperationException", 400),
-    InvalidMarker: ("InvalidMarkerException", 400),
-    InvalidKeyUsage: ("InvalidKeyUsageException", 400),
-    InvalidArn: ("InvalidArnException", 400),
-    KmsLimitExceeded: ("LimitExceededException", 400),
+    **{kind: (code, 400) for kind, code in AWS_CODES.items()},
 }
 
 _encode = msgspec.json.Encoder().encode

@@ -98,6 +98,8 @@ def identity_type(entry: Entry) -> str:
         return "AWSAccount"  # CloudTrail's shape for an anonymous caller
     if entry.principal_arn.endswith(":root"):
         return "Root"
+    if entry.principal_arn.endswith(".amazonaws.com"):
+        return "AWSService"  # a service's own call: S3 or DynamoDB using a KMS key
     if ":assumed-role/" in entry.principal_arn:
         return "AssumedRole"
     return "IAMUser"
@@ -107,6 +109,8 @@ def user_identity(entry: Entry) -> dict[str, Any]:
     kind = identity_type(entry)
     if kind == "AWSAccount":
         return {"type": kind, "principalId": "", "accountId": "anonymous"}
+    if kind == "AWSService":
+        return {"type": kind, "invokedBy": entry.principal_arn}
     identity: dict[str, Any] = {
         "type": kind,
         "principalId": entry.principal_id,

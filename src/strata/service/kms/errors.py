@@ -6,7 +6,9 @@ Messages are AWS's where it is known what they are (``Key '<arn>' does not exist
 
 from __future__ import annotations
 
-from strata.errors import StrataError
+from typing import Final
+
+from strata.errors import ProtocolError, StrataError
 
 
 class KmsError(StrataError):
@@ -67,3 +69,28 @@ class InvalidArn(KmsError):
 
 class KmsLimitExceeded(KmsError):
     """LimitExceededException."""
+
+
+# Each error's AWS code: KMS answers it as is (400), S3 as ``KMS.<code>`` (``as_s3_error``).
+AWS_CODES: Final[dict[type[KmsError], str]] = {
+    KeyNotFound: "NotFoundException",
+    KeyDisabled: "DisabledException",
+    KeyInvalidState: "KMSInvalidStateException",
+    InvalidCiphertext: "InvalidCiphertextException",
+    IncorrectKey: "IncorrectKeyException",
+    AliasExists: "AlreadyExistsException",
+    InvalidAliasName: "InvalidAliasNameException",
+    KmsValidation: "ValidationException",
+    UnsupportedOperation: "UnsupportedOperationException",
+    InvalidMarker: "InvalidMarkerException",
+    InvalidKeyUsage: "InvalidKeyUsageException",
+    InvalidArn: "InvalidArnException",
+    KmsLimitExceeded: "LimitExceededException",
+}
+
+
+def as_s3_error(exc: KmsError) -> ProtocolError:
+    """The error S3 answers when the key service refused it (``KMS.DisabledException``,
+    400, with KMS's message), as S3 passes KMS's errors on."""
+    code = next((AWS_CODES[c] for c in type(exc).__mro__ if c in AWS_CODES), "KMSInternalException")
+    return ProtocolError(f"KMS.{code}", exc.message, 400)

@@ -68,6 +68,7 @@ class KeyUse:
 
     operation: str  # GenerateDataKey, Decrypt, Encrypt
     key_arn: str
+    invoked_by: str  # s3.amazonaws.com, dynamodb.amazonaws.com
 
 
 class KeyService:
@@ -459,10 +460,10 @@ class KeyService:
         plaintext = os.urandom(size_bytes)
         return plaintext, await self.encrypt(record, plaintext, context)
 
-    def used(self, operation: str, record: KeyRecord) -> None:
+    def used(self, operation: str, record: KeyRecord, invoked_by: str) -> None:
         """Tell the audit trail a service (S3, DynamoDB) used a key on a caller's behalf."""
         if self.on_use is not None:
-            self.on_use(KeyUse(operation, self.key_arn(record.key_id)))
+            self.on_use(KeyUse(operation, self.key_arn(record.key_id), invoked_by))
 
 
 def _seal(record: KeyRecord, plaintext: bytes, context: Context | None) -> bytes:

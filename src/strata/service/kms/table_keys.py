@@ -8,6 +8,7 @@ from strata.service.kms.keys import KeyService
 from strata.service.tables.errors import ValidationError
 
 DEFAULT_KEY = "alias/aws/dynamodb"
+INVOKED_BY = "dynamodb.amazonaws.com"
 
 
 class KmsTableKeys:
@@ -24,7 +25,7 @@ class KmsTableKeys:
         except KmsError as exc:
             # DynamoDB refuses a table whose key it cannot use; the words here are Strata's.
             raise ValidationError(f"KMSMasterKeyId {kms_key} cannot be used: {exc.message}")
-        self.keys.used("GenerateDataKey", record)
+        self.keys.used("GenerateDataKey", record, INVOKED_BY)
         return self.keys.key_arn(record.key_id), wrapped
 
     def unwrap(self, table: str, wrapped: bytes) -> bytes:
@@ -34,5 +35,5 @@ class KmsTableKeys:
             raise ValidationError(
                 f"The table's KMS key is not accessible (table {table}): {exc.message}"
             ) from None
-        self.keys.used("Decrypt", record)
+        self.keys.used("Decrypt", record, INVOKED_BY)
         return data_key

@@ -394,6 +394,7 @@ class ObjectService:
             restore_ready_ms=None,
             restore_days=0,
             restored_segments=[],
+            restore_job_tier="",
             access_tier="",
             last_access_ms=0,
         )
@@ -493,6 +494,7 @@ class ObjectService:
             restore_ready_ms=None,
             restore_days=0,
             restored_segments=[],
+            restore_job_tier="",
             access_tier="",
             last_access_ms=0,
         )

@@ -155,6 +155,7 @@ class ObjectVersion(msgspec.Struct, frozen=True):
     restore_ready_ms: int | None = None
     restore_days: int = 0
     restored_segments: list[Segment] = []
+    restore_job_tier: str = ""  # Expedited, Standard or Bulk: only a faster one may follow
     # INTELLIGENT_TIERING: the access tier ("" = Frequent; ``tiering/tiers.py``) and the
     # last GET or copy by the store clock (0: none since it was written).
     access_tier: str = ""

@@ -234,3 +234,32 @@ def test_restore_state_survives_restart_and_kill(data_dir: Path, server: Running
     server.process = again.process
     s3 = client(server, "s3", s3={"addressing_style": "path"})
     assert s3.get_object(Bucket=name, Key="k")["Body"].read() == body
+
+
+def test_a_faster_tier_upgrades_a_running_restore(
+    s3: Any, server: RunningServer, bucket: str
+) -> None:
+    body = os.urandom(SIZE)
+    s3.put_object(Bucket=bucket, Key="k", Body=body, StorageClass="GLACIER")
+
+    def restore(tier: str) -> int:
+        reply = s3.restore_object(
+            Bucket=bucket,
+            Key="k",
+            RestoreRequest={"Days": 1, "GlacierJobParameters": {"Tier": tier}},
+        )
+        status: int = reply["ResponseMetadata"]["HTTPStatusCode"]
+        return status
+
+    assert restore("Bulk") == 202  # 12 hours
+    with pytest.raises(ClientError) as caught:  # the same tier again
+        restore("Bulk")
+    assert error_of(caught) == ("RestoreAlreadyInProgress", 409)
+    assert restore("Standard") == 202  # upgraded: 5 hours from now
+    with pytest.raises(ClientError) as caught:
+        restore("Bulk")
+    assert error_of(caught) == ("RestoreAlreadyInProgress", 409)
+    assert restore("Expedited") == 202  # 5 minutes from now
+    advance(server, 5 * 60 + 1)
+    wait_for(lambda: done(s3, bucket, "k"), "the upgraded restore to complete")
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == body

@@ -147,11 +147,9 @@ class Restores:
             )
         now_ms = self._now_ms()
         raw_key = object_key(bucket, key, version.stamp)
-        if version.restore_ready_ms is not None:
-            raise ProtocolError(
-                "RestoreAlreadyInProgress", "Object restore is already in progress", 409
-            )
         batch = WriteBatch()
+        if version.restore_ready_ms is not None:
+            return await self._upgrade(version, raw_key, job_tier, now_ms, delay_s, batch)
         expiry_ms = version.restore_expiry_ms
         if days is not None and expiry_ms is not None and expiry_ms > now_ms:
             # Restored already: the period restarts from now (S3 charges the request only).
@@ -166,13 +164,44 @@ class Restores:
             return Started(updated, True)
         ready_ms = now_ms + int(delay_s * self.delay_scale * 1000)
         updated = msgspec.structs.replace(
-            version, restore_ready_ms=ready_ms, restore_days=days or 0
+            version, restore_ready_ms=ready_ms, restore_days=days or 0, restore_job_tier=job_tier
         )
         batch.put(spaces.OBJECTS, raw_key, records.encode(updated))
         batch.put(spaces.META, due_key(ready_ms, raw_key), b"")
         await self.store.commit(batch)
         self.started_total += 1
         self.waker.wake()  # the engine's next sleep is until this one at the latest
+        return Started(updated, False)
+
+    async def _upgrade(
+        self,
+        version: ObjectVersion,
+        raw_key: bytes,
+        job_tier: str,
+        now_ms: int,
+        delay_s: float,
+        batch: WriteBatch,
+    ) -> Started:
+        """A request while a restore runs: S3's restore speed upgrade when it names a
+        faster tier (the restore then completes as that tier would from now, 202), else
+        ``RestoreAlreadyInProgress``."""
+        running = version.restore_job_tier or "Standard"
+        ready_ms = now_ms + int(delay_s * self.delay_scale * 1000)
+        assert version.restore_ready_ms is not None
+        if JOB_TIERS.index(job_tier) >= JOB_TIERS.index(running) or (
+            ready_ms >= version.restore_ready_ms
+        ):
+            raise ProtocolError(
+                "RestoreAlreadyInProgress", "Object restore is already in progress", 409
+            )
+        updated = msgspec.structs.replace(
+            version, restore_ready_ms=ready_ms, restore_job_tier=job_tier
+        )
+        batch.put(spaces.OBJECTS, raw_key, records.encode(updated))
+        batch.delete(spaces.META, due_key(version.restore_ready_ms, raw_key))
+        batch.put(spaces.META, due_key(ready_ms, raw_key), b"")
+        await self.store.commit(batch)
+        self.waker.wake()
         return Started(updated, False)
 
     # ---- the engine ---------------------------------------------------------------------
@@ -224,6 +253,7 @@ class Restores:
                 last_access_ms=now_ms,
                 restore_ready_ms=None,
                 restore_days=0,
+                restore_job_tier="",
             )
             batch = WriteBatch()
             batch.delete(spaces.META, entry)
@@ -260,6 +290,7 @@ class Restores:
             restore_ready_ms=None,
             restore_expiry_ms=expiry_ms,
             restored_segments=restored,
+            restore_job_tier="",
         )
         batch.put(spaces.OBJECTS, raw_key, records.encode(updated))
         batch.delete(spaces.META, entry)

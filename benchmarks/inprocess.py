@@ -146,6 +146,10 @@ class Harness(InProcessApp):
                     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
                 },
             )
+        await self.load()
+
+    async def load(self) -> None:
+        """PARTITIONS partitions of ITEMS_PER_PARTITION items, 25 a batch."""
         records = PARTITIONS * ITEMS_PER_PARTITION
         for first in range(0, records, 25):
             requests = [{"PutRequest": {"Item": self.item(n)}} for n in range(first, first + 25)]

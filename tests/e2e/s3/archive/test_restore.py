@@ -137,8 +137,16 @@ def test_small_and_versioned_restores(s3: Any, server: RunningServer, bucket: st
     assert reply["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert reply["ResponseMetadata"]["HTTPHeaders"]["x-amz-version-id"] == version
     assert restore_header(s3, bucket, "k") is None  # the current version is not restoring
+    listed = s3.list_object_versions(Bucket=bucket, OptionalObjectAttributes=["RestoreStatus"])
+    statuses = {v["VersionId"]: v.get("RestoreStatus") for v in listed["Versions"]}
+    assert statuses[version] == {"IsRestoreInProgress": True}
+    assert [s for v, s in statuses.items() if v != version] == [None]
     advance(server, 12 * HOUR_S + 1)
     wait_for(lambda: done(s3, bucket, "k", VersionId=version), "the restore to complete")
+    listed = s3.list_object_versions(Bucket=bucket, OptionalObjectAttributes=["RestoreStatus"])
+    statuses = {v["VersionId"]: v.get("RestoreStatus") for v in listed["Versions"]}
+    assert statuses[version]["IsRestoreInProgress"] is False
+    assert "RestoreExpiryDate" in statuses[version]
     assert s3.get_object(Bucket=bucket, Key="k", VersionId=version)["Body"].read() == b"tiny"
     with pytest.raises(ClientError) as caught:
         s3.get_object(Bucket=bucket, Key="k")
@@ -263,3 +271,54 @@ def test_a_faster_tier_upgrades_a_running_restore(
     advance(server, 5 * 60 + 1)
     wait_for(lambda: done(s3, bucket, "k"), "the upgraded restore to complete")
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == body
+
+
+def test_restored_multipart_object_reads_by_part_and_range(
+    s3: Any, server: RunningServer, bucket: str
+) -> None:
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(1024 * 1024 + 7)]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", StorageClass="GLACIER")
+    done_parts = []
+    for number, data in enumerate(parts, start=1):
+        etag = s3.upload_part(
+            Bucket=bucket, Key="mp", UploadId=upload["UploadId"], PartNumber=number, Body=data
+        )["ETag"]
+        done_parts.append({"PartNumber": number, "ETag": etag})
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=upload["UploadId"], MultipartUpload={"Parts": done_parts}
+    )
+    hot_before = live(server, "hot")
+    s3.restore_object(
+        Bucket=bucket,
+        Key="mp",
+        RestoreRequest={"Days": 1, "GlacierJobParameters": {"Tier": "Expedited"}},
+    )
+    advance(server, 5 * 60 + 1)
+    wait_for(lambda: done(s3, bucket, "mp"), "the restore to complete")
+    assert live(server, "hot") == hot_before + sum(len(p) for p in parts)
+    whole = b"".join(parts)
+    assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == whole
+    assert s3.get_object(Bucket=bucket, Key="mp", PartNumber=2)["Body"].read() == parts[1]
+    ranged = s3.get_object(Bucket=bucket, Key="mp", Range="bytes=5242000-5243000")
+    assert ranged["Body"].read() == whole[5242000:5243001]
+
+
+def test_kill_while_a_restore_copies(data_dir: Path, server: RunningServer) -> None:
+    """kill -9 as the engine copies a 48 MiB restore: after the restart the restore is
+    done exactly once (one copy's bytes live in the hot volume) and reads back whole."""
+    s3 = client(server, "s3", s3={"addressing_style": "path"})
+    name = "kill-restore"
+    s3.create_bucket(Bucket=name)
+    body = os.urandom(48 * 1024 * 1024)
+    s3.put_object(Bucket=name, Key="big", Body=body, StorageClass="DEEP_ARCHIVE")
+    hot_before = live(server, "hot")
+    s3.restore_object(Bucket=name, Key="big", RestoreRequest={"Days": 1})
+    advance(server, 12 * HOUR_S + 1)
+    time.sleep(0.2)  # the engine is woken and copying
+    server.kill()
+    again = start_server(data_dir, port=server.port)
+    server.process = again.process
+    s3 = client(server, "s3", s3={"addressing_style": "path"})
+    wait_for(lambda: done(s3, name, "big"), "the restore to complete after the restart")
+    assert live(server, "hot") == hot_before + len(body)
+    assert s3.get_object(Bucket=name, Key="big")["Body"].read() == body

@@ -131,7 +131,9 @@ def _contents(
             f"<Contents><Key>{key}</Key><LastModified>{iso_time(version.last_modified_ms)}"
             f'</LastModified><ETag>"{version.etag}"</ETag>{before}{version.size_bytes}{after}'
         )
-        if restore and (version.restore_ready_ms or version.restore_expiry_ms) is not None:
+        if restore and (
+            version.restore_ready_ms is not None or version.restore_expiry_ms is not None
+        ):
             entries[-1] = (
                 entries[-1][: -len("</Contents>")] + _restore_status(version) + ("</Contents>")
             )
@@ -254,6 +256,7 @@ async def list_object_versions(s3: S3Context, call: Call) -> Response:
         max_keys=max_keys,
     )
     entries: list[str] = []
+    restore = restore_status_asked(call)
     for key, version, latest in page.versions:
         common = [
             xml.el("Key", url_encode(key, url)),
@@ -273,6 +276,10 @@ async def list_object_versions(s3: S3Context, call: Call) -> Response:
             xml.el("StorageClass", version.storage_class),
             _owner(),
         ]
+        if restore and (
+            version.restore_ready_ms is not None or version.restore_expiry_ms is not None
+        ):
+            fields.append(_restore_status(version))
         entries.append(xml.node("Version", *fields))
     next_fields: list[str] = []
     if page.truncated:

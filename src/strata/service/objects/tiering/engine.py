@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections import Counter
 from typing import Final
 
@@ -146,6 +147,8 @@ class TieringEngine:
         """One pass over every version (resumed where a crash left the last); returns how
         many versions it moved."""
         await self.flush()
+        started = time.monotonic()
+        scanned, bytes_before = 0, self.moved_bytes_total
         start = self.store.get(spaces.META, _CURSOR)
         cursor = start + b"\x00" if start else b""
         configurations: dict[str, list[TieringConfiguration]] = {}
@@ -154,6 +157,7 @@ class TieringEngine:
             chunk = list(itertools.islice(self.store.scan(spaces.OBJECTS, cursor), CHUNK_VERSIONS))
             if not chunk:
                 break
+            scanned += len(chunk)
             for raw_key, value in chunk:
                 view = records.decode(value, TieringView)
                 if view.storage_class != STORAGE_CLASS or view.delete_marker:
@@ -170,6 +174,15 @@ class TieringEngine:
         batch.delete(spaces.META, _CURSOR)
         await self.store.commit(batch)
         self.passes_total += 1
+        if moved:
+            log.info(
+                "intelligent-tiering pass: %d versions read, %d moved (%d bytes) in %.1f s%s",
+                scanned,
+                moved,
+                self.moved_bytes_total - bytes_before,
+                time.monotonic() - started,
+                " (resumed)" if start else "",
+            )
         return moved
 
     async def _retier(

@@ -494,6 +494,7 @@ def build(config: Config) -> Strata:
     )
     gate = RequestGate(store)
     s3_usage = S3Usage()
+    tiering.restores.on_started = s3_usage.restore
     prices = Prices.configured(config.cost_prices)
     cost = CostView(
         CostReport(store, prices),

@@ -381,3 +381,36 @@ def test_lifecycle_preview(tmp_path: Path) -> None:
         assert "actions: 4 expire, 6 transition" in shown.stdout
         assert "logs/0" in shown.stdout
         s3.close()
+
+
+def test_restores_are_billed_by_class_and_tier(tmp_path: Path) -> None:
+    with Server(tmp_path / "data", env={"STRATA_COST_FLUSH_INTERVAL_S": str(FLUSH_S)}) as server:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket="cold")
+        size = 300 * 1024
+        s3.put_object(Bucket="cold", Key="g", Body=b"g" * size, StorageClass="GLACIER")
+        s3.put_object(Bucket="cold", Key="d", Body=b"d" * size, StorageClass="DEEP_ARCHIVE")
+        for key, tier in (("g", "Expedited"), ("d", "Bulk")):
+            s3.restore_object(
+                Bucket="cold",
+                Key=key,
+                RestoreRequest={"Days": 1, "GlacierJobParameters": {"Tier": tier}},
+            )
+
+        def billed() -> tuple[dict[str, Any], dict[str, Any]]:
+            answer = report(server)
+            glacier, deep = line(answer, "cold", "GLACIER"), line(answer, "cold", "DEEP_ARCHIVE")
+            assert glacier["restores"] == 1
+            assert deep["restores"] == 1
+            return glacier, deep
+
+        glacier, deep = wait_for(billed, "the restores")
+        assert glacier["restored_bytes"] == deep["restored_bytes"] == size
+        # Expedited from GLACIER: $10 per 1,000 requests and $0.03 per GB; Bulk from
+        # DEEP_ARCHIVE: $0.025 per 1,000 and $0.0025 per GB
+        expected = 10.0 / 1000 + size / GB * 0.03
+        assert glacier["accrued_usd"]["retrieval"] == pytest.approx(expected)
+        assert deep["accrued_usd"]["retrieval"] == pytest.approx(0.025 / 1000 + size / GB * 0.0025)
+        # the restore is not also a PUT/POST request: only the PUTs are tier 1
+        assert glacier["requests"] == {"tier1": 1, "tier2": 0}
+        s3.close()

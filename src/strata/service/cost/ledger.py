@@ -2,8 +2,9 @@
 integrated over the store clock.
 
 Records in META, one per resource and month (``YYYY-MM``, UTC, by the store clock):
-- ``REQUESTS + bucket + month``: ``<CLASS>.tier1``, ``<CLASS>.tier2`` (requests) and
-  ``<CLASS>.retrieved`` (bytes), from ``usage.S3Usage``;
+- ``REQUESTS + bucket + month``: ``<CLASS>.tier1``, ``<CLASS>.tier2`` (requests),
+  ``<CLASS>.retrieved`` (bytes), ``<CLASS>.restores.<Tier>`` and ``<CLASS>.restored.<Tier>``
+  (RestoreObject requests and bytes), from ``usage.S3Usage``;
 - ``TABLES + table + month``: ``reads_x2`` and ``writes_x2`` (request units, doubled so
   half units stay integers), from ``capacity.USAGE``, and ``byte_ticks``: the table's size
   times the minutes since the last flush. Table sizes are sampled (the tables' own figures,
@@ -99,7 +100,14 @@ class Ledger:
         month, _, _ = month_bounds(now_s)
         requests, retrieved = self.s3.take()
         reads, writes = self.tables.take()
+        restores = self.s3.take_restores()
         batch = WriteBatch()
+        for (bucket, cls, tier), (count, size) in restores.items():
+            batch.add(
+                spaces.META,
+                record_key(REQUESTS, bucket, month),
+                {f"{cls}.restores.{tier}": count, f"{cls}.restored.{tier}": size},
+            )
         for (bucket, cls, tier), count in requests.items():
             batch.add(spaces.META, record_key(REQUESTS, bucket, month), {f"{cls}.{tier}": count})
         for (bucket, cls), size in retrieved.items():
@@ -125,6 +133,9 @@ class Ledger:
             await self.store.commit(batch)
         except Exception:
             self._requeue(requests, retrieved, reads, writes)
+            for key, (count, size) in restores.items():
+                had_count, had_size = self.s3.restores.get(key, (0, 0))
+                self.s3.restores[key] = (had_count + count, had_size + size)
             raise
         self.flushes_total += 1
 

@@ -68,6 +68,22 @@ _TIER2: Final = {
 }
 # USD per GB read back (GET of the classes that charge retrievals).
 _RETRIEVAL: Final = {"STANDARD_IA": 0.01, "ONEZONE_IA": 0.01, "GLACIER_IR": 0.03}
+# Restores of archived objects (RestoreObject), by class and retrieval tier: USD per 1,000
+# requests and per GB restored. Intelligent-Tiering's archive tiers charge no retrieval.
+_RESTORE_REQUESTS: Final = {
+    "GLACIER.Expedited": 10.0,
+    "GLACIER.Standard": 0.05,
+    "GLACIER.Bulk": 0.0,
+    "DEEP_ARCHIVE.Standard": 0.10,
+    "DEEP_ARCHIVE.Bulk": 0.025,
+}
+_RESTORE_GB: Final = {
+    "GLACIER.Expedited": 0.03,
+    "GLACIER.Standard": 0.01,
+    "GLACIER.Bulk": 0.0,
+    "DEEP_ARCHIVE.Standard": 0.02,
+    "DEEP_ARCHIVE.Bulk": 0.0025,
+}
 # Days a version is billed for at least: removed, overwritten or transitioned sooner, the
 # remaining days are charged at the class's storage price.
 MINIMUM_DAYS: Final = {
@@ -88,7 +104,9 @@ class PriceError(ValueError):
 @dataclass(slots=True)
 class Prices:
     """USD figures by name: ``storage.<CLASS>`` per GB-month, ``tier1.<CLASS>`` and
-    ``tier2.<CLASS>`` per 1,000 requests, ``retrieval.<CLASS>`` per GB, ``dynamodb.read``
+    ``tier2.<CLASS>`` per 1,000 requests, ``retrieval.<CLASS>`` per GB,
+    ``restore_request.<CLASS>.<Tier>`` per 1,000 and ``restore_gb.<CLASS>.<Tier>`` per GB
+    (RestoreObject of GLACIER and DEEP_ARCHIVE), ``dynamodb.read``
     and ``dynamodb.write`` per million units, ``dynamodb.storage`` per GB-month."""
 
     table: dict[str, float] = field(default_factory=dict)
@@ -101,6 +119,8 @@ class Prices:
             ("tier1", _TIER1),
             ("tier2", _TIER2),
             ("retrieval", _RETRIEVAL),
+            ("restore_request", _RESTORE_REQUESTS),
+            ("restore_gb", _RESTORE_GB),
             ("dynamodb", _DYNAMODB),
         ):
             table.update({f"{prefix}.{name}": price for name, price in values.items()})
@@ -137,6 +157,14 @@ class Prices:
 
     def retrieval(self, storage_class: str) -> float:
         return self.table.get(f"retrieval.{storage_class}", 0.0)
+
+    def restore(self, storage_class: str, tier: str) -> tuple[float, float]:
+        """(per 1,000 requests, per GB) of a restore of ``storage_class`` at ``tier``."""
+        name = f"{storage_class}.{tier}"
+        return (
+            self.table.get(f"restore_request.{name}", 0.0),
+            self.table.get(f"restore_gb.{name}", 0.0),
+        )
 
     def dynamodb(self, kind: str) -> float:
         return self.table[f"dynamodb.{kind}"]

@@ -103,6 +103,8 @@ class Line:
     tier1: int = 0
     tier2: int = 0
     retrieved_bytes: int = 0
+    restores: int = 0
+    restored_bytes: int = 0
     read_units: float = 0.0
     write_units: float = 0.0
     accrued: Charges = field(default_factory=Charges)
@@ -184,7 +186,7 @@ class CostReport:
             later = [c for m, c in months.items() if m > period.month]
             counters = months.get(period.month, {})
             metered = requests.get(bucket, {}).get(period.month, {})
-            names = {n.rpartition(".")[0] for n in (*counters, *metered)} | set(stats.classes)
+            names = {n.partition(".")[0] for n in (*counters, *metered)} | set(stats.classes)
             lines: dict[str, Line] = {}
             for cls in names:
                 objects, bytes_now = stats.classes.get(cls, (0, 0))
@@ -232,6 +234,15 @@ class CostReport:
             line.tier1 * prices.request("tier1", cls) + line.tier2 * prices.request("tier2", cls)
         ) / 1000
         line.accrued.retrieval = line.retrieved_bytes / GB * prices.retrieval(cls)
+        for name, count in metered.items():
+            kind, _, tier = name.removeprefix(f"{cls}.").partition(".")
+            if not name.startswith(f"{cls}.") or kind != "restores":
+                continue
+            per_request, per_gb = prices.restore(cls, tier)
+            restored = metered.get(f"{cls}.restored.{tier}", 0)
+            line.restores += count
+            line.restored_bytes += restored
+            line.accrued.retrieval += count * per_request / 1000 + restored / GB * per_gb
         scale = _scale(period)
         line.projected.requests = line.accrued.requests * scale
         line.projected.retrieval = line.accrued.retrieval * scale
@@ -270,6 +281,8 @@ def _class_doc(cls: str, line: Line) -> dict[str, Any]:
         "gb_months": line.gb_months,
         "requests": {"tier1": line.tier1, "tier2": line.tier2},
         "retrieved_bytes": line.retrieved_bytes,
+        "restores": line.restores,
+        "restored_bytes": line.restored_bytes,
         "accrued_usd": line.accrued.document(),
         "projected_usd": line.projected.document(),
     }

@@ -18,11 +18,13 @@ from strata.service.cost.prices import STORAGE_CLASSES
 
 RETRIEVAL_CLASSES: Final = frozenset({"STANDARD_IA", "ONEZONE_IA", "GLACIER_IR"})
 _FREE: Final = frozenset({"DeleteObjects", "AbortMultipartUpload"})
+# Billed by ``S3Usage.restore`` instead, with the archived object's class, tier and size.
+_BILLED_APART: Final = frozenset({"RestoreObject"})
 
 
 def request_tier(operation: str, method: str) -> str | None:
     """``tier1``, ``tier2`` or None (free) for an S3 operation sent with ``method``."""
-    if method == "DELETE" or operation in _FREE:
+    if method == "DELETE" or operation in _FREE or operation in _BILLED_APART:
         return None
     if method in ("PUT", "POST") or operation.startswith("List"):
         return "tier1"
@@ -31,13 +33,24 @@ def request_tier(operation: str, method: str) -> str | None:
 
 class S3Usage:
     """Counts since the last ``take``: (bucket, class, tier) -> requests,
-    (bucket, class) -> bytes retrieved."""
+    (bucket, class) -> bytes retrieved, (bucket, class, tier) -> restores and bytes."""
 
-    __slots__ = ("requests", "retrieved")
+    __slots__ = ("requests", "restores", "retrieved")
 
     def __init__(self) -> None:
         self.requests: dict[tuple[str, str, str], int] = {}
         self.retrieved: dict[tuple[str, str], int] = {}
+        self.restores: dict[tuple[str, str, str], tuple[int, int]] = {}
+
+    def restore(self, bucket: str, storage_class: str, tier: str, size_bytes: int) -> None:
+        """A restore of an archived version began (``Restores.on_started``)."""
+        key = (bucket, storage_class, tier)
+        count, restored = self.restores.get(key, (0, 0))
+        self.restores[key] = (count + 1, restored + size_bytes)
+
+    def take_restores(self) -> dict[tuple[str, str, str], tuple[int, int]]:
+        taken, self.restores = self.restores, {}
+        return taken
 
     def note(
         self, bucket: str, operation: str, method: str, storage_class: str, size_bytes: int

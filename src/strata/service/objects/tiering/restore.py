@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -104,6 +105,8 @@ class Restores:
         self.completed_total = 0
         self.expired_total = 0
         self.restored_bytes_total = 0
+        # Told of every restore begun: (bucket, storage class, tier, bytes); the cost view.
+        self.on_started: Callable[[str, str, str, int], None] | None = None
 
     def _now_ms(self) -> int:
         return int(self.store.clock.now_s() * 1000)
@@ -170,6 +173,8 @@ class Restores:
         batch.put(spaces.META, due_key(ready_ms, raw_key), b"")
         await self.store.commit(batch)
         self.started_total += 1
+        if self.on_started is not None:
+            self.on_started(bucket, version.storage_class, job_tier, version.size_bytes)
         self.waker.wake()  # the engine's next sleep is until this one at the latest
         return Started(updated, False)
 

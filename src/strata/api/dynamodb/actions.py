@@ -16,7 +16,9 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from strata.api.dynamodb.condition_keys import (
+    FOREIGN_KEYS,
     MULTI_ITEM,
+    REQUEST_KEY_READERS,
     HashKey,
     multi_item_leading_keys,
     request_context,
@@ -24,6 +26,7 @@ from strata.api.dynamodb.condition_keys import (
 from strata.api.http import Request
 from strata.service.iam.access import AccessControl, AccessDenied, Context, Decision
 from strata.service.iam.principal import Principal
+from strata.service.iam.request_keys import RequestKeys
 from strata.service.tables.catalogue import ACCOUNT_ID
 from strata.service.tables.partiql import statement_access
 
@@ -177,12 +180,13 @@ def authorize(
             )
             access.authorize(principal, action, resource, {**context, **extra})
         return
-    built: list[Context] = []
-
-    def keys() -> Context:  # the condition keys, built at most once, if a policy reads one
-        if not built:
-            built.append(request_context(request, req, hash_key or _no_hash_key))
-        return built[0]
+    # the condition keys, each read alone or all built at most once, if a policy reads one
+    keys = RequestKeys(
+        (request, req),
+        REQUEST_KEY_READERS,
+        FOREIGN_KEYS,
+        lambda: request_context(request, req, hash_key or _no_hash_key),
+    )
 
     if operation not in MULTI_ITEM:
         for action, resource in checks(operation, req, region, account):

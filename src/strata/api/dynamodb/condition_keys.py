@@ -107,6 +107,27 @@ def request_context(
     return context
 
 
+def _member(name: str) -> Callable[[tuple[Request, dict[str, Any]]], str | None]:
+    def read(subject: tuple[Request, dict[str, Any]]) -> str | None:
+        value = subject[1].get(name)
+        return value if isinstance(value, str) else None
+
+    return read
+
+
+# request_context's cheap keys one by one (lower-cased), for RequestKeys; the attribute
+# names and leading keys are found by building it. tests/unit/api/dynamodb checks they agree.
+REQUEST_KEY_READERS: Final[dict[str, Callable[[tuple[Request, dict[str, Any]]], str | None]]] = {
+    "aws:sourceip": lambda subject: subject[0].client_host,
+    "aws:securetransport": lambda subject: "true" if subject[0].secure else "false",
+    "aws:useragent": lambda subject: subject[0].headers.get("user-agent"),
+    "dynamodb:select": _member("Select"),
+    "dynamodb:returnvalues": _member("ReturnValues"),
+}
+# Keys of other services are never in a DynamoDB request.
+FOREIGN_KEYS: Final = ("s3:", "iam:", "sts:", "kms:")
+
+
 MULTI_ITEM: Final = frozenset(
     {"BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems"}
 )

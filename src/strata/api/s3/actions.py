@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from strata.api.http import Request
 from strata.api.s3.routes import Route
 from strata.service.iam.access import AccessControl, Context
+from strata.service.iam.request_keys import RequestKeys
 
 BUCKET: Final = "bucket"
 OBJECT: Final = "object"
@@ -170,6 +171,34 @@ def _signature_keys(request: Request) -> dict[str, str | list[str]]:
     return {}
 
 
+def _signature_version(request: Request) -> str | None:
+    found = _signature_keys(request).get("s3:signatureversion")
+    return found if isinstance(found, str) else None
+
+
+def _auth_type(request: Request) -> str | None:
+    found = _signature_keys(request).get("s3:authType")
+    return found if isinstance(found, str) else None
+
+
+# request_context's keys one by one (lower-cased), for RequestKeys; tests/unit/api/s3
+# checks they agree with request_context. Keys of other services are never in an S3 request.
+REQUEST_KEY_READERS: Final[dict[str, Callable[[Request], str | None]]] = {
+    "aws:sourceip": lambda request: request.client_host,
+    "aws:securetransport": lambda request: "true" if request.secure else "false",
+    "s3:versionid": lambda request: request.query.get("versionId"),
+    "s3:prefix": lambda request: request.query.get("prefix"),
+    "s3:delimiter": lambda request: request.query.get("delimiter"),
+    "s3:max-keys": lambda request: request.query.get("max-keys"),
+    "s3:x-amz-server-side-encryption": (
+        lambda request: request.headers.get("x-amz-server-side-encryption")
+    ),
+    "s3:signatureversion": _signature_version,
+    "s3:authtype": _auth_type,
+}
+_FOREIGN_KEYS: Final = ("dynamodb:", "iam:", "sts:", "kms:")
+
+
 # The actions S3 offers s3:ExistingObjectTag/<key> for (IAM's reference for S3).
 EXISTING_TAG_ACTIONS: Final = frozenset(
     {
@@ -194,9 +223,10 @@ def authorize(
 
     def context() -> Context:
         more = extra() if callable(extra) else extra
-        return {**request_context(request), **more}
+        return {**request_context(request), **more} if more else request_context(request)
 
-    access.authorize(request.principal, action, resource, context, quote_resource=True)
+    keys = RequestKeys(request, REQUEST_KEY_READERS, _FOREIGN_KEYS, context)
+    access.authorize(request.principal, action, resource, keys, quote_resource=True)
 
 
 def existing_tag_keys(tags: list[tuple[str, str]]) -> dict[str, str | list[str]]:

@@ -312,3 +312,55 @@ def test_access_control_with_the_decider(decider: PolicyDecider, identities: Ide
         f'User: {ALICE.arn} is not authorized to perform: s3:PutObject on resource: "{OBJECT}" '
         "because no identity-based policy allows the s3:PutObject action"
     )
+
+
+def test_statements_for_other_actions_add_no_key(
+    decider: PolicyDecider, identities: Identities
+) -> None:
+    """A ListBucket statement's s3:prefix condition cannot change a GetObject decision: the
+    context is not built for GetObject at all, and the decision is cached."""
+    identities.give(
+        ALICE,
+        identity(
+            allow("s3:GetObject"),
+            allow("s3:ListBucket", Condition={"StringLike": {"s3:prefix": "home/*"}}),
+        ),
+    )
+    built = Built({"s3:prefix": "home/a"})
+    assert decider.decide(ALICE, "s3:GetObject", OBJECT, built) is Decision.ALLOW
+    assert built.calls == 0
+    listing = Built({"s3:prefix": "etc/"})
+    assert decider.decide(ALICE, "s3:ListBucket", "arn:aws:s3:::photos", listing) is Decision.IMPLICIT_DENY
+    assert listing.calls == 1
+
+
+def test_the_request_cannot_stand_in_for_the_caller(
+    decider: PolicyDecider, identities: Identities
+) -> None:
+    identities.give(ALICE, identity(allow("s3:GetObject", "arn:aws:s3:::photos/${aws:username}/*")))
+    spoofed = Built({"aws:username": "bob", "aws:PrincipalArn": BOB.arn})
+    own = "arn:aws:s3:::photos/alice/a.jpg"
+    other = "arn:aws:s3:::photos/bob/b.jpg"
+    assert decider.decide(ALICE, "s3:GetObject", own, spoofed) is Decision.ALLOW
+    assert decider.decide(ALICE, "s3:GetObject", other, spoofed) is Decision.IMPLICIT_DENY
+
+
+def test_request_keys_are_read_one_by_one(decider: PolicyDecider, identities: Identities) -> None:
+    """With RequestKeys the cache key reads single keys; the whole context is built only to
+    evaluate, so a repeated request builds nothing."""
+    from strata.service.iam.request_keys import RequestKeys
+
+    identities.give(
+        ALICE, identity(allow("s3:GetObject", Condition={"Bool": {"aws:SecureTransport": "true"}}))
+    )
+    built = Built({"aws:SecureTransport": "true"})
+
+    def keys(secure: str) -> RequestKeys[str]:
+        return RequestKeys(secure, {"aws:securetransport": lambda s: s}, ("dynamodb:",), built)
+
+    assert decider.decide(ALICE, "s3:GetObject", OBJECT, keys("true")) is Decision.ALLOW
+    assert built.calls == 1  # evaluated once
+    assert decider.decide(ALICE, "s3:GetObject", OBJECT, keys("true")) is Decision.ALLOW
+    assert built.calls == 1  # the cached decision, keyed on the one key read alone
+    built.context = {"aws:SecureTransport": "false"}
+    assert decider.decide(ALICE, "s3:GetObject", OBJECT, keys("false")) is Decision.IMPLICIT_DENY

@@ -18,7 +18,11 @@ from typing import Final, Protocol
 
 from strata.service.iam.access import Context, Decision
 from strata.service.iam.identities import IdentityPolicies
-from strata.service.iam.policy.document import PolicyDocument
+from strata.service.iam.policy.document import (
+    CURRENT_VERSION,
+    PolicyDocument,
+    statement_context_keys,
+)
 from strata.service.iam.policy.evaluation import (
     LazyContext,
     Outcome,
@@ -45,12 +49,25 @@ class ResourcePolicies(Protocol):
     def policy_for(self, resource: str) -> ResourcePolicy | None: ...
 
 
-def _hashable(value: ContextValue | None) -> object:
-    return tuple(value) if isinstance(value, list) else value
-
-
 def _no_tags(principal: Principal) -> Mapping[str, str]:
     return {}
+
+
+def _no_context(key: str) -> None:
+    return None
+
+
+def _keys_for_action(document: PolicyDocument, action: str) -> set[str]:
+    """Keys of the statements whose Action/NotAction admits ``action`` (actions never hold
+    variables, so this needs no request)."""
+    if not document.context_keys:
+        return set()
+    variables = document.version == CURRENT_VERSION
+    read: set[str] = set()
+    for statement in document.statements:
+        if statement.actions.matches(action, _no_context) != statement.not_action:
+            read.update(statement_context_keys(statement, variables))
+    return read
 
 
 class PolicyDecider:
@@ -69,24 +86,26 @@ class PolicyDecider:
         # is never reused while the entry stands)
         self._cache: dict[tuple[object, ...], tuple[Decision, ResourcePolicy | None]] = {}
         self._reads: dict[
-            tuple[int, int],
+            tuple[int, int, str],
             tuple[tuple[str, ...], Sequence[PolicyDocument], ResourcePolicy | None],
         ] = {}
         self._principals: dict[tuple[str, str | None, int], Mapping[str, ContextValue]] = {}
 
     def _keys_read(
-        self, documents: Sequence[PolicyDocument], attached: ResourcePolicy | None
+        self, documents: Sequence[PolicyDocument], attached: ResourcePolicy | None, action: str
     ) -> tuple[str, ...]:
-        """The context keys the documents read, in a fixed order; kept per list of documents
-        (the lists and resource policies are themselves kept until they change)."""
-        key = (id(documents), id(attached))
+        """The context keys the statements that name ``action`` read, in a fixed order; kept
+        per list of documents and action (the lists and resource policies are themselves
+        kept until they change). A statement for other actions never applies, whatever the
+        request, so its keys (``s3:prefix`` for ListBucket, the time...) stay out of the key."""
+        key = (id(documents), id(attached), action)
         found = self._reads.get(key)
         if found is None or found[1] is not documents or found[2] is not attached:
             read: set[str] = set()
             for document in documents:
-                read.update(document.context_keys)
+                read.update(_keys_for_action(document, action))
             if attached is not None:
-                read.update(attached.document.context_keys)
+                read.update(_keys_for_action(attached.document, action))
             if len(self._reads) >= CACHE_ENTRIES_MAX:
                 self._reads.clear()
             found = self._reads[key] = (tuple(sorted(read)), documents, attached)
@@ -125,7 +144,8 @@ class PolicyDecider:
         # the context keys the applicable policies read (conditions, variables): their
         # values join the cache key, so a decision is reused only where nothing it depends
         # on differs; with none (context_free), the context is never built
-        values = tuple(_hashable(lookup(k)) for k in self._keys_read(documents, attached))
+        keys = self._keys_read(documents, attached, action)
+        values = lookup.values_of(keys) if keys else ()
         key = (
             principal.arn,
             principal.access_key,

@@ -106,6 +106,11 @@ def _context_free(statements: Sequence[Statement]) -> bool:
     )
 
 
+def statement_context_keys(statement: Statement, variables: bool) -> frozenset[str]:
+    """The lower-cased context keys one statement reads (its conditions, its variables)."""
+    return _context_keys((statement,), variables)
+
+
 def _context_keys(statements: Sequence[Statement], variables: bool) -> frozenset[str]:
     found: set[str] = set()
     texts: list[str] = []

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from functools import lru_cache
+from typing import Final
 
 from strata.service.iam.policy.conditions import all_hold
 from strata.service.iam.policy.document import PolicyDocument, Principals, Statement
@@ -112,12 +113,48 @@ class LazyContext:
     def __call__(self, key: str) -> ContextValue | None:
         context = self._context
         if context is None:
-            context = dict(self._principal_part())
-            context.update(_time_context(int(self._now_s())))
-            for name, value in self._build().items():
-                context[name.lower()] = value
-            self._context = context
+            context = self._built()
         return context.get(key)
+
+    def values_of(self, keys: tuple[str, ...]) -> tuple[object, ...]:
+        """The keys' values, hashable (lists as tuples): a decision cache's key part.
+        A context source that reads keys one by one (``RequestKeys.value``) is asked for
+        the request's keys alone, so nothing else is built."""
+        context = self._context
+        single = getattr(self._build, "value", None) if context is None else None
+        if single is not None:
+            caller = self._principal_part()
+            found: list[object] = []
+            for key in keys:
+                if key in caller:
+                    found.append(caller[key])
+                elif key in _TIME_KEYS:
+                    found.append(_time_values(int(self._now_s()))[key])
+                else:
+                    found.append(single(key))
+            values = tuple(found)
+        else:
+            values = tuple(map((context or self._built()).get, keys))
+        if list in map(type, values):
+            return tuple(tuple(v) if isinstance(v, list) else v for v in values)
+        return values
+
+    def _built(self) -> dict[str, ContextValue]:
+        """The request's keys, then the time's and the caller's over them: a request
+        cannot stand in for who is calling or when."""
+        context = {name.lower(): value for name, value in self._build().items()}
+        context.update(_time_context(int(self._now_s())))
+        context.update(self._principal_part())
+        self._context = context
+        return context
+
+
+_TIME_KEYS: Final = frozenset({"aws:currenttime", "aws:epochtime"})
+
+
+@lru_cache(maxsize=4)
+def _time_values(second: int) -> dict[str, str]:
+    return dict(_time_context(second))
 
 
 @lru_cache(maxsize=4)

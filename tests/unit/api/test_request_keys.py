@@ -61,7 +61,8 @@ def test_s3_readers_agree_with_request_context(request_: Request) -> None:
     "req",
     [
         {"TableName": "T", "Key": {"pk": {"S": "a"}}},
-        {"TableName": "T", "Select": "COUNT", "ReturnValues": "ALL_OLD", "Item": {"pk": {"S": "b"}}},
+        {"TableName": "T", "Select": "COUNT", "ReturnValues": "ALL_OLD",
+         "Item": {"pk": {"S": "b"}}},
         {"TableName": "T", "Select": 5, "ProjectionExpression": "a, #b",
          "ExpressionAttributeNames": {"#b": "bee"}},
     ],

@@ -330,7 +330,10 @@ def test_statements_for_other_actions_add_no_key(
     assert decider.decide(ALICE, "s3:GetObject", OBJECT, built) is Decision.ALLOW
     assert built.calls == 0
     listing = Built({"s3:prefix": "etc/"})
-    assert decider.decide(ALICE, "s3:ListBucket", "arn:aws:s3:::photos", listing) is Decision.IMPLICIT_DENY
+    assert (
+        decider.decide(ALICE, "s3:ListBucket", "arn:aws:s3:::photos", listing)
+        is Decision.IMPLICIT_DENY
+    )
     assert listing.calls == 1
 
 

@@ -2,7 +2,8 @@
 
 `python -m benchmarks.inprocess --op getitem|putitem|updateitem|query|batchwrite [--profile]`
 (`--changes on`: the table has a NEW_AND_OLD_IMAGES stream and PITR, so every write also
-writes its change record with both images)
+writes its change record with both images; `--sse on`: the table is encrypted with KMS, so
+every item value is sealed on write and opened on read)
 
 The app is built with `strata.app.build` (authentication on, real RocksDB in a temporary
 data directory) and driven through its ASGI interface with requests signed by botocore,
@@ -72,6 +73,7 @@ class Harness(InProcessApp):
     """A Strata app in a temporary directory and a way to call it as a DynamoDB client."""
 
     CHANGES = False  # --changes on: the table has a NEW_AND_OLD_IMAGES stream and PITR
+    SSE = False  # --sse on: SSESpecification with KMS (the AWS managed key)
 
     def __init__(self) -> None:
         super().__init__("strata-inprocess-")
@@ -136,6 +138,7 @@ class Harness(InProcessApp):
                     if self.CHANGES
                     else {}
                 ),
+                **({"SSESpecification": {"Enabled": True, "SSEType": "KMS"}} if self.SSE else {}),
             },
         )
         if self.CHANGES:
@@ -254,9 +257,16 @@ def main(argv: list[str] | None = None) -> int:
         default="off",
         help="a NEW_AND_OLD_IMAGES stream and PITR on the table (the change log written)",
     )
+    parser.add_argument(
+        "--sse",
+        choices=("on", "off"),
+        default="off",
+        help="the table encrypted with KMS (SSESpecification): item values sealed",
+    )
     args = parser.parse_args(argv)
     InProcessApp.AUDIT = args.audit == "on"
     Harness.CHANGES = args.changes == "on"
+    Harness.SSE = args.sse == "on"
     run = runner(args.loop)
     for op in OPS if args.op == "all" else (args.op,):
         count = args.requests if op != "batchwrite" else max(1, args.requests // 10)

@@ -38,7 +38,7 @@ from typing import Final, Protocol
 import msgspec
 
 from strata.service.tables import keycodec
-from strata.service.tables.codec import encode_body
+from strata.service.tables.codec import body_of, encode_body
 from strata.service.tables.schema import Table
 from strata.service.tables.sealing import SEALED_BYTE, open_image, seal_image
 from strata.service.tables.values import Item
@@ -146,8 +146,10 @@ def stage_record(
     new: Item | None,
     new_body: bytes | None,
     expired: bool,
+    old_raw: bytes | None = None,
 ) -> int:
     """Add the change record of ``old`` becoming ``new`` to ``batch``; its size in bytes.
+    ``old_raw``: the stored record of ``old``, whose JSON body is taken as it is.
 
     A change that changes nothing (no item before or after, or the same item) has none.
     """
@@ -171,7 +173,7 @@ def stage_record(
     if old is not None and (
         view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES") or table.record.pitr_enabled
     ):
-        old_json = encode_body(old)
+        old_json = bytes(body_of(old_raw)) if old_raw is not None else encode_body(old)
     sealed_with = table.record.sse_key_id or None
     if sealed_with is not None:
         new_json, old_json = seal_image(sealed_with, new_json), seal_image(sealed_with, old_json)

@@ -64,11 +64,14 @@ class Changes:
         new: Item | None,
         body: bytes | None = None,
         expired: bool = False,
+        old_raw: bytes | None = None,
     ) -> Staged:
         """Stage replacing ``old`` with ``new`` (None: delete) at ``key``.
 
-        ``body`` is ``encode_body(new)`` when the caller has it already; ``expired`` marks
-        a deletion by TTL (its change record names the service). Raises
+        ``body`` is ``encode_body(new)`` when the caller has it already, ``old_raw`` the
+        stored record ``old`` was read from (its JSON is the change record's old image,
+        not encoded again); ``expired`` marks a deletion by TTL (its change record names
+        the service). Raises
         ItemCollectionSizeLimitExceeded (nothing is applied: the caller drops the batch).
         """
         batch = self.batch
@@ -84,7 +87,7 @@ class Changes:
             batch.put(spaces.ITEMS, key, record)
         self.written.add(table.record.table_id)
         if logged(table):
-            self.log_bytes += stage_record(table, batch, stamp, old, new, body, expired)
+            self.log_bytes += stage_record(table, batch, stamp, old, new, body, expired, old_raw)
         if not table.indexes:
             return Staged(record, {}, None)
         touched = write_entries(table, batch, key, old, new, record)

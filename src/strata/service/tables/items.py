@@ -164,7 +164,7 @@ class ItemService:
             old = decode_item(old_raw) if old_raw is not None else None
             if condition is not None and not condition.evaluate(old or {}):
                 raise _condition_failed(req, old)
-        staged = changes.stage(table, key, old, item, body)
+        staged = changes.stage(table, key, old, item, body, old_raw=old_raw)
         sequence = changes.apply()
         # --- applied: now wait for durability ---
         await store.durable(sequence)
@@ -225,7 +225,7 @@ class ItemService:
         collection: int | None = None
         changes = Changes(self.tables)
         if old is not None:
-            staged = changes.stage(table, key, old, None)
+            staged = changes.stage(table, key, old, None, old_raw=old_raw)
             touched, collection = staged.touched, staged.collection
             sequence = changes.apply()
             # --- applied: now wait for durability ---
@@ -283,7 +283,7 @@ class ItemService:
         if table.indexes:
             check_index_keys(table, new)
         changes = Changes(self.tables)
-        staged = changes.stage(table, key, old, new, body)
+        staged = changes.stage(table, key, old, new, body, old_raw=old_raw)
         sequence = changes.apply()
         # --- applied: now wait for durability ---
         await store.durable(sequence)

@@ -356,3 +356,34 @@ def test_kill_during_an_import_then_it_completes(tmp_path: Path) -> None:
         assert count == 6000
     finally:
         server.stop()
+
+
+def test_an_ion_export_imports_back(dynamodb: Any, s3: Any, unique_name: str) -> None:
+    source = pitr_on(dynamodb, make_table(dynamodb, unique_name))
+    fill(dynamodb, source, 40)  # strings, numbers, binary, sets, nested maps and lists
+    expected = sorted(table_items(dynamodb, source), key=key_of)
+    bucket = bucket_of(s3, unique_name)
+    arn = dynamodb.describe_table(TableName=source)["Table"]["TableArn"]
+    export = dynamodb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket=bucket, ExportFormat="ION"
+    )["ExportDescription"]
+    done = wait_export(dynamodb, export["ExportArn"])
+    assert done["ExportStatus"] == "COMPLETED", done
+    assert done["ExportFormat"] == "ION"
+    data = f"AWSDynamoDB/{export['ExportArn'].rsplit('/', 1)[1]}/data/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=data)["Contents"]]
+    assert keys
+    assert all(k.endswith(".ion.gz") for k in keys)
+    first = gzip.decompress(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+    assert first.startswith(b"$ion_1_0 {Item:{")
+    target = f"{unique_name}-ion"
+    arn = start_import(
+        dynamodb, bucket, data, target, InputFormat="ION", InputCompressionType="GZIP"
+    )
+    imported = wait_import(dynamodb, arn)
+    assert imported["ImportStatus"] == "COMPLETED", imported
+    assert imported["ImportedItemCount"] == 40
+    assert imported["ErrorCount"] == 0
+    assert sorted(table_items(dynamodb, target), key=key_of) == expected
+    dynamodb.delete_table(TableName=source)
+    dynamodb.delete_table(TableName=target)

@@ -3,6 +3,7 @@ a Strata bucket, laid out as AWS lays them out::
 
     <S3Prefix>/AWSDynamoDB/<ExportId>/_started
     <S3Prefix>/AWSDynamoDB/<ExportId>/data/<name>.json.gz    {"Item": {...}} a line
+    <S3Prefix>/AWSDynamoDB/<ExportId>/data/<name>.ion.gz     (ION: $ion_1_0 {Item:{...}})
     <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-files.json    one line per data file
     <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-files.md5
     <S3Prefix>/AWSDynamoDB/<ExportId>/manifest-summary.json
@@ -35,7 +36,7 @@ from typing import Any, Final, Protocol
 import msgspec
 
 from strata.errors import StrataError
-from strata.service.tables import incremental, keycodec
+from strata.service.tables import incremental, ion_text, keycodec
 from strata.service.tables.backup_errors import (
     ExportConflict,
     ExportNotFound,
@@ -204,8 +205,8 @@ class ExportService:
             if asked_s > now + 1.0 or asked_s < math.floor(earliest_s):
                 raise InvalidExportTime(OUTSIDE_WINDOW)
             export_s = min(asked_s, now)
-        if req.get("ExportFormat") == "ION":
-            raise ValidationError("ExportFormat ION is not supported by this server")
+        if req.get("ExportFormat") == "ION" and chosen is not None:
+            raise ValidationError("ExportFormat ION is not supported for incremental exports")
         export_id = f"{int(now * 1000):014d}-{uuid.uuid4().hex[:8]}"
         record = ExportRecord(
             arn=f"{table.arn}/export/{export_id}",
@@ -283,10 +284,16 @@ class ExportService:
                 # A past time: the checkpoint's items with every later change undone.
                 table = compile_table(record.table, record.table_arn)
                 at_ms = int(record.export_s * 1000)
-                rows = (_item_line(encode_body(i), i) for i in items_at(reader, table, at_ms))
+                if record.export_format == "ION":
+                    rows = (_ion_line(i) for i in items_at(reader, table, at_ms))
+                else:
+                    rows = (_item_line(encode_body(i), i) for i in items_at(reader, table, at_ms))
             else:
                 scan = reader.scan(spaces.ITEMS, prefix, keycodec.after_prefix(prefix))
-                rows = (_item_line(bytes(body_of(v)), decode_item(v)) for _, v in scan)
+                if record.export_format == "ION":
+                    rows = (_ion_line(decode_item(v)) for _, v in scan)
+                else:
+                    rows = (_item_line(bytes(body_of(v)), decode_item(v)) for _, v in scan)
             number = 0
             while True:
                 started = time.monotonic()
@@ -302,7 +309,8 @@ class ExportService:
                     break
                 body = gzip.compress(b"".join(lines), mtime=0)
                 name = uuid.uuid5(uuid.NAMESPACE_URL, f"{record.arn}/{number}").hex
-                data_key = f"{folder}/data/{name}.json.gz"
+                suffix = "ion" if record.export_format == "ION" else "json"
+                data_key = f"{folder}/data/{name}.{suffix}.gz"
                 etag = await documents.put(record.bucket, data_key, body, "application/gzip")
                 manifest_lines.append(
                     json.dumps(
@@ -399,6 +407,10 @@ class ExportService:
         if len(listed) > limit:
             out["NextToken"] = base64.urlsafe_b64encode(listed[limit].arn.encode()).decode()
         return out
+
+
+def _ion_line(item: Item) -> tuple[bytes, int]:
+    return ion_text.encode_item(item), item_size(item)
 
 
 def _item_line(body: bytes, item: Item) -> tuple[bytes, int]:

@@ -32,7 +32,7 @@ import msgspec
 
 from strata import limits
 from strata.errors import StrataError
-from strata.service.tables import import_formats
+from strata.service.tables import import_formats, ion_text
 from strata.service.tables.backup_errors import ImportConflict, ImportNotFound
 from strata.service.tables.catalogue import revised
 from strata.service.tables.constraints import Constraints
@@ -156,9 +156,6 @@ class ImportService:
                         "The ClientToken was used by another import with different parameters."
                     )
                 return {"ImportTableDescription": self._description(known)}
-        if req["InputFormat"] == "ION":
-            # Observed/decided: Strata reads CSV and DynamoDB JSON; AWS also reads Ion.
-            raise ValidationError("InputFormat ION is not supported by this server")
         creation: dict[str, Any] = {k: params[k] for k in _CREATION_MEMBERS if k in params}
         record = revised(table_record(self.tables, creation), status="CREATING")
         import_id = f"{int(now * 1000):014d}-{uuid.uuid4().hex[:8]}"
@@ -259,6 +256,8 @@ class ImportService:
             rows = import_formats.CsvRows(
                 csv_options.get("Delimiter") or ",", csv_options.get("HeaderList"), key_types
             ).items(file_lines)
+        elif record.input_format == "ION":
+            rows = _ion_rows(file_lines)
         else:
             rows = _json_rows(file_lines)
         for row in rows:
@@ -425,6 +424,16 @@ def _json_rows(
             yield import_formats.dynamodb_json_item(line)
         except import_formats.BadLine as bad:
             yield bad
+
+
+def _ion_rows(
+    file_lines: Iterator[bytes],
+) -> Iterator[Item | import_formats.BadLine | None]:
+    for line in file_lines:
+        try:
+            yield ion_text.item_of_line(line.decode("utf-8"))
+        except (ion_text.IonError, UnicodeDecodeError) as exc:
+            yield import_formats.BadLine(f"the line is not an Ion item: {exc}")
 
 
 def _bucket_source(record: ImportRecord) -> dict[str, Any]:

@@ -27,14 +27,14 @@ def restore_headers(version: ObjectVersion) -> list[tuple[str, str]]:
     elif version.restore_expiry_ms is not None:
         expiry = xml.http_date(version.restore_expiry_ms)
         headers.append(("x-amz-restore", f'ongoing-request="false", expiry-date="{expiry}"'))
-    if version.access_tier in ARCHIVE_TIERS:
+    if version.access_tier in ARCHIVE_TIERS and version.storage_class == STORAGE_CLASS:
         headers.append(("x-amz-archive-status", version.access_tier))
     return headers
 
 
 def archived_state(version: ObjectVersion) -> ProtocolError:
     """GET of an archived version that is not restored (HEAD is allowed)."""
-    if version.access_tier in ARCHIVE_TIERS:
+    if version.access_tier in ARCHIVE_TIERS and version.storage_class == STORAGE_CLASS:
         return ProtocolError(
             "InvalidObjectState",
             "The operation is not valid for the object's access tier",

@@ -10,10 +10,12 @@ an object can look idle since its previous access; tiers are days apart, so that
 it down at most one interval early. A clean stop writes what is pending.
 
 The pass. Every ``interval_s`` (and whenever the store clock moves: ``wake_all``), a scan
-of every version in chunks, each decoded into a narrow view; a monitored version whose
-due tier (``tiers.due_tier``: idle time since its last access or its write, and the
-bucket's configurations) differs from its tier is moved with ``ObjectService.move``,
-which copies its bytes into the tier's volume and sets the tier in the same batch. A
+of every version of the buckets that hold INTELLIGENT_TIERING ones (their statistics say
+which, so a store without any pays one read), in chunks, each decoded into a narrow view;
+a monitored version whose due tier (``tiers.due_tier``: idle time since its last access
+or its write, and the bucket's configurations) differs from its tier is moved with
+``ObjectService.move``, which copies its bytes into the tier's volume and sets the tier
+in the same batch. A
 version that was accessed in Infrequent or Archive Instant goes back to Frequent right
 after its access time is written. Every decision is recomputed from the record, so a
 move is idempotent; the scan's position is kept in META after each chunk, so a pass cut
@@ -33,8 +35,14 @@ import msgspec
 
 from strata.errors import StrataError
 from strata.service.background import Waker
+from strata.service.objects import statistics
 from strata.service.objects.objects import ObjectService
-from strata.service.objects.records import ObjectVersion, decode_object_key, object_key
+from strata.service.objects.records import (
+    ObjectVersion,
+    bucket_key,
+    decode_object_key,
+    object_key,
+)
 from strata.service.objects.tiering.configuration import (
     TieringConfiguration,
     TieringConfigurations,
@@ -92,6 +100,7 @@ class TieringEngine:
         self.moves_total: Counter[str] = Counter()  # by target tier ("" = Frequent)
         self.moved_bytes_total = 0
         self.accesses_written_total = 0
+        self._scanned = 0  # versions the running pass read (its log line)
 
     # ---- access tracking ----------------------------------------------------------------
 
@@ -144,20 +153,54 @@ class TieringEngine:
     # ---- the pass -----------------------------------------------------------------------
 
     async def run_pass(self) -> int:
-        """One pass over every version (resumed where a crash left the last); returns how
-        many versions it moved."""
+        """One pass over every version of the buckets that hold INTELLIGENT_TIERING ones
+        (their statistics say which: a store without any costs one read), resumed where a
+        crash left the last; returns how many versions it moved."""
         await self.flush()
         started = time.monotonic()
-        scanned, bytes_before = 0, self.moved_bytes_total
+        self._scanned, bytes_before = 0, self.moved_bytes_total
         start = self.store.get(spaces.META, _CURSOR)
         cursor = start + b"\x00" if start else b""
         configurations: dict[str, list[TieringConfiguration]] = {}
         moved = 0
+        for bucket, stats in sorted(statistics.read_all(self.store).items()):
+            if stats.classes.get(STORAGE_CLASS, (0, 0))[0] <= 0:
+                continue
+            prefix = bucket_key(bucket)
+            end = keys.prefix_end(prefix)
+            if end is not None and cursor >= end:
+                continue  # done before the crash
+            moved += await self._pass_range(max(prefix, cursor), end, configurations)
+        batch = WriteBatch()
+        batch.delete(spaces.META, _CURSOR)
+        await self.store.commit(batch)
+        self.passes_total += 1
+        if moved:
+            log.info(
+                "intelligent-tiering pass: %d versions read, %d moved (%d bytes) in %.1f s%s",
+                self._scanned,
+                moved,
+                self.moved_bytes_total - bytes_before,
+                time.monotonic() - started,
+                " (resumed)" if start else "",
+            )
+        return moved
+
+    async def _pass_range(
+        self,
+        cursor: bytes,
+        end: bytes | None,
+        configurations: dict[str, list[TieringConfiguration]],
+    ) -> int:
+        """The versions in [cursor, end), in chunks; the position saved after each."""
+        moved = 0
         while True:
-            chunk = list(itertools.islice(self.store.scan(spaces.OBJECTS, cursor), CHUNK_VERSIONS))
+            chunk = list(
+                itertools.islice(self.store.scan(spaces.OBJECTS, cursor, end), CHUNK_VERSIONS)
+            )
             if not chunk:
-                break
-            scanned += len(chunk)
+                return moved
+            self._scanned += len(chunk)
             for raw_key, value in chunk:
                 view = records.decode(value, TieringView)
                 if view.storage_class != STORAGE_CLASS or view.delete_marker:
@@ -170,20 +213,6 @@ class TieringEngine:
             batch.put(spaces.META, _CURSOR, last)
             await self.store.commit(batch)
             await asyncio.sleep(0)  # requests go first
-        batch = WriteBatch()
-        batch.delete(spaces.META, _CURSOR)
-        await self.store.commit(batch)
-        self.passes_total += 1
-        if moved:
-            log.info(
-                "intelligent-tiering pass: %d versions read, %d moved (%d bytes) in %.1f s%s",
-                scanned,
-                moved,
-                self.moved_bytes_total - bytes_before,
-                time.monotonic() - started,
-                " (resumed)" if start else "",
-            )
-        return moved
 
     async def _retier(
         self,

@@ -17,6 +17,7 @@ from typing import Final
 from strata.service.cost.prices import STORAGE_CLASSES
 
 RETRIEVAL_CLASSES: Final = frozenset({"STANDARD_IA", "ONEZONE_IA", "GLACIER_IR"})
+_CLASSES: Final = frozenset(STORAGE_CLASSES)
 _FREE: Final = frozenset({"DeleteObjects", "AbortMultipartUpload"})
 # Billed by ``S3Usage.restore`` instead, with the archived object's class, tier and size.
 _BILLED_APART: Final = frozenset({"RestoreObject"})
@@ -29,6 +30,17 @@ def request_tier(operation: str, method: str) -> str | None:
     if method in ("PUT", "POST") or operation.startswith("List"):
         return "tier1"
     return "tier2"
+
+
+_tiers: dict[tuple[str, str], str | None] = {}  # (operation, method): S3's are few
+
+
+def _tier(operation: str, method: str) -> str | None:
+    try:
+        return _tiers[(operation, method)]
+    except KeyError:
+        tier = _tiers[(operation, method)] = request_tier(operation, method)
+        return tier
 
 
 class S3Usage:
@@ -55,10 +67,10 @@ class S3Usage:
     def note(
         self, bucket: str, operation: str, method: str, storage_class: str, size_bytes: int
     ) -> None:
-        tier = request_tier(operation, method)
+        tier = _tier(operation, method)
         if tier is None or not bucket:
             return
-        if storage_class not in STORAGE_CLASSES:
+        if storage_class not in _CLASSES:
             storage_class = "STANDARD"
         key = (bucket, storage_class, tier)
         self.requests[key] = self.requests.get(key, 0) + 1

@@ -63,8 +63,18 @@ def month_bounds(now_s: float) -> tuple[str, float, float]:
     return f"{moment.tm_year:04d}-{moment.tm_mon:02d}", float(start), float(end)
 
 
+_record_keys: dict[tuple[str, str], bytes] = {}
+_RECORD_KEYS_MAX: Final = 4096
+
+
 def record_key(bucket: str, month: str) -> bytes:
-    return PREFIX + keys.pack(bucket) + keys.pack(month)
+    """``PREFIX + pack(bucket) + pack(month)``, remembered: every object write needs it."""
+    found = _record_keys.get((bucket, month))
+    if found is None:
+        if len(_record_keys) >= _RECORD_KEYS_MAX:
+            _record_keys.clear()
+        found = _record_keys[(bucket, month)] = PREFIX + keys.pack(bucket) + keys.pack(month)
+    return found
 
 
 def stage(batch: WriteBatch, bucket: str, version: ObjectVersion, sign: int, now_s: float) -> None:

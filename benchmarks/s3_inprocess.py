@@ -71,14 +71,19 @@ class Harness(InProcessApp):
         )
 
     def sign(
-        self, method: str, key: str = "", query: dict[str, str] | None = None, body: bytes = b""
+        self,
+        method: str,
+        key: str = "",
+        query: dict[str, str] | None = None,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
     ) -> Signed:
         """An ASGI scope and body for one signed S3 request (path style)."""
         path = f"/{BUCKET}/{quote(key)}" if key else f"/{BUCKET}"
         query_string = urlencode(sorted((query or {}).items()), quote_via=quote)
         url = f"http://{HOST}{path}" + (f"?{query_string}" if query_string else "")
-        headers = {"Content-Length": str(len(body))} if body or method == "PUT" else {}
-        request = AWSRequest(method, url, data=body, headers=headers)
+        sent = {"Content-Length": str(len(body))} if body or method == "PUT" else {}
+        request = AWSRequest(method, url, data=body, headers={**sent, **(headers or {})})
         self.auth.add_auth(request)
         return to_asgi(request, path, query_string, body)
 

@@ -660,3 +660,19 @@ def test_engine_metrics(lc_server: RunningServer) -> None:
     ):
         assert metric(lc_server, name) >= 0
     assert metric(lc_server, "strata_lifecycle_examined_versions_total") > 0
+
+
+def test_reset_forgets_every_configuration(s3c: Any, lc_server: RunningServer) -> None:
+    """Last in the module: a reset empties the whole store."""
+    s3c.create_bucket(Bucket="lc-reset")
+    put_rules(s3c, "lc-reset", _rule(Expiration={"Days": 1}))
+    remote(lc_server).admin("POST", "reset")
+    s3c.create_bucket(Bucket="lc-reset")
+    with pytest.raises(ClientError) as caught:
+        s3c.get_bucket_lifecycle_configuration(Bucket="lc-reset")
+    assert error_of(caught) == ("NoSuchLifecycleConfiguration", 404)
+    s3c.put_object(Bucket="lc-reset", Key="p/x", Body=b"1")
+    put_rules(s3c, "lc-reset", _rule(Expiration={"Days": 1}))  # the engine runs after a reset
+    advance_days(lc_server, 3)
+    wait_until(lambda: keys_of(s3c, "lc-reset") == [], "expired after the reset")
+    s3c.delete_bucket(Bucket="lc-reset")

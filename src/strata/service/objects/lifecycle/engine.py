@@ -38,6 +38,7 @@ the clock moves (``Waker``) or a configuration is put. Between chunks the engine
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -54,7 +55,7 @@ from strata.service.objects.lifecycle.configs import LifecycleConfigs
 from strata.service.objects.lifecycle.rules import LifecycleConfiguration
 from strata.service.objects.multipart import MultipartService, UploadRecord
 from strata.service.objects.objects import ObjectService
-from strata.service.objects.records import bucket_key, decode_object_key, key_prefix
+from strata.service.objects.records import bucket_key, key_prefix, object_key_name
 from strata.storage import keys, records, spaces
 from strata.storage.store import WriteBatch
 
@@ -231,16 +232,20 @@ class LifecycleEngine:
         assert end is not None
         while True:
             chunk_started = time.monotonic()
-            chunk = self._read_chunk(start, end)
+            chunk = self._read_chunk(bucket, start, end)
             if not chunk:
                 return
             report.examined += sum(len(versions) for _, versions in chunk)
             versioned = bool(self.objects.buckets.get(bucket).versioning)
+            prefixes = tuple(rule.filter.prefix or "" for rule in config.enabled)
+            plans = [
+                (key, steps)
+                for key, versions in chunk
+                if key.startswith(prefixes)  # no rule can apply: nothing to decide
+                and (steps := _plan(key, versions, config, now_ms, versioned))
+            ]
             await asyncio.gather(
-                *(
-                    self._key(bucket, key, versions, config, now_ms, versioned, report)
-                    for key, versions in chunk
-                )
+                *(self._run_steps(bucket, key, steps, report) for key, steps in plans)
             )
             last_key = chunk[-1][0]
             await self._save_position(_Position(bucket, last_key))
@@ -248,11 +253,14 @@ class LifecycleEngine:
             assert start is not None
             await asyncio.sleep(CHUNK_PAUSE_FACTOR * (time.monotonic() - chunk_started))
 
-    def _read_chunk(self, start: bytes, end: bytes) -> list[tuple[str, list[_Version]]]:
+    def _read_chunk(
+        self, bucket: str, start: bytes, end: bytes
+    ) -> list[tuple[str, list[_Version]]]:
         """Whole keys from ``start``, about ``chunk_versions`` versions (no await: one view)."""
         chunk: list[tuple[str, list[_Version]]] = []
+        bucket_bytes = len(bucket_key(bucket))
         for read, (raw_key, value) in enumerate(self.store.scan(spaces.OBJECTS, start, end)):
-            _, key, _ = decode_object_key(raw_key)
+            key = object_key_name(raw_key, bucket_bytes)
             if not chunk or chunk[-1][0] != key:
                 if read >= self.chunk_versions:
                     break
@@ -260,71 +268,20 @@ class LifecycleEngine:
             chunk[-1][1].append(records.decode(value, _Version))
         return chunk
 
-    # -- one key -------------------------------------------------------------------------
+    # -- one key: its steps, in order ---------------------------------------------------
 
-    async def _key(
-        self,
-        bucket: str,
-        key: str,
-        versions: list[_Version],
-        config: LifecycleConfiguration,
-        now_ms: int,
-        versioned: bool,
-        report: PassReport,
+    async def _run_steps(
+        self, bucket: str, key: str, steps: list[_Step], report: PassReport
     ) -> None:
-        current = versions[0]
-        left = len(versions)
-        for index, version in enumerate(versions[1:], start=1):
-            since_ms = versions[index - 1].last_modified_ms
-            if await self._noncurrent(
-                bucket, key, version, since_ms, index - 1, config, now_ms, report
-            ):
-                left -= 1
-        if current.delete_marker:
-            if left == 1 and rules.removes_delete_marker(config, key) is not None:
-                await self._remove(bucket, key, current, report, "delete_markers_removed")
-            return
-        due = rules.expiration(
-            config, key, current.tags, current.size_bytes, current.last_modified_ms
-        )
-        expire = due is not None and due.at_ms <= now_ms
-        if expire and not versioned:
-            await self._remove(bucket, key, current, report, "expired")
-            return
-        planned = rules.transitions(
-            config, key, current.tags, current.size_bytes, current.last_modified_ms
-        )
-        move = rules.latest_move(planned, current.storage_class, now_ms)
-        if move is not None and await self._move(bucket, key, current, move.storage_class):
-            report.transitioned += 1
-        if expire and await self._add_delete_marker(bucket, key, current):
-            report.expired += 1
-
-    async def _noncurrent(
-        self,
-        bucket: str,
-        key: str,
-        version: _Version,
-        since_ms: int,
-        newer: int,
-        config: LifecycleConfiguration,
-        now_ms: int,
-        report: PassReport,
-    ) -> bool:
-        """Act on one noncurrent version; True if it was removed."""
-        size = None if version.delete_marker else version.size_bytes
-        due = rules.noncurrent_expiration(config, key, version.tags, size, since_ms, newer)
-        if due is not None and due.at_ms <= now_ms:
-            return await self._remove(bucket, key, version, report, "noncurrent_expired")
-        if version.delete_marker:
-            return False
-        planned = rules.noncurrent_transitions(
-            config, key, version.tags, version.size_bytes, since_ms, newer
-        )
-        move = rules.latest_move(planned, version.storage_class, now_ms)
-        if move is not None and await self._move(bucket, key, version, move.storage_class):
-            report.transitioned += 1
-        return False
+        for kind, version, target in steps:
+            if kind == "move":
+                if await self._move(bucket, key, version, target):
+                    report.transitioned += 1
+            elif kind == "marker":
+                if await self._add_delete_marker(bucket, key, version):
+                    report.expired += 1
+            else:
+                await self._remove(bucket, key, version, report, kind)
 
     # -- actions: each checks what it decided on is still stored, then acts ---------------
 
@@ -334,9 +291,11 @@ class LifecycleEngine:
         """Remove one version through DeleteObject's path, counted in ``report``'s
         ``counter``; False if it changed meanwhile or was refused (object lock)."""
         if counter != "noncurrent_expired":  # the key's current version: still it?
-            found = self.objects.current(bucket, key)
-            if found is None or found.stamp != version.stamp:
+            found = list(itertools.islice(self.objects.versions(bucket, key), 2))
+            if not found or found[0][1].stamp != version.stamp:
                 return False  # overwritten since it was read: not this pass's decision
+            if version.delete_marker and len(found) > 1:
+                return False  # a noncurrent version was kept (refused): not a sole marker
         # No await from the check to the delete's batch (``delete`` applies before waiting).
         done = await self._refusable(
             self.objects.delete(bucket, key, version.version_id), bucket, key, version
@@ -401,6 +360,59 @@ class LifecycleEngine:
 
 
 MetricKind = Literal["gauge", "counter"]
+
+
+_Step = tuple[str, _Version, str]  # (what, the version it was decided on, target class)
+
+
+def _plan(
+    key: str,
+    versions: list[_Version],
+    config: LifecycleConfiguration,
+    now_ms: int,
+    versioned: bool,
+) -> list[_Step]:
+    """What is due for one key (its versions newest first), decided from the stored state
+    alone: noncurrent versions first, then the current version or the sole delete marker."""
+    steps: list[_Step] = []
+    current = versions[0]
+    left = len(versions)
+    for index in range(1, len(versions)):
+        version = versions[index]
+        since_ms = versions[index - 1].last_modified_ms  # noncurrent since its successor
+        newer = index - 1  # noncurrent versions newer than this one
+        size = None if version.delete_marker else version.size_bytes
+        due = rules.noncurrent_expiration(config, key, version.tags, size, since_ms, newer)
+        if due is not None and due.at_ms <= now_ms:
+            steps.append(("noncurrent_expired", version, ""))
+            left -= 1
+            continue
+        if version.delete_marker:
+            continue
+        planned = rules.noncurrent_transitions(
+            config, key, version.tags, version.size_bytes, since_ms, newer
+        )
+        move = rules.latest_move(planned, version.storage_class, now_ms)
+        if move is not None:
+            steps.append(("move", version, move.storage_class))
+    if current.delete_marker:
+        if left == 1 and rules.removes_delete_marker(config, key) is not None:
+            steps.append(("delete_markers_removed", current, ""))
+        return steps
+    due = rules.expiration(config, key, current.tags, current.size_bytes, current.last_modified_ms)
+    expire = due is not None and due.at_ms <= now_ms
+    if expire and not versioned:
+        steps.append(("expired", current, ""))
+        return steps
+    planned = rules.transitions(
+        config, key, current.tags, current.size_bytes, current.last_modified_ms
+    )
+    move = rules.latest_move(planned, current.storage_class, now_ms)
+    if move is not None:
+        steps.append(("move", current, move.storage_class))
+    if expire:
+        steps.append(("marker", current, ""))
+    return steps
 
 
 def _live(engine: LifecycleEngine, read: Callable[[PassReport], int]) -> Callable[[], float]:

@@ -76,7 +76,8 @@ class RuleFilter(msgspec.Struct, frozen=True):
 
     def matches(self, key: str, tags: Sequence[tuple[str, str]], size_bytes: int | None) -> bool:
         """Whether a version (``size_bytes`` None: a delete marker) is in the filter."""
-        if self.prefix and not key.startswith(self.prefix):
+        prefix = self.prefix
+        if prefix and not key.startswith(prefix):
             return False
         if self.tags:
             if size_bytes is None:
@@ -84,12 +85,13 @@ class RuleFilter(msgspec.Struct, frozen=True):
             held = dict(tags)
             if any(held.get(name) != value for name, value in self.tags):
                 return False
-        if self.has_size:
+        above, below = self.size_greater_than, self.size_less_than
+        if above is not None or below is not None:
             if size_bytes is None:
                 return False
-            if self.size_greater_than is not None and size_bytes <= self.size_greater_than:
+            if above is not None and size_bytes <= above:
                 return False
-            if self.size_less_than is not None and size_bytes >= self.size_less_than:
+            if below is not None and size_bytes >= below:
                 return False
         return True
 
@@ -151,6 +153,44 @@ class LifecycleConfiguration(msgspec.Struct, frozen=True):
         return any(rule.enabled and rule.expires for rule in self.rules)
 
 
+@dataclass(frozen=True, slots=True)
+class _RuleSets:
+    """A configuration's enabled rules by action, so a version is matched only against the
+    rules that can act on it."""
+
+    expiring: list[Rule]
+    transitioning: list[Rule]
+    noncurrent_expiring: list[Rule]
+    noncurrent_transitioning: list[Rule]
+    marker_removing: list[Rule]
+    aborting: list[Rule]
+
+
+_SETS_MAX: Final = 256
+_sets_cache: dict[int, tuple[LifecycleConfiguration, _RuleSets]] = {}
+
+
+def _sets(config: LifecycleConfiguration) -> _RuleSets:
+    cached = _sets_cache.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    enabled = config.enabled
+    sets = _RuleSets(
+        expiring=[r for r in enabled if r.expires],
+        transitioning=[r for r in enabled if r.transitions],
+        noncurrent_expiring=[
+            r for r in enabled if r.noncurrent_expiration and r.noncurrent_days is not None
+        ],
+        noncurrent_transitioning=[r for r in enabled if r.noncurrent_transitions],
+        marker_removing=[r for r in enabled if r.expired_object_delete_marker],
+        aborting=[r for r in enabled if r.abort_days is not None],
+    )
+    if len(_sets_cache) >= _SETS_MAX:
+        _sets_cache.clear()
+    _sets_cache[id(config)] = (config, sets)  # holding config keeps its id from reuse
+    return sets
+
+
 # ---- when things fall due ---------------------------------------------------------------
 
 
@@ -177,8 +217,8 @@ def expiration(
 ) -> Due | None:
     """The earliest Expiration (Days or Date) of a current version, or None."""
     best: Due | None = None
-    for rule in config.rules:
-        if not rule.enabled or not rule.expires or not rule.filter.matches(key, tags, size_bytes):
+    for rule in _sets(config).expiring:
+        if not rule.filter.matches(key, tags, size_bytes):
             continue
         if rule.expiration_days is not None:
             at_ms = due_after_days(created_ms, rule.expiration_days)
@@ -208,9 +248,7 @@ def transitions(
 ) -> list[Due]:
     """Every transition of a current version, in the order they fall due."""
     out: list[Due] = []
-    for rule in config.rules:
-        if not rule.enabled or not rule.transitions:
-            continue
+    for rule in _sets(config).transitioning:
         if not rule.filter.matches(key, tags, size_bytes):
             continue
         for transition in rule.transitions:
@@ -237,9 +275,8 @@ def noncurrent_expiration(
     """When a noncurrent version (``newer_noncurrent`` noncurrent versions are newer than
     it) expires, or None: the rule keeps the newest NewerNoncurrentVersions of them."""
     best: Due | None = None
-    for rule in config.rules:
-        if not rule.enabled or not rule.noncurrent_expiration or rule.noncurrent_days is None:
-            continue
+    for rule in _sets(config).noncurrent_expiring:
+        assert rule.noncurrent_days is not None
         kept = rule.newer_noncurrent_versions
         if kept is not None and newer_noncurrent < kept:
             continue
@@ -261,9 +298,7 @@ def noncurrent_transitions(
 ) -> list[Due]:
     """Every NoncurrentVersionTransition of a noncurrent version, in due order."""
     out: list[Due] = []
-    for rule in config.rules:
-        if not rule.enabled or not rule.noncurrent_transitions:
-            continue
+    for rule in _sets(config).noncurrent_transitioning:
         if not rule.filter.matches(key, tags, size_bytes):
             continue
         for transition in rule.noncurrent_transitions:
@@ -292,8 +327,8 @@ def latest_move(due: Sequence[Due], storage_class: str, now_ms: int) -> Due | No
 
 def removes_delete_marker(config: LifecycleConfiguration, key: str) -> str | None:
     """The id of a rule that removes ``key``'s sole delete marker (ExpiredObjectDeleteMarker)."""
-    for rule in config.rules:
-        if rule.enabled and rule.expired_object_delete_marker and rule.filter.matches_key(key):
+    for rule in _sets(config).marker_removing:
+        if rule.filter.matches_key(key):
             return rule.id
     return None
 
@@ -301,8 +336,8 @@ def removes_delete_marker(config: LifecycleConfiguration, key: str) -> str | Non
 def upload_abort(config: LifecycleConfiguration, key: str, initiated_ms: int) -> Due | None:
     """When an incomplete multipart upload of ``key`` is aborted, or None."""
     best: Due | None = None
-    for rule in config.rules:
-        if not rule.enabled or rule.abort_days is None or not rule.filter.matches_key(key):
+    for rule in _sets(config).aborting:
+        if rule.abort_days is None or not rule.filter.matches_key(key):
             continue
         at_ms = due_after_days(initiated_ms, rule.abort_days)
         if best is None or at_ms < best.at_ms:

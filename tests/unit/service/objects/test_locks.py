@@ -15,6 +15,7 @@ from strata.service.objects.records import (
     ListedVersion,
     ObjectVersion,
 )
+from strata.service.objects.tiering.engine import TieringView
 from strata.storage import records
 
 NOW = 1_800_000_000_000
@@ -112,7 +113,7 @@ def test_records_written_with_every_field_read_the_same() -> None:
     assert records.decode(records.encode(stored), ObjectVersion) == stored
 
 
-@pytest.mark.parametrize("view", [ListedVersion, _Version])
+@pytest.mark.parametrize("view", [ListedVersion, _Version, TieringView])
 def test_narrow_views_keep_the_record_defaults(view: type[msgspec.Struct]) -> None:
     """A field the record leaves out must mean the same in every view that reads it."""
     defaults = {f.name: f for f in msgspec.structs.fields(ObjectVersion)}

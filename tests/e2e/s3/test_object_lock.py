@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import client
 from tests.e2e.iam.conftest import signed_as
 from tests.e2e.s3.conftest import error_of
+from tests.e2e.s3.test_aws_post import _conditions, _post
 from tests.server import RunningServer
 
 UTC = datetime.UTC
@@ -528,6 +529,33 @@ def test_copy_and_multipart(s3: Any, locked: str, plain: str) -> None:
     )  # fmt: skip
     assert code == ("InvalidRequest", 400)
     assert source
+
+
+MODE = "x-amz-object-lock-mode"
+
+
+def test_post_object_form_fields(server: RunningServer, s3: Any, locked: str) -> None:
+    """A browser form's x-amz-object-lock-* fields stand for PutObject's headers."""
+    fields = {
+        "key": "form",
+        MODE: "COMPLIANCE",
+        "x-amz-object-lock-retain-until-date": "2099-01-01T00:00:00Z",
+        "x-amz-object-lock-legal-hold": "ON",
+        "Content-MD5": md5_of(b"bar"),
+    }
+    exact = ({name: value} for name, value in fields.items() if name not in ("key", MODE))
+    conditions = _conditions(locked, ["starts-with", f"${MODE}", ""], *exact)
+    policy = {"expiration": "2099-01-01T00:00:00.000Z", "conditions": conditions}
+    reply = _post(server, locked, policy, fields)
+    assert reply.status_code == 204, reply.text
+    head = s3.head_object(Bucket=locked, Key="form")
+    assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"]) == ("COMPLIANCE", FAR)
+    assert head["ObjectLockLegalHoldStatus"] == "ON"
+    assert_undeletable(s3, locked, "form", head["VersionId"])
+    s3.put_object_legal_hold(Bucket=locked, Key="form", LegalHold={"Status": "OFF"})
+    bad = _post(server, locked, policy, {**fields, "key": "bad", MODE: "X"})
+    assert bad.status_code == 400
+    assert "<Code>InvalidArgument</Code>" in bad.text
 
 
 def test_concurrent_deletes_never_remove_locked_versions(s3: Any, locked: str) -> None:

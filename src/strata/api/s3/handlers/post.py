@@ -2,7 +2,8 @@
 
 The form's fields stand for PutObject's headers (``Content-Type``, ``x-amz-meta-*``,
 ``x-amz-storage-class``, ``acl``, ``tagging`` as an XML document, ``Content-MD5`` and
-``x-amz-checksum-*`` digests of the file, ``x-amz-checksum-algorithm``); ``${filename}``
+``x-amz-checksum-*`` digests of the file, ``x-amz-checksum-algorithm``, the
+``x-amz-object-lock-*`` retention and legal hold); ``${filename}``
 in any field (the key, usually) is the file's name. The answer is 204 by default, 200
 or 201 (with a ``PostResponse`` document) by ``success_action_status``, or a 303 to
 ``success_action_redirect`` with the bucket, key and ETag in its query.
@@ -36,7 +37,8 @@ _HEADER_FIELDS: Final = frozenset(
     {
         "cache-control", "content-type", "content-disposition", "content-encoding",
         "content-language", "expires", "x-amz-storage-class", "x-amz-server-side-encryption",
-        "x-amz-website-redirect-location",
+        "x-amz-website-redirect-location", "x-amz-object-lock-mode",
+        "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold",
     }
 )  # fmt: skip
 # Fields named otherwise as headers: the ACL, and the checksum algorithm to compute.

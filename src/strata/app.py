@@ -62,6 +62,7 @@ from strata.service.objects import statistics, storage_time
 from strata.service.objects.bucket_policies import BucketPolicies
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.documents import ObjectDocuments
+from strata.service.objects.encryption import Encryptions
 from strata.service.objects.lifecycle.configs import LifecycleConfigs
 from strata.service.objects.lifecycle.engine import LifecycleEngine, metrics_readers
 from strata.service.objects.objects import ObjectService
@@ -74,6 +75,7 @@ from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
 from strata.storage.disk import DiskGuard, disk_space
 from strata.storage.keys import prefix_end
+from strata.storage.master_key import MasterKeyError, load_master_key
 from strata.storage.snapshots import Snapshots, clean_up, finish_swap
 from strata.storage.store import LocalStore
 from strata.storage.volumes.compaction import Compactor
@@ -346,6 +348,15 @@ def check_data_dir(data_dir: str) -> None:
         )
 
 
+def _encryptions(config: Config, data_dir: str) -> Encryptions:
+    """The encryption schemes, with the master key (created in the data dir at first start)."""
+    try:
+        master = load_master_key(data_dir, config.master_key, config.master_key_file)
+    except MasterKeyError as exc:
+        raise StartupRefused(str(exc)) from exc
+    return Encryptions(master, config.sse_c_http_allowed)
+
+
 def _table_service(dynamodb: DynamoDbApi) -> TableService | None:
     """The current tables: a restore or reset replaces them (``DynamoDbApi.reload``)."""
     return dynamodb.tables.tables if dynamodb.tables is not None else None
@@ -434,7 +445,7 @@ def build(config: Config) -> Strata:
     statistics.ensure(store)
     metrics = Metrics(operations=_known_operations())
     _register_process_metrics(metrics, store, data_dir)
-    objects = ObjectService(store, blobs, buckets, volumes)
+    objects = ObjectService(store, blobs, buckets, volumes, _encryptions(config, data_dir))
     tiering = Tiering(
         objects,
         buckets,
@@ -443,7 +454,7 @@ def build(config: Config) -> Strata:
         restore_delay_scale=config.restore_delay_scale,
     )
     tiering_metrics.register(metrics, tiering)
-    scrubber = Scrubber(store, objects.locator, config.scrub_interval_s)
+    scrubber = Scrubber(store, objects.locator, config.scrub_interval_s, objects.encryptions)
     _register_scrub_metrics(metrics, scrubber)
     lifecycle = LifecycleConfigs(store)
     lifecycle_engine = LifecycleEngine(

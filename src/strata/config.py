@@ -113,8 +113,18 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     intelligent_tiering_access_flush_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
     restore_delay_scale: Annotated[float, msgspec.Meta(ge=0)] = 1.0
 
-    def __repr__(self) -> str:  # never print the secret
-        fields = {f: getattr(self, f) for f in self.__struct_fields__ if f != "root_secret_key"}
+    # Encryption at rest (service/objects/encryption.py, storage/master_key.py): the master
+    # key wrapping SSE-S3 data keys, base64 of 32 bytes (STRATA_MASTER_KEY), or a file
+    # holding it; neither: data_dir/master.key, created at first start.
+    master_key: str | None = None
+    master_key_file: str = ""
+    # SSE-C over plain HTTP: S3 refuses it; allow it only behind a TLS-terminating proxy
+    # or for local tests.
+    sse_c_http_allowed: bool = False
+
+    def __repr__(self) -> str:  # never print the secrets
+        hidden = ("root_secret_key", "master_key")
+        fields = {f: getattr(self, f) for f in self.__struct_fields__ if f not in hidden}
         return f"Config({fields})"
 
 

@@ -20,9 +20,10 @@ from strata import datadir
 from strata.datadir import DataDirInUse
 from strata.engine.rocksdb import WalDamaged
 from strata.errors import StorageFault
+from strata.service.objects.encryption import Encryptions
 from strata.service.objects.locator import Locator
 from strata.service.objects.scrub import check_version, damage_of, versions_with_blobs
-from strata.storage import spaces
+from strata.storage import master_key, spaces
 from strata.storage.blobs import BlobStore, blob_files_present
 from strata.storage.clock import SystemClock
 from strata.storage.store import LocalStore
@@ -103,7 +104,10 @@ def _verify_locked(data_dir: str, report: _Report, volume_dirs: Mapping[str, str
         for space in spaces.ALL:
             _verify_space(store, space, report)
         volumes = Volumes(default_specs(data_dir, volume_dirs))
-        _verify_blobs(store, Locator(store, BlobStore(blobs_root), volumes), report)
+        encryptions = _encryptions(data_dir, report)
+        segment_key = encryptions.segment_key if encryptions is not None else None
+        locator = Locator(store, BlobStore(blobs_root), volumes, segment_key)
+        _verify_blobs(store, locator, encryptions, report)
     finally:
         store.close()
     if report.problems:
@@ -127,11 +131,27 @@ def _verify_space(store: LocalStore, space: str, report: _Report) -> None:
     report.line(f"  space {space}: {count} records, {size} bytes")
 
 
-def _verify_blobs(store: LocalStore, locator: Locator, report: _Report) -> None:
+def _encryptions(data_dir: str, report: _Report) -> Encryptions | None:
+    """The master key (STRATA_MASTER_KEY, else data-dir/master.key) to decrypt SSE-S3
+    objects with; without one they are checked for presence and size only."""
+    setting = os.environ.get("STRATA_MASTER_KEY")
+    if not setting and not os.path.exists(os.path.join(data_dir, master_key.FILE_NAME)):
+        report.line("  no master key: encrypted objects are checked for size only")
+        return None
+    try:
+        return Encryptions(master_key.load_master_key(data_dir, setting, ""))
+    except master_key.MasterKeyError as exc:
+        report.damage(f"master key: {exc}")
+        return None
+
+
+def _verify_blobs(
+    store: LocalStore, locator: Locator, encryptions: Encryptions | None, report: _Report
+) -> None:
     checked = size = damaged = 0
     try:
         for raw_key, version in versions_with_blobs(store):
-            problem = check_version(locator, version)
+            problem = check_version(locator, version, encryptions)
             if problem is not None:
                 damaged += 1
                 report.damage(str(damage_of(raw_key, version, problem)))

@@ -45,11 +45,16 @@ async def copy_bytes(
     algorithms: Sequence[str],
     disk: DiskGuard | None,
     source: ObjectVersion | None = None,
+    data_key: bytes | None = None,
 ) -> Received:
-    """Re-receive the bytes of ``readers`` (one per source segment) into ``volume``.
+    """Re-receive the bytes of ``readers`` (one per source segment) into ``volume``,
+    sealed with ``data_key`` if given.
 
     With ``source`` (a whole-object copy) the bytes must hash to its ETag, checked before
-    the new extent is synced: a mismatch aborts the write and leaves nothing."""
+    the new extent is synced: a mismatch aborts the write and leaves nothing. An SSE-C
+    source's ETag is not an MD5: its chunks' authentication tags were the check."""
+    if source is not None and source.encryption is not None and source.encryption.customer:
+        source = None
     md5s = [hashlib.md5() for _ in readers]
     size = sum(reader.length for reader in readers)
     return await receive(
@@ -60,6 +65,7 @@ async def copy_bytes(
         size_max=size,
         checks=_SourceCheck(source, md5s) if source is not None else None,
         disk=disk,
+        data_key=data_key,
     )
 
 

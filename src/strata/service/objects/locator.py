@@ -7,7 +7,7 @@ event loop; the reader's blocking reads then run in a worker thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from strata.errors import DataCorruption
 from strata.service.objects.records import Segment, sub_segments
@@ -19,28 +19,56 @@ from strata.storage.volumes.volume import Volumes
 
 
 class Locator:
-    def __init__(self, store: Store, blobs: BlobStore, volumes: Volumes) -> None:
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        volumes: Volumes,
+        segment_key: Callable[[bytes], bytes] | None = None,
+    ) -> None:
         self.store = store
         self.blobs = blobs
         self.volumes = volumes
+        self.segment_key = segment_key  # unwraps a ``Segment.wrapped_key`` (master key)
 
-    def reader(self, segments: Iterable[Segment], start: int, length: int) -> BlobReader:
-        """Bytes [start, start+length) of the object ``segments`` make."""
+    def reader(
+        self,
+        segments: Iterable[Segment],
+        start: int,
+        length: int,
+        data_key: bytes | None = None,
+    ) -> BlobReader:
+        """Bytes [start, start+length) of the object ``segments`` make; ``data_key``: the
+        version's, which its (sealed) extents are decrypted with."""
         pieces: list[Piece] = []
         for segment in sub_segments(segments, start, length):
             if not segment.extent:
+                if data_key is not None:
+                    raise DataCorruption(f"blob {segment.blob_id} of an encrypted version")
                 path = self.blobs.path(segment.blob_id)
                 pieces.append(PlainPiece(path, segment.offset, segment.length, segment.end))
                 continue
             extent = self.extent(segment.blob_id)
+            key = data_key
+            if segment.wrapped_key:
+                if self.segment_key is None:
+                    raise DataCorruption(f"extent {segment.blob_id}: no master key to open it")
+                key = self.segment_key(segment.wrapped_key)
             pieces += extent_pieces(
-                self.volumes.path(extent), extent, segment.offset, segment.length
+                self.volumes.path(extent),
+                extent,
+                segment.offset,
+                segment.length,
+                segment.blob_id,
+                key,
             )
         return BlobReader(pieces)
 
-    def segment_readers(self, segments: Iterable[Segment]) -> list[BlobReader]:
+    def segment_readers(
+        self, segments: Iterable[Segment], data_key: bytes | None = None
+    ) -> list[BlobReader]:
         """One reader per segment (a multipart object's ETag is per part)."""
-        return [self.reader([s], 0, s.length) for s in segments]
+        return [self.reader([s], 0, s.length, data_key) for s in segments]
 
     def extent(self, extent_id: str) -> Extent:
         extent = read_extent(self.store, extent_id)

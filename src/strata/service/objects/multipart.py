@@ -54,11 +54,23 @@ from strata.service.objects.copies import (
     once,
     shareable,
 )
+from strata.service.objects.encryption import (
+    NO_REQUEST,
+    CustomerKey,
+    EncryptionRequest,
+    customer_etag,
+    part_data_key,
+)
 from strata.service.objects.errors import BadDigest, NoSuchKey, ObjectsError
 from strata.service.objects.integrity import DEFAULT_ALGORITHM, PayloadChecks
-from strata.service.objects.objects import NewObject, ObjectService, WriteCondition
+from strata.service.objects.objects import (
+    NewObject,
+    ObjectService,
+    WriteCondition,
+)
 from strata.service.objects.records import (
     BucketRecord,
+    Encryption,
     Grant,
     ObjectVersion,
     Segment,
@@ -137,6 +149,7 @@ class UploadRecord(msgspec.Struct, frozen=True):
     lock_until_ms: int = 0
     legal_hold: str = ""
     lock_asked: bool = False
+    encryption: Encryption | None = None  # every part is sealed with its data key
 
     @property
     def lock(self) -> locks.Lock | None:
@@ -162,6 +175,23 @@ class PartRecord(msgspec.Struct, frozen=True):
     @property
     def stored_segments(self) -> list[Segment]:
         return self.segments or [Segment(self.blob_id, 0, self.size_bytes)]
+
+
+def _keyed(segments: list[Segment], envelope: Encryption | None) -> list[Segment]:
+    """Shared segments of an SSE-S3 source, each naming its own (wrapped) data key."""
+    if envelope is None:
+        return segments
+    return [
+        s if s.wrapped_key else msgspec.structs.replace(s, wrapped_key=envelope.wrapped_key)
+        for s in segments
+    ]
+
+
+def _part_etag(upload: UploadRecord, md5: bytes) -> str:
+    """A part's ETag: its MD5, keyed for SSE-C uploads (``encryption.customer_etag``)."""
+    if upload.encryption is None or not upload.encryption.customer:
+        return md5.hex()
+    return customer_etag(upload.encryption, md5)
 
 
 def upload_key(bucket: str, key: str, upload_id: str) -> bytes:
@@ -265,10 +295,19 @@ class MultipartService:
         return bucket_record, current
 
     async def create(
-        self, bucket: str, key: str, new: NewObject, algorithm: str, checksum_type: str
+        self,
+        bucket: str,
+        key: str,
+        new: NewObject,
+        algorithm: str,
+        checksum_type: str,
+        encryption: EncryptionRequest = NO_REQUEST,
     ) -> UploadRecord:
-        """Start an upload; ``algorithm`` "" means none named (S3's default applies)."""
-        locks.check_write(self.buckets.get(bucket), new.lock)
+        """Start an upload; ``algorithm`` "" means none named (S3's default applies). The
+        upload's data key (its envelope in the record) seals every part."""
+        bucket_record = self.buckets.get(bucket)
+        locks.check_write(bucket_record, new.lock)
+        sealing = self.objects.encryptions.seal(bucket_record, encryption)
         asked = new.lock or locks.NO_LOCK
         stamp = self.store.hlc.now()
         upload = UploadRecord(
@@ -286,6 +325,7 @@ class MultipartService:
             lock_until_ms=asked.until_ms,
             legal_hold=asked.legal_hold,
             lock_asked=new.lock is not None,
+            encryption=sealing.envelope,
         )
         batch = WriteBatch()
         batch.put(spaces.UPLOADS, upload_key(bucket, key, upload.upload_id), records.encode(upload))
@@ -355,12 +395,14 @@ class MultipartService:
         body: AsyncIterable[bytes],
         checks: PayloadChecks,
         size_hint: int | None = None,
+        customer: CustomerKey | None = None,
     ) -> tuple[UploadRecord, PartRecord]:
         upload = self.get_upload(bucket, key, upload_id)  # fail fast; checked again below
         if checks.content_md5 is None and not checks.algorithm_given:
             bucket_record = self.buckets.get(bucket)
             if bucket_record.object_lock and locks.needs_digest(bucket_record, upload.lock):
                 raise locks.md5_required()
+        data_key = part_data_key(self.objects.encryptions, bucket, upload.encryption, customer)
         received = await self.objects.receive(
             body,
             upload.storage_class,
@@ -369,11 +411,12 @@ class MultipartService:
             size_max=limits.part_bytes_max,
             checks=checks,
             inline_allowed=False,
+            data_key=data_key,
         )
         part = PartRecord(
             part_number=part_number,
             size_bytes=received.size_bytes,
-            etag=received.md5.hex(),
+            etag=_part_etag(upload, received.md5),
             last_modified_ms=int(self.store.clock.now_s() * 1000),
             blob_id="",
             checksum=received.checksums[upload.stored_algorithm],
@@ -391,16 +434,25 @@ class MultipartService:
         source: ObjectVersion,
         start: int,
         length: int,
+        customer: CustomerKey | None = None,
+        source_customer: CustomerKey | None = None,
+        source_bucket: str = "",
     ) -> tuple[UploadRecord, PartRecord]:
         """A part made of bytes [start, start+length) of ``source``: its extents shared when
-        they are in the upload's volume (read once for the part's digests), else copied."""
+        they are in the upload's volume and neither is encrypted (uploads and objects from
+        before encryption; read once for the part's digests), else copied and sealed with
+        the upload's data key."""
         upload = self.get_upload(bucket, key, upload_id)
+        encryptions = self.objects.encryptions
+        data_key = part_data_key(encryptions, bucket, upload.encryption, customer)
+        source_key = encryptions.data_key(source_bucket, source.encryption, source_customer)
         volume = self.objects.volume_for(upload.storage_class)
         algorithms = [upload.stored_algorithm]
         whole = start == 0 and length == source.size_bytes
         created: list[tuple[str, Extent]] = []
         if source.inline is not None:
-            inline = source.inline[start : start + length]
+            inline = self.objects.locate(source, start, length, source_customer).inline
+            assert inline is not None
             received = await self.objects.receive(
                 once(inline),
                 upload.storage_class,
@@ -409,6 +461,7 @@ class MultipartService:
                 size_max=len(inline),
                 checks=None,
                 inline_allowed=False,
+                data_key=data_key,
             )
             md5, sums, segments, created = (
                 received.md5,
@@ -418,18 +471,24 @@ class MultipartService:
             )
         else:
             wanted = sub_segments(source.segments, start, length)
-            readers = self.objects.segment_readers(wanted)
+            readers = self.objects.segment_readers(wanted, source_key)
             for reader in readers:
                 reader.check()
-            if shareable(self.store, wanted, volume):
+            shares = encryptions.shares_sse_s3(upload.encryption, source.encryption)
+            if shares and shareable(self.store, wanted, volume):
                 md5, sums, md5s = await asyncio.to_thread(digest_readers, readers, algorithms)
                 if whole:  # a range cannot be checked against the ETag
                     check_copy(source, md5, md5s)
-                segments = wanted
+                segments = _keyed(wanted, source.encryption)
             else:
                 # A whole copy is checked against the ETag before its bytes are synced.
                 received = await copy_bytes(
-                    readers, volume, algorithms, self.blobs.disk, source if whole else None
+                    readers,
+                    volume,
+                    algorithms,
+                    self.blobs.disk,
+                    source if whole else None,
+                    data_key,
                 )
                 md5, sums, segments, created = (
                     received.md5,
@@ -440,7 +499,7 @@ class MultipartService:
         part = PartRecord(
             part_number=part_number,
             size_bytes=length,
-            etag=md5.hex(),
+            etag=_part_etag(upload, md5),
             last_modified_ms=int(self.store.clock.now_s() * 1000),
             blob_id="",
             checksum=sums[upload.stored_algorithm],
@@ -568,6 +627,7 @@ class MultipartService:
             lock_mode=lock.mode,
             lock_until_ms=lock.until_ms,
             legal_hold=lock.legal_hold,
+            encryption=upload.encryption,
         )
         batch, refs = WriteBatch(), ByteRefs()
         batch.delete(spaces.UPLOADS, upload_key(bucket, key, upload_id))

@@ -13,6 +13,10 @@ Durable order of a write (PUT, copy, move):
   3. Extents nothing references any more are garbage in their file until compaction;
      blob files of removed versions are unlinked after a grace period, so a GET that
      already resolved them can still open them.
+
+Every new version's bytes are sealed with a data key of its own (``encryption.py``):
+``put`` asks ``Encryptions.seal`` for it before receiving, the record keeps the envelope,
+and every read (``locate``, ``reader``) opens the data key from it first.
 """
 
 from __future__ import annotations
@@ -30,6 +34,16 @@ from strata.errors import ProtocolError
 from strata.service.objects import locks, statistics
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.copies import copy_bytes, shareable
+from strata.service.objects.encryption import (
+    NO_REQUEST,
+    SSE_S3,
+    CustomerKey,
+    CustomerKeyed,
+    EncryptionRequest,
+    Encryptions,
+    Sealing,
+    customer_etag,
+)
 from strata.service.objects.errors import (
     ConditionalRequestConflict,
     MethodNotAllowed,
@@ -57,6 +71,7 @@ from strata.service.objects.references import ByteRefs
 from strata.storage import keys, records, spaces
 from strata.storage.blobs import BlobStore
 from strata.storage.store import Store, WriteBatch
+from strata.storage.volumes.cipher import inline_cipher, unseal
 from strata.storage.volumes.extent import Extent, read_extent
 from strata.storage.volumes.reader import BlobReader
 from strata.storage.volumes.volume import Volume, Volumes
@@ -100,13 +115,19 @@ class ByteRange:
 
 class ObjectService:
     def __init__(
-        self, store: Store, blobs: BlobStore, buckets: BucketService, volumes: Volumes
+        self,
+        store: Store,
+        blobs: BlobStore,
+        buckets: BucketService,
+        volumes: Volumes,
+        encryptions: Encryptions,
     ) -> None:
         self.store = store
+        self.encryptions = encryptions
         self.blobs = blobs
         self.buckets = buckets
         self.volumes = volumes
-        self.locator = Locator(store, blobs, volumes)
+        self.locator = Locator(store, blobs, volumes, encryptions.segment_key)
         self.moves_total = 0  # versions moved between volumes (metrics)
         self.moved_bytes_total = 0
 
@@ -164,21 +185,42 @@ class ObjectService:
             raise MethodNotAllowed(method, found.version_id)
         return bucket_record, found
 
-    def locate(self, version: ObjectVersion, start: int, length: int) -> ByteRange:
-        """Bytes [start, start+length) of a version; DataCorruption if a file they need is
-        missing or shorter than the record says."""
+    def locate(
+        self,
+        version: ObjectVersion,
+        start: int,
+        length: int,
+        customer: CustomerKey | None = None,
+        bucket: str = "",
+    ) -> ByteRange:
+        """Bytes [start, start+length) of a version, decrypted as they are read (SSE-C:
+        with the customer's key); DataCorruption if a file they need is missing or
+        shorter than the record says."""
+        data_key = self.encryptions.data_key(bucket, version.encryption, customer)
         if version.inline is not None:
-            return ByteRange(version.inline[start : start + length], None)
-        reader = self.reader(version.segments, start, length)
+            inline = version.inline
+            if data_key is not None:
+                inline = unseal(inline_cipher(data_key), inline, f"{bucket} inline object")
+            return ByteRange(inline[start : start + length], None)
+        reader = self.reader(version.segments, start, length, data_key)
         reader.check()
         return ByteRange(None, reader)
 
-    def reader(self, segments: Iterable[Segment], start: int, length: int) -> BlobReader:
-        """The one read path: bytes [start, start+length) of the object ``segments`` make."""
-        return self.locator.reader(segments, start, length)
+    def reader(
+        self,
+        segments: Iterable[Segment],
+        start: int,
+        length: int,
+        data_key: bytes | None = None,
+    ) -> BlobReader:
+        """The one read path: bytes [start, start+length) of the object ``segments`` make
+        (decrypted with ``data_key``, the version's, when it is sealed)."""
+        return self.locator.reader(segments, start, length, data_key)
 
-    def segment_readers(self, segments: Iterable[Segment]) -> list[BlobReader]:
-        return self.locator.segment_readers(segments)
+    def segment_readers(
+        self, segments: Iterable[Segment], data_key: bytes | None = None
+    ) -> list[BlobReader]:
+        return self.locator.segment_readers(segments, data_key)
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -325,6 +367,7 @@ class ObjectService:
         size_max: int,
         checks: Verifier | None,
         inline_allowed: bool = True,
+        data_key: bytes | None = None,
     ) -> Received:
         """The one receive path (``receive.py``) into the volume of ``storage_class``."""
         return await receive(
@@ -336,6 +379,7 @@ class ObjectService:
             checks=checks,
             inline_allowed=inline_allowed,
             disk=self.blobs.disk,
+            data_key=data_key,
         )
 
     async def put(
@@ -348,6 +392,7 @@ class ObjectService:
         new: NewObject,
         checks: PayloadChecks,
         condition: WriteCondition | None = None,
+        encryption: EncryptionRequest = NO_REQUEST,
     ) -> tuple[BucketRecord, ObjectVersion]:
         bucket_before = self.buckets.get(bucket)
         if bucket_before.object_lock or new.lock is not None:
@@ -355,6 +400,7 @@ class ObjectService:
             no_digest = checks.content_md5 is None and not checks.algorithm_given
             if no_digest and locks.needs_digest(bucket_before, new.lock):
                 raise locks.md5_required()
+        sealing = self.encryptions.seal(bucket_before, encryption)
         started = self.store.hlc.now() if condition is not None else None
         live = self._check_write(bucket, key, condition)  # fail fast; again before commit
         received = await self.receive(
@@ -364,6 +410,7 @@ class ObjectService:
             size_hint=declared_size,
             size_max=limits.object_bytes_max,
             checks=checks,
+            data_key=sealing.data_key,
         )
         # From here to the commit: no await, so the checks below hold when the batch lands.
         bucket_record = self.buckets.get(bucket)
@@ -378,7 +425,7 @@ class ObjectService:
             stamp=stamp,
             last_modified_ms=now_ms,
             size_bytes=received.size_bytes,
-            etag=received.md5.hex(),
+            etag=sealed_etag(sealing, received.md5),
             headers=new.headers,
             user_metadata=new.user_metadata,
             tags=new.tags,
@@ -397,6 +444,7 @@ class ObjectService:
             restore_job_tier="",
             access_tier="",
             last_access_ms=0,
+            encryption=sealing.envelope,
         )
         batch, refs = WriteBatch(), ByteRefs()
         self.stage_version(batch, refs, bucket_record, key, version)
@@ -456,15 +504,26 @@ class ObjectService:
         *,
         new: NewObject,
         condition: WriteCondition | None = None,
+        encryption: EncryptionRequest = NO_REQUEST,
+        source_customer: CustomerKey | None = None,
+        source_bucket: str = "",
     ) -> tuple[BucketRecord, ObjectVersion]:
         """Write a new version of ``bucket/key`` with the bytes of ``source``: its extents
-        shared when they are in the target class's volume, else copied (``copies.py``)."""
+        shared when they are in the target class's volume and the target keeps the
+        source's encryption (SSE-S3 to SSE-S3: the source's envelope), else copied and
+        sealed anew (``copies.py``)."""
+        source_key = self.encryptions.data_key(source_bucket, source.encryption, source_customer)
         target = self.buckets.get(bucket)
+        sealing: Sealing | None = None  # None: the copy keeps the source's envelope
+        if not _keeps_envelope(source, target, encryption, self.encryptions):
+            sealing = self.encryptions.seal(target, encryption)
         if target.object_lock or new.lock is not None:
             locks.check_write(target, new.lock)
         started = self.store.hlc.now() if condition is not None else None
         live = self._check_write(bucket, key, condition)
-        segments, created = await self._copy_segments(source, new.storage_class)
+        segments, created, inline, md5 = await self._copy_segments(
+            source, new.storage_class, source_key, sealing
+        )
         # From here to the commit: no await.
         bucket_record = self.buckets.get(bucket)
         self._check_write(bucket, key, condition, live_before=live, started=started)
@@ -475,8 +534,9 @@ class ObjectService:
         # The source's lock stays with the source: the copy gets what it asked, or the
         # target bucket's default.
         lock = locks.version_lock(bucket_record, new.lock, now_ms)
+        recoded = _recoded(source, sealing, md5)
         version = msgspec.structs.replace(
-            source,
+            recoded,
             version_id=self._new_version(bucket_record, stamp),
             stamp=stamp,
             last_modified_ms=now_ms,
@@ -486,6 +546,7 @@ class ObjectService:
             storage_class=new.storage_class,
             acl=new.acl,
             segments=segments,
+            inline=inline,
             restore_expiry_ms=None,
             upload_id="",
             lock_mode=lock.mode,
@@ -504,19 +565,35 @@ class ObjectService:
         return bucket_record, version
 
     async def _copy_segments(
-        self, source: ObjectVersion, storage_class: str
-    ) -> tuple[list[Segment], list[tuple[str, Extent]]]:
-        """The segments of a whole-object copy, and the extents it had to write."""
+        self,
+        source: ObjectVersion,
+        storage_class: str,
+        source_key: bytes | None,
+        sealing: Sealing | None,
+    ) -> tuple[list[Segment], list[tuple[str, Extent]], bytes | None, bytes | None]:
+        """The segments of a whole-object copy, the extents it had to write, its inline
+        bytes, and the MD5 of its bytes when they were re-received (else None)."""
         if source.inline is not None or not source.segments:
-            return [], []
+            if sealing is None or source.inline is None:
+                return [], [], source.inline, None
+            plain = source.inline
+            if source_key is not None:
+                plain = unseal(inline_cipher(source_key), plain, "inline copy source")
+            received = await receive(
+                _once(plain), self.volume_for(storage_class), algorithms=[],
+                size_hint=len(plain), size_max=len(plain), checks=None,
+                data_key=sealing.data_key,
+            )  # fmt: skip
+            return [], [], received.inline, received.md5
         volume = self.volume_for(storage_class)
-        if shareable(self.store, source.segments, volume):
-            return list(source.segments), []
-        readers = self.segment_readers(source.segments)
+        if sealing is None and shareable(self.store, source.segments, volume):
+            return list(source.segments), [], None, None
+        readers = self.segment_readers(source.segments, source_key)
         for reader in readers:
             reader.check()
-        received = await copy_bytes(readers, volume, [], self.blobs.disk, source)
-        return received.segments, received.created
+        data_key = sealing.data_key if sealing is not None else source_key
+        received = await copy_bytes(readers, volume, [], self.blobs.disk, source, data_key)
+        return received.segments, received.created, None, received.md5
 
     def _still_referenced(self, segments: list[Segment], created: list[tuple[str, Extent]]) -> bool:
         """Shared extents must still exist when the copy's batch lands (no await since)."""
@@ -554,10 +631,16 @@ class ObjectService:
             or shareable(self.store, version.segments, volume)  # already there
         ):
             return await self._set_class(bucket, key, version, storage_class, changes)
-        readers = self.segment_readers(version.segments)
+        try:
+            data_key = self.encryptions.stored_data_key(bucket, version.encryption)
+        except CustomerKeyed:
+            # SSE-C: re-sealing needs the customer's key, which the server never kept; the
+            # bytes stay where they are (ciphertext would not compress anyway).
+            return await self._set_class(bucket, key, version, storage_class, changes)
+        readers = self.segment_readers(version.segments, data_key)
         for reader in readers:
             reader.check()
-        received = await copy_bytes(readers, volume, [], self.blobs.disk, version)
+        received = await copy_bytes(readers, volume, [], self.blobs.disk, version, data_key)
         # From here to the commit: no await.
         raw_key = object_key(bucket, key, version.stamp)
         raw = self.store.get(spaces.OBJECTS, raw_key)
@@ -647,6 +730,60 @@ class ObjectService:
         batch.put(spaces.OBJECTS, object_key(bucket, key, version.stamp), records.encode(updated))
         await self.store.commit(batch)
         return updated
+
+
+def sealed_etag(sealing: Sealing, md5: bytes) -> str:
+    """A new version's ETag: the MD5 of its bytes, but not for SSE-C (``customer_etag``)."""
+    if sealing.envelope.customer:
+        return customer_etag(sealing.envelope, md5)
+    return md5.hex()
+
+
+def _keeps_envelope(
+    source: ObjectVersion,
+    target: BucketRecord,
+    request: EncryptionRequest,
+    encryptions: Encryptions,
+) -> bool:
+    """Whether a copy would be sealed as its source is (SSE-S3 under the same master
+    key), so it can share the source's bytes and envelope."""
+    envelope = source.encryption
+    if envelope is None or envelope.customer or envelope.algorithm != SSE_S3:
+        return False
+    if request.customer is not None or request.kms_key_id is not None:
+        return False
+    default = target.encryption.algorithm if target.encryption is not None else SSE_S3
+    if (request.algorithm or default) != SSE_S3:
+        return False
+    return encryptions.master_key_id == envelope.key_id
+
+
+def _recoded(source: ObjectVersion, sealing: Sealing | None, md5: bytes | None) -> ObjectVersion:
+    """The source's record with the copy's encryption: its own envelope and an ETag to
+    match when it was sealed anew (an SSE-C side's ETag is not an MD5)."""
+    if sealing is None:
+        return source
+    customer_side = sealing.envelope.customer or (
+        source.encryption is not None and source.encryption.customer
+    )
+    if not customer_side or md5 is None:
+        return msgspec.structs.replace(source, encryption=sealing.envelope)
+    # The parts' own MD5s are not known here: the copy is one part, its ETag a whole MD5.
+    composite = source.checksum_type == "COMPOSITE"
+    return msgspec.structs.replace(
+        source,
+        encryption=sealing.envelope,
+        etag=sealed_etag(sealing, md5),
+        part_sizes=[],
+        part_checksums=[],
+        checksum_algorithm="" if composite else source.checksum_algorithm,
+        checksum=b"" if composite else source.checksum,
+        checksum_type="FULL_OBJECT",
+    )
+
+
+async def _once(data: bytes) -> AsyncIterable[bytes]:
+    yield data
 
 
 def joined_segments(received: Received, version: ObjectVersion) -> list[Segment]:

@@ -8,7 +8,9 @@ Order of a receive:
   2. once the last byte is in, the digests are verified against what the client sent
      (``PayloadChecks``: Content-MD5, checksum header or trailer; or a copy's source
      ETag): a mismatch stores nothing;
-  3. the extent is made durable (a grouped fdatasync); the caller then commits the
+  3. bytes are sealed (encrypted) with the write's data key when it has one: the
+     extent's chunks in the writer's thread, inline bytes once verified;
+  4. the extent is made durable (a grouped fdatasync); the caller then commits the
      record that references it. Any error, cancellation included, aborts the writer:
      what it stored is garbage no record references.
 """
@@ -25,6 +27,7 @@ from strata.errors import BodyTooLarge
 from strata.service.objects.records import Segment
 from strata.storage.checksums import Hasher, new_hasher
 from strata.storage.disk import DiskGuard
+from strata.storage.volumes.cipher import inline_cipher, seal
 from strata.storage.volumes.extent import Extent
 from strata.storage.volumes.volume import Volume
 from strata.storage.volumes.writer import ExtentWriter
@@ -76,15 +79,17 @@ async def receive(
     checks: Verifier | None = None,
     inline_allowed: bool = True,
     disk: DiskGuard | None = None,
+    data_key: bytes | None = None,
 ) -> Received:
-    """Stream ``body`` into ``volume`` (or inline), verified and durable; see the module."""
+    """Stream ``body`` into ``volume`` (or inline), verified, sealed with ``data_key`` if
+    given, and durable; see the module."""
     inline_max = limits.inline_object_bytes_max if inline_allowed else -1
     small: _Inline | None = None
     writer: ExtentWriter | None = None
     if size_hint is None or size_hint <= inline_max:
         small = _Inline(algorithms)
     else:
-        writer = _writer(volume, algorithms, size_hint, disk)
+        writer = _writer(volume, algorithms, size_hint, disk, data_key)
     size = 0
     try:
         async for chunk in body:
@@ -92,7 +97,7 @@ async def receive(
             if size > size_max:
                 raise BodyTooLarge()
             if small is not None and size > inline_max:
-                writer = _writer(volume, algorithms, None, disk)
+                writer = _writer(volume, algorithms, None, disk, data_key)
                 await writer.write(small.data)
                 small = None
             if small is not None:
@@ -105,7 +110,10 @@ async def receive(
             sums = {n: h.digest() for n, h in small.hashers.items()}
             if checks is not None:
                 checks.verify(md5, sums)
-            return Received(size, md5, sums, inline=bytes(small.data))
+            inline = bytes(small.data)
+            if data_key is not None:
+                inline = seal(inline_cipher(data_key), inline)
+            return Received(size, md5, sums, inline=inline)
         assert writer is not None
         md5, sums = await writer.received()
         if checks is not None:
@@ -119,8 +127,12 @@ async def receive(
 
 
 def _writer(
-    volume: Volume, algorithms: Sequence[str], size_hint: int | None, disk: DiskGuard | None
+    volume: Volume,
+    algorithms: Sequence[str],
+    size_hint: int | None,
+    disk: DiskGuard | None,
+    data_key: bytes | None,
 ) -> ExtentWriter:
     if disk is not None:
         disk.require_room()  # DiskFull before touching a file
-    return ExtentWriter(volume, algorithms, size_hint)
+    return ExtentWriter(volume, algorithms, size_hint, data_key)

@@ -54,6 +54,9 @@ class Segment(msgspec.Struct, frozen=True):
     length: int
     volume: str = "hot"  # blob files only: extents say where they are themselves
     extent: bool = False
+    # The extent's own data key, wrapped by the master key, when it is not the version's:
+    # a part copied from another SSE-S3 object shares that object's sealed extent.
+    wrapped_key: bytes = b""
 
     @property
     def end(self) -> int:
@@ -75,6 +78,37 @@ def sub_segments(segments: Iterable[Segment], start: int, length: int) -> list[S
         )
         out.append(cut)
     return out
+
+
+class Encryption(msgspec.Struct, frozen=True):
+    """How a version's bytes are encrypted: the envelope (``service/objects/encryption.py``).
+
+    The version's data key (which its extents and inline bytes are sealed with,
+    ``storage/volumes/cipher.py``) is kept only wrapped: by the server's master key
+    (SSE-S3, ``key_id`` names it), by a KMS key (``aws:kms``, ``key_id`` is its ARN) or by
+    the customer's key (SSE-C: the key itself is never stored, only ``customer_key_hmac``,
+    ``HMAC-SHA256(salt, key)``, to tell a wrong key). A version without one is plain
+    (written before encryption)."""
+
+    algorithm: str  # "AES256" (SSE-S3 and SSE-C), "aws:kms", "aws:kms:dsse"
+    wrapped_key: bytes
+    key_id: str = ""
+    customer: bool = False  # SSE-C
+    customer_key_hmac: bytes = b""
+    salt: bytes = b""
+    context: str = ""  # KMS encryption context, as given (JSON)
+    bucket_key: bool = False  # S3 Bucket Keys (KMS)
+
+
+class BucketEncryption(msgspec.Struct, frozen=True):
+    """A bucket's default encryption (PutBucketEncryption); absent: S3's default,
+    SSE-S3 with SSE-C blocked (new buckets since April 2026)."""
+
+    algorithm: str = "AES256"  # "AES256", "aws:kms", "aws:kms:dsse"
+    kms_key_id: str = ""
+    bucket_key: bool = False
+    # BlockedEncryptionTypes: ("SSE-C",), or empty ("NONE").
+    blocked: tuple[str, ...] = ("SSE-C",)
 
 
 class CorsRule(msgspec.Struct, frozen=True):
@@ -112,6 +146,7 @@ class BucketRecord(msgspec.Struct, frozen=True):
     # Object Lock (``locks.py``): once on, never off (and versioning stays Enabled).
     object_lock: bool = False
     lock_default: DefaultRetention | None = None
+    encryption: BucketEncryption | None = None  # None: S3's default
 
 
 class ObjectVersion(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -168,6 +203,7 @@ class ObjectVersion(msgspec.Struct, frozen=True, omit_defaults=True):
     # last GET or copy by the store clock (0: none since it was written).
     access_tier: str = ""
     last_access_ms: int = 0
+    encryption: Encryption | None = None  # None: bytes stored plain (written before SSE)
 
 
 class ListedVersion(msgspec.Struct, frozen=True):

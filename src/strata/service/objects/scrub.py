@@ -25,6 +25,7 @@ from typing import Final
 
 from strata.errors import DataCorruption, StorageFault
 from strata.service.background import BackgroundTask
+from strata.service.objects.encryption import CustomerKeyed, Encryptions
 from strata.service.objects.locator import Locator
 from strata.service.objects.records import ObjectVersion, decode_object_key
 from strata.storage import records, spaces
@@ -52,20 +53,47 @@ class Damage:
         return f"{self.bucket}/{self.key} version {self.version_id}: {self.problem}"
 
 
-def check_version(locator: Locator, version: ObjectVersion) -> str | None:
+def check_version(
+    locator: Locator, version: ObjectVersion, encryptions: Encryptions | None = None
+) -> str | None:
     """What is wrong with the stored bytes of ``version``, or None. Resolves on the calling
     thread, then reads them whole (blocking: the scrub runs it in a worker thread)."""
     if version.inline is not None or not version.segments:
         return None
     try:
-        readers = locator.segment_readers(version.segments)
+        readers = version_readers(locator, version, encryptions)
     except DataCorruption as exc:
         return exc.detail
     return check_readers(version, readers)
 
 
-def check_readers(version: ObjectVersion, readers: list[BlobReader]) -> str | None:
+_NO_KEY: Final = bytes(32)  # SSE-C: readers whose files are checked, never read
+
+
+def version_readers(
+    locator: Locator, version: ObjectVersion, encryptions: Encryptions | None
+) -> list[BlobReader] | None:
+    """One reader per segment, decrypting with the version's data key; ``None`` readers
+    for bytes the server cannot read (SSE-C, or no master key given to ``strata verify``):
+    only their files' presence and size are checked, here."""
+    if version.encryption is None:
+        return locator.segment_readers(version.segments)
+    if encryptions is not None:
+        try:
+            data_key = encryptions.stored_data_key("", version.encryption)
+        except CustomerKeyed:
+            data_key = None
+        if data_key is not None:
+            return locator.segment_readers(version.segments, data_key)
+    for reader in locator.segment_readers(version.segments, _NO_KEY):
+        reader.check()
+    return None
+
+
+def check_readers(version: ObjectVersion, readers: list[BlobReader] | None) -> str | None:
     """``readers`` (one per segment) against the version's ETag; blocking."""
+    if readers is None:
+        return None  # checked for presence and size only (``version_readers``)
     md5s: list[bytes] = []
     whole = hashlib.md5()
     parts = len(version.part_sizes)
@@ -103,9 +131,16 @@ def damage_of(raw_key: bytes, version: ObjectVersion, problem: str) -> Damage:
 class Scrubber:
     """Background task: every ``interval_s``, one paced pass over every record and blob."""
 
-    def __init__(self, store: Store, locator: Locator, interval_s: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        locator: Locator,
+        interval_s: float,
+        encryptions: Encryptions | None = None,
+    ) -> None:
         self.store = store
         self.locator = locator
+        self.encryptions = encryptions
         self.interval_s = interval_s
         self.bytes_per_s = SCRUB_BYTES_PER_S
         self.passes_total = 0  # complete passes since start
@@ -150,7 +185,7 @@ class Scrubber:
             for raw_key, version in chunk:
                 read_started = time.monotonic()
                 try:
-                    readers = self.locator.segment_readers(version.segments)
+                    readers = version_readers(self.locator, version, self.encryptions)
                 except DataCorruption as exc:
                     problem: str | None = exc.detail
                 else:

@@ -35,7 +35,9 @@ class Extent(msgspec.Struct, frozen=True):
     ``frames`` is empty for plain bytes. Otherwise the extent is a sequence of frames,
     each ``FRAME_BYTES`` of object bytes (the last may be shorter), stored compressed
     (size > 0) or plain (size < 0: ``-size`` bytes as they are), so a range read
-    decompresses only the frames it needs."""
+    decompresses only the frames it needs. ``sealed``: the stored stream (frames or plain
+    bytes) is encrypted in chunks (``cipher.py``); ``stored_bytes`` counts the file's bytes,
+    the frame sizes count the stream's."""
 
     volume: str
     file: str
@@ -43,6 +45,7 @@ class Extent(msgspec.Struct, frozen=True):
     stored_bytes: int
     size_bytes: int
     frames: list[int] = []
+    sealed: bool = False
 
 
 def new_extent_id() -> str:

@@ -4,8 +4,11 @@ A ``BlobReader`` is the ordered pieces of one byte range of an object: plain fil
 ranges (legacy blob files, hot extents, frames stored plain) or compressed frames of an
 extent. Responses send plain-only readers from the files themselves (sendfile), others
 from ``stream`` (frames decoded in a worker thread); the scrub, ``strata verify``,
-copies and moves read with ``chunks`` in a thread. Decryption will be one more kind of
-piece. A file missing or shorter than a piece needs is ``DataCorruption``.
+copies and moves read with ``chunks`` in a thread. A piece of a sealed (encrypted)
+extent names the extent's ``Sealed`` stream: its offsets are in that stream, and the
+chunks covering them are read, authenticated and decrypted before anything is decoded
+or served (never sendfile). A file missing or shorter than a piece needs is
+``DataCorruption``.
 """
 
 from __future__ import annotations
@@ -16,11 +19,30 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from strata.errors import DataCorruption
+from strata.storage.volumes.cipher import (
+    CHUNK_BYTES,
+    chunk_span,
+    extent_cipher,
+    open_chunks,
+    stream_size,
+)
 from strata.storage.volumes.codec import FRAME_BYTES, decode_frame
 from strata.storage.volumes.extent import Extent
 
 READ_BYTES: Final = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """The encrypted stream of one extent: its cipher, where it starts in the file, and
+    how many stream bytes it holds."""
+
+    cipher: AESGCM
+    file_offset: int
+    stream_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +51,7 @@ class PlainPiece:
     offset: int
     length: int
     file_bytes_min: int = 0  # the file must be this long (the whole extent is checked)
+    sealed: Sealed | None = None  # offsets are then in the sealed stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,26 +64,44 @@ class FramedPiece:
     skip: int
     length: int
     file_bytes_min: int = 0
+    sealed: Sealed | None = None
 
 
 Piece = PlainPiece | FramedPiece
 
 
-def extent_pieces(path: str, extent: Extent, start: int, length: int) -> list[Piece]:
+def extent_pieces(
+    path: str,
+    extent: Extent,
+    start: int,
+    length: int,
+    extent_id: str = "",
+    data_key: bytes | None = None,
+) -> list[Piece]:
     """The pieces of bytes [start, start + length) of ``extent`` (stored at ``path``).
 
     Frames kept plain inside a compressed extent become plain pieces, so a cold object
-    that did not compress is still sent with sendfile."""
+    that did not compress is still sent with sendfile. A sealed extent needs the data key
+    of the version reading it (and its id, which its cipher is derived from)."""
     if start < 0 or start + length > extent.size_bytes:
         raise DataCorruption(
             f"extent in {path} holds {extent.size_bytes} bytes, a record needs "
             f"[{start}, {start + length})"
         )
+    if extent.sealed != (data_key is not None):
+        state = "sealed" if extent.sealed else "plain"
+        raise DataCorruption(f"extent {extent_id} in {path} is {state}, its record says otherwise")
     extent_end = extent.offset + extent.stored_bytes
+    sealed: Sealed | None = None
+    base = extent.offset
+    if data_key is not None:
+        cipher = extent_cipher(data_key, extent_id)
+        sealed = Sealed(cipher, extent.offset, stream_size(extent.stored_bytes))
+        base = 0
     if not extent.frames:
-        return [PlainPiece(path, extent.offset + start, length, extent_end)]
+        return [PlainPiece(path, base + start, length, extent_end, sealed)]
     pieces: list[Piece] = []
-    stored = extent.offset
+    stored = base
     first = start // FRAME_BYTES
     for stored_size in extent.frames[:first]:
         stored += abs(stored_size)
@@ -74,13 +115,13 @@ def extent_pieces(path: str, extent: Extent, start: int, length: int) -> list[Pi
         last = pieces[-1] if pieces else None
         if stored_size >= 0:
             piece: Piece = FramedPiece(
-                path, stored, stored_size, lo - position, hi - lo, extent_end
+                path, stored, stored_size, lo - position, hi - lo, extent_end, sealed
             )
             pieces.append(piece)
         elif isinstance(last, PlainPiece) and last.offset + last.length == stored + lo - position:
-            pieces[-1] = PlainPiece(path, last.offset, last.length + hi - lo, extent_end)
+            pieces[-1] = PlainPiece(path, last.offset, last.length + hi - lo, extent_end, sealed)
         else:
-            pieces.append(PlainPiece(path, stored + lo - position, hi - lo, extent_end))
+            pieces.append(PlainPiece(path, stored + lo - position, hi - lo, extent_end, sealed))
         stored += abs(stored_size)
         position = frame_end
     return pieces
@@ -95,7 +136,7 @@ class BlobReader:
 
     def plain(self) -> list[PlainPiece] | None:
         """The file ranges to send as they are, or None if some bytes need decoding."""
-        if all(isinstance(piece, PlainPiece) for piece in self.pieces):
+        if all(isinstance(piece, PlainPiece) and piece.sealed is None for piece in self.pieces):
             return [piece for piece in self.pieces if isinstance(piece, PlainPiece)]
         return None
 
@@ -106,7 +147,7 @@ class BlobReader:
             end = piece.offset + (
                 piece.length if isinstance(piece, PlainPiece) else piece.stored_bytes
             )
-            needed = max(end, piece.file_bytes_min)
+            needed = piece.file_bytes_min if piece.sealed else max(end, piece.file_bytes_min)
             try:
                 actual = os.stat(piece.path).st_size
             except FileNotFoundError:
@@ -148,6 +189,9 @@ def _open(path: str) -> int:
 
 
 def _read_plain(fd: int, piece: PlainPiece) -> Iterator[bytes]:
+    if piece.sealed is not None:
+        yield from _read_sealed_range(fd, piece.path, piece.sealed, piece.offset, piece.length)
+        return
     position, end = piece.offset, piece.offset + piece.length
     while position < end:
         data = os.pread(fd, min(READ_BYTES, end - position), position)
@@ -158,7 +202,12 @@ def _read_plain(fd: int, piece: PlainPiece) -> Iterator[bytes]:
 
 
 def _read_frame(fd: int, piece: FramedPiece) -> bytes:
-    stored = os.pread(fd, piece.stored_bytes, piece.offset)
+    if piece.sealed is not None:
+        stored = b"".join(
+            _read_sealed_range(fd, piece.path, piece.sealed, piece.offset, piece.stored_bytes)
+        )
+    else:
+        stored = os.pread(fd, piece.stored_bytes, piece.offset)
     if len(stored) != piece.stored_bytes:
         raise DataCorruption(f"{piece.path} ended early in a frame at {piece.offset}")
     try:
@@ -166,3 +215,36 @@ def _read_frame(fd: int, piece: FramedPiece) -> bytes:
     except Exception as exc:  # zstd: damaged frame or content checksum mismatch
         raise DataCorruption(f"{piece.path}: frame at {piece.offset} is damaged: {exc}") from exc
     return frame[piece.skip : piece.skip + piece.length]
+
+
+_SEALED_READ_BYTES: Final = READ_BYTES - READ_BYTES % CHUNK_BYTES
+
+
+def _read_sealed_range(
+    fd: int, path: str, sealed: Sealed, start: int, length: int
+) -> Iterator[bytes]:
+    """Stream bytes [start, start + length) of a sealed extent, about ``READ_BYTES`` at a
+    time: each read covers whole chunks, every one authenticated before it is used."""
+    position, end = start, start + length
+    while position < end:
+        step_end = min(end, (position // CHUNK_BYTES) * CHUNK_BYTES + _SEALED_READ_BYTES)
+        first, offset, size = chunk_span(position, step_end, sealed.stream_bytes)
+        raw = _pread_all(fd, path, size, sealed.file_offset + offset)
+        data = open_chunks(sealed.cipher, raw, first, sealed.stream_bytes, path)
+        skip = position - first * CHUNK_BYTES
+        yield data[skip : skip + step_end - position]
+        position = step_end
+
+
+def _pread_all(fd: int, path: str, size: int, offset: int) -> bytes:
+    data = os.pread(fd, size, offset)
+    if len(data) == size:
+        return data
+    parts, got = [data], len(data)
+    while got < size:
+        more = os.pread(fd, size - got, offset + got)
+        if not more:
+            raise DataCorruption(f"{path} ended early at {offset + got} (needed {offset + size})")
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)

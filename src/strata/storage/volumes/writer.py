@@ -3,6 +3,7 @@
 The loop only gathers chunks; every ``BATCH_BYTES`` it hands the batch to a worker
 thread that hashes it (MD5 and the requested checksums: hashlib and zlib release the
 GIL on large buffers, as does the CRT's CRC), compresses it if the volume does, and
+encrypts it if the object is (``cipher.py``: compression first, then encryption), and
 ``pwrite``s it. One batch is in the thread while the next is being received, so hashing
 overlaps receiving. ``received`` waits for the last batch and gives the digests (the
 caller verifies them); ``durable`` waits for a sync round (``files.SyncGroup``) and
@@ -22,6 +23,7 @@ from typing import Final
 
 from strata.errors import StoreReplaced
 from strata.storage.checksums import Hasher, new_hasher
+from strata.storage.volumes.cipher import Sealer, extent_cipher, sealed_size
 from strata.storage.volumes.codec import FrameEncoder
 from strata.storage.volumes.extent import Extent, new_extent_id
 from strata.storage.volumes.files import punch_hole, raise_if_no_space
@@ -34,10 +36,15 @@ _executor = concurrent.futures.ThreadPoolExecutor(_THREADS, thread_name_prefix="
 
 class ExtentWriter:
     """One extent being written to ``volume``; ``size_hint`` (the declared length) lets it
-    reserve a range in the volume's shared file, else it gets a file of its own."""
+    reserve a range in the volume's shared file, else it gets a file of its own; with a
+    ``data_key`` the extent is sealed with that key's cipher for its id."""
 
     def __init__(
-        self, volume: Volume, algorithms: Sequence[str], size_hint: int | None = None
+        self,
+        volume: Volume,
+        algorithms: Sequence[str],
+        size_hint: int | None = None,
+        data_key: bytes | None = None,
     ) -> None:
         self.volume = volume
         self.extent_id = new_extent_id()
@@ -46,9 +53,12 @@ class ExtentWriter:
         self._hashers: dict[str, Hasher] = {name: new_hasher(name) for name in algorithms}
         level = volume.compression_level
         self._encoder = FrameEncoder(level) if level is not None else None
-        self._capacity: int | None
+        self._sealer = Sealer(extent_cipher(data_key, self.extent_id)) if data_key else None
+        self._capacity: int | None  # object bytes the reserved range is for
+        self._reserved = 0  # file bytes reserved
         if size_hint:
-            self._file, self._start = volume.files.reserve(size_hint)
+            self._reserved = sealed_size(size_hint) if self._sealer else size_hint
+            self._file, self._start = volume.files.reserve(self._reserved)
             self._capacity = size_hint
         else:
             self._file, self._start = volume.files.private(), 0
@@ -89,7 +99,13 @@ class ExtentWriter:
         self._release()
         frames = self._encoder.frames if self._encoder is not None else []
         return Extent(
-            self.volume.name, self._file.name, self._start, self._stored, self.size_bytes, frames
+            self.volume.name,
+            self._file.name,
+            self._start,
+            self._stored,
+            self.size_bytes,
+            frames,
+            sealed=self._sealer is not None,
         )
 
     def abort(self) -> None:
@@ -111,8 +127,7 @@ class ExtentWriter:
             self.volume.files.remove(self._file.name)
             return
         if not self._released and self._file.fd >= 0:
-            assert self._capacity is not None
-            punch_hole(self._file.fd, self._start, self._capacity)
+            punch_hole(self._file.fd, self._start, self._reserved)
         self._release()
 
     def _release(self) -> None:
@@ -147,19 +162,27 @@ class ExtentWriter:
         self._file, self._start, self._capacity = new, 0, None
 
     def _absorb(self, batch: list[bytes], final: bool) -> None:
-        """In a worker thread: hash, encode and store one batch."""
+        """In a worker thread: hash, encode, seal and store one batch."""
+        stored: list[bytes] = []
         for data in batch:
             self._md5.update(data)
             for hasher in self._hashers.values():
                 hasher.update(data)
             if self._encoder is None:
-                self._store(data)
+                stored.append(data)
             else:
-                for piece in self._encoder.feed(data):
-                    self._store(piece)
+                stored += self._encoder.feed(data)
         if final and self._encoder is not None:
-            for piece in self._encoder.finish():
-                self._store(piece)
+            stored += self._encoder.finish()
+        if self._sealer is not None:
+            sealer, stored = self._sealer, [p for d in stored for p in self._sealer.feed(d)]
+            if final:
+                stored += sealer.finish()
+            if stored:  # one pwrite for the batch's chunks
+                self._store(b"".join(stored))
+            return
+        for data in stored:
+            self._store(data)
 
     def _store(self, data: bytes) -> None:
         view = memoryview(data)

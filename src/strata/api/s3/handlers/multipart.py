@@ -22,10 +22,15 @@ from strata.api.s3.context import (
     owner_xml,
     xml_response,
 )
+from strata.api.s3.encryption import (
+    COPY_SOURCE_CUSTOMER,
+    customer_key,
+    encryption_headers,
+    encryption_request,
+)
 from strata.api.s3.handlers.lifecycle import abort_headers
 from strata.api.s3.handlers.listing import url_encode, url_encoding
 from strata.api.s3.handlers.objects import (
-    SSE_HEADER,
     _copy_source,
     check_key,
     declared_size,
@@ -240,10 +245,11 @@ def _object_checksum(version: ObjectVersion, suffix: bool) -> str:
 async def create_multipart_upload(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
     new = new_object(s3, call)
+    encryption = encryption_request(s3, call)
     algorithm = _checksum_algorithm(call.header("x-amz-checksum-algorithm"))
     kind = _checksum_type(algorithm, call.header("x-amz-checksum-type"))
-    upload = await service(s3).create(call.bucket, call.key, new, algorithm, kind)
-    headers: list[tuple[str, str]] = [SSE_HEADER]
+    upload = await service(s3).create(call.bucket, call.key, new, algorithm, kind, encryption)
+    headers = encryption_headers(upload.encryption, encryption.customer)
     if s3.lifecycle is not None and call.bucket in s3.lifecycle.by_bucket:
         headers += abort_headers(s3.lifecycle, call.bucket, call.key, upload.initiated_ms)
     if algorithm:
@@ -263,10 +269,11 @@ async def upload_part(s3: S3Context, call: Call) -> Response:
     upload_id = _upload_id(call)
     checks = payload_checks(call)
     size = declared_size(call)
+    customer = customer_key(s3, call)
     upload, part = await service(s3).upload_part(
-        call.bucket, call.key, upload_id, part_number, call.request.body, checks, size
+        call.bucket, call.key, upload_id, part_number, call.request.body, checks, size, customer
     )
-    headers = [("etag", f'"{part.etag}"'), SSE_HEADER]
+    headers = [("etag", f'"{part.etag}"'), *encryption_headers(upload.encryption, customer)]
     if upload.checksum_algorithm:
         headers.append((f"x-amz-checksum-{upload.checksum_algorithm.lower()}", b64(part.checksum)))
     return Response(status=200, headers=headers)
@@ -312,10 +319,20 @@ async def upload_part_copy(s3: S3Context, call: Call) -> Response:
             "The specified copy source is larger than the maximum allowable size for a copy "
             f"source: {limits.part_bytes_max}",
         )
+    customer = customer_key(s3, call)
     upload, part = await multipart.copy_part(
-        call.bucket, call.key, upload_id, part_number, source, start, length
+        call.bucket,
+        call.key,
+        upload_id,
+        part_number,
+        source,
+        start,
+        length,
+        customer,
+        customer_key(s3, call, COPY_SOURCE_CUSTOMER),
+        src_bucket,
     )
-    headers: list[tuple[str, str]] = [SSE_HEADER]
+    headers = encryption_headers(upload.encryption, customer)
     if source_bucket.versioning or source.version_id != NULL_VERSION:
         headers.append(("x-amz-copy-source-version-id", source.version_id))
     fields = [
@@ -373,7 +390,7 @@ def _completed(call: Call, bucket: BucketRecord, version: ObjectVersion) -> Resp
         ]
     return xml_response(
         xml.document("CompleteMultipartUploadResult", *fields),
-        headers=[SSE_HEADER, *version_header(bucket, version)],
+        headers=[*encryption_headers(version.encryption), *version_header(bucket, version)],
     )
 
 

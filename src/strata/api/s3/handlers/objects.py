@@ -11,6 +11,13 @@ from strata.api.http import BodyDigest, FileRange, Response
 from strata.api.s3 import xml
 from strata.api.s3.actions import authorize, object_action, object_arn
 from strata.api.s3.context import Call, S3Context, content_md5, read_small_body, xml_response
+from strata.api.s3.encryption import (
+    COPY_SOURCE_CUSTOMER,
+    CUSTOMER,
+    customer_key,
+    encryption_headers,
+    encryption_request,
+)
 from strata.api.s3.errors import s3_code
 from strata.api.s3.handlers.acl import object_acl
 from strata.api.s3.handlers.archived import (
@@ -25,6 +32,7 @@ from strata.api.s3.handlers.tagging import parse_tagging, parse_tagging_header, 
 from strata.api.s3.mail_safe import mail_safe
 from strata.errors import ProtocolError, StrataError
 from strata.service.objects.conditions import ReadConditions, check_read
+from strata.service.objects.encryption import NO_REQUEST, CustomerKey
 from strata.service.objects.errors import (
     InvalidPartNumber,
     InvalidRange,
@@ -66,10 +74,8 @@ RESPONSE_OVERRIDES: Final = {
     "response-content-encoding": "content-encoding",
 }
 DEFAULT_CONTENT_TYPE: Final = "binary/octet-stream"
-# S3 encrypts every object at rest (SSE-S3) and says so on every write and read.
-SSE_HEADER: Final = ("x-amz-server-side-encryption", "AES256")
-SSE_ALGORITHMS: Final = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 DELETE_OBJECTS_MAX: Final = 1000
+CUSTOMER_ALGORITHM: Final = CUSTOMER + "algorithm"
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 # Checksums cheap enough to verify on every GET (hardware CRCs; zlib's CRC32).
 FAST_CHECKSUMS: Final = frozenset({"CRC32", "CRC32C", "CRC64NVME"})
@@ -141,28 +147,7 @@ def storage_class(call: Call, default: str = "STANDARD") -> str:
     return value
 
 
-def check_encryption(call: Call) -> None:
-    """``x-amz-server-side-encryption``: AES256 (SSE-S3, what every object gets) only."""
-    value = call.header("x-amz-server-side-encryption")
-    if value is None or value == "AES256":
-        return
-    if value not in SSE_ALGORITHMS:
-        raise ProtocolError(
-            "InvalidArgument",
-            "The encryption method specified is not supported",
-            ArgumentName="x-amz-server-side-encryption",
-            ArgumentValue=value,
-        )
-    raise ProtocolError(
-        "NotImplemented",
-        "A header you provided implies functionality that is not implemented",
-        501,
-        Header="x-amz-server-side-encryption",
-    )
-
-
 def new_object(s3: S3Context, call: Call) -> NewObject:
-    check_encryption(call)
     tagging = call.header("x-amz-tagging")
     return NewObject(
         headers=system_headers(call),
@@ -293,7 +278,7 @@ def part_checksum_headers(version: ObjectVersion, number: int) -> list[tuple[str
 
 
 def object_headers(
-    call: Call, bucket: BucketRecord, version: ObjectVersion
+    call: Call, bucket: BucketRecord, version: ObjectVersion, customer: CustomerKey | None = None
 ) -> list[tuple[str, str]]:
     query = call.request.query
     if query and any(param in query for param in RESPONSE_OVERRIDES):
@@ -313,7 +298,7 @@ def object_headers(
         ("last-modified", xml.http_date(version.last_modified_ms)),
         ("accept-ranges", "bytes"),
         *system,
-        SSE_HEADER,
+        *encryption_headers(version.encryption, customer),
     ]
     if version.user_metadata:
         headers += [(f"x-amz-meta-{k}", mail_safe(v)) for k, v in version.user_metadata.items()]
@@ -376,6 +361,7 @@ def write_condition(call: Call, star_match_header: str = "If-Match") -> WriteCon
 async def put_object(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
     new = new_object(s3, call)
+    encryption = encryption_request(s3, call)
     checks = payload_checks(call)
     size = declared_size(call)
     condition = write_condition(call)
@@ -387,8 +373,10 @@ async def put_object(s3: S3Context, call: Call) -> Response:
         new=new,
         checks=checks,
         condition=condition,
+        encryption=encryption,
     )
-    headers = [("etag", f'"{version.etag}"'), SSE_HEADER, *version_header(bucket, version)]
+    headers = [("etag", f'"{version.etag}"'), *version_header(bucket, version)]
+    headers += encryption_headers(version.encryption, encryption.customer)
     headers += checksum_headers(version)
     if s3.lifecycle is not None and call.bucket in s3.lifecycle.expiring:
         headers += expiration_headers(s3.lifecycle, call.bucket, call.key, version)
@@ -428,6 +416,7 @@ async def get_object(s3: S3Context, call: Call) -> Response:
     bucket, version = s3.objects.get(call.bucket, call.key, version_id, method)
     if version.storage_class in WATCHED_CLASSES:
         version = archived_read(s3, call, version, method)
+    customer = customer_key(s3, call) if CUSTOMER_ALGORITHM in request_headers else None
     if (
         "if-match" in request_headers
         or "if-none-match" in request_headers
@@ -435,7 +424,7 @@ async def get_object(s3: S3Context, call: Call) -> Response:
         or "if-unmodified-since" in request_headers
     ):
         check_read(read_conditions(call), version.etag, version.last_modified_ms)
-    headers = object_headers(call, bucket, version)
+    headers = object_headers(call, bucket, version, customer)
     if s3.lifecycle is not None and call.bucket in s3.lifecycle.expiring and version_id is None:
         headers += expiration_headers(s3.lifecycle, call.bucket, call.key, version)
     if version.lock_mode or version.legal_hold:
@@ -485,13 +474,17 @@ async def get_object(s3: S3Context, call: Call) -> Response:
         and (request_headers.get("x-amz-checksum-mode") or "").upper() == "ENABLED"
     ):
         headers += checksum_headers(version)
-    located = s3.objects.locate(version, start, length)
+    located = s3.objects.locate(version, start, length, customer, call.bucket)
     if located.inline is not None:
         return Response(status=status, headers=headers, body=located.inline)
     assert located.reader is not None
     plain = located.reader.plain()
-    if plain is None:  # compressed: decoded as it is sent, a whole object checked too
-        digest = body_digest(call, version, 0) if status == 200 and method == "GET" else None
+    if plain is None:  # compressed or sealed: decoded as it is sent
+        # A sealed object's every chunk is authenticated as it is decrypted (a stronger
+        # check than the whole-object digest, and an SSE-C ETag is no MD5); a compressed
+        # plain one is checked whole.
+        whole = status == 200 and method == "GET" and version.encryption is None
+        digest = body_digest(call, version, 0) if whole else None
         stream = located.reader.stream()
         return Response(status=status, headers=headers, stream=stream, length=length, digest=digest)
     files = [FileRange(piece.path, piece.offset, piece.length) for piece in plain]
@@ -667,7 +660,8 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
     check_key(call.key)
     src_bucket, src_key, src_version_id = _copy_source(call)
     acl = object_acl(s3, call.request, call.bucket)
-    check_encryption(call)
+    encryption = encryption_request(s3, call)
+    source_customer = customer_key(s3, call, COPY_SOURCE_CUSTOMER)
     metadata_directive = _directive(call, "metadata")
     tagging_directive = _directive(call, "tagging")
     source_bucket, source = read_copy_source(s3, call, src_bucket, src_key, src_version_id)
@@ -684,6 +678,7 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
         and metadata_directive == "COPY"
         and call.header("x-amz-storage-class") is None
         and src_version_id is None
+        and encryption == NO_REQUEST
     ):
         raise ProtocolError(
             "InvalidRequest",
@@ -705,8 +700,14 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
         call.bucket,
         call.key,
         new=NewObject(headers, metadata, tags, target_class, acl, lock_request(s3, call)),
+        encryption=encryption,
+        source_customer=source_customer,
+        source_bucket=src_bucket,
     )
-    response_headers = [SSE_HEADER, *version_header(bucket, version)]
+    response_headers = [
+        *encryption_headers(version.encryption, encryption.customer),
+        *version_header(bucket, version),
+    ]
     if source_bucket.versioning or source.version_id != NULL_VERSION:
         response_headers.append(("x-amz-copy-source-version-id", source.version_id))
     fields = [

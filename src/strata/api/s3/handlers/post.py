@@ -20,8 +20,8 @@ from strata.api.s3 import form as forms
 from strata.api.s3 import xml
 from strata.api.s3.actions import authorize, object_arn
 from strata.api.s3.context import Call, S3Context
+from strata.api.s3.encryption import encryption_headers, encryption_request
 from strata.api.s3.handlers.objects import (
-    SSE_HEADER,
     check_key,
     new_object,
     payload_checks,
@@ -94,6 +94,7 @@ async def post_object(s3: S3Context, call: Call) -> Response:
     headers.update({name: v for name, v in form.fields.items() if name in _CHECKSUM_FIELDS})
     as_put = Call(dataclasses.replace(request, headers=headers), call.bucket, key)
     new = new_object(s3, as_put)
+    encryption = encryption_request(s3, as_put)
     checks = payload_checks(as_put)
     tagging = form.get("tagging")
     if tagging is not None:
@@ -108,10 +109,12 @@ async def post_object(s3: S3Context, call: Call) -> Response:
         declared_size=form.size_bytes_max,
         new=new,
         checks=checks,
+        encryption=encryption,
     )
     etag = f'"{version.etag}"'
     location = _location(call, key)
-    headers_out = [("etag", etag), ("location", location), SSE_HEADER]
+    headers_out = [("etag", etag), ("location", location)]
+    headers_out += encryption_headers(version.encryption, encryption.customer)
     headers_out += version_header(bucket, version)
     redirect = form.get("success_action_redirect") or form.get("redirect")
     if redirect and urlsplit(redirect).scheme in ("http", "https"):

@@ -267,12 +267,16 @@ class Restores:
             return
         # 1. The copy's bytes, checked against the ETag and synced (garbage if 2 never lands).
         received = None
-        if version.segments:
-            readers = self.objects.segment_readers(version.segments)
+        if version.segments and not (version.encryption and version.encryption.customer):
+            # Sealed with the version's data key, as its own bytes are. An SSE-C version's
+            # key is the customer's, never kept: its GETs read the archived bytes instead.
+            data_key = self.objects.encryptions.stored_data_key("", version.encryption)
+            readers = self.objects.segment_readers(version.segments, data_key)
             for reader in readers:
                 reader.check()
             volume = self.objects.volume_for("STANDARD")
-            received = await copy_bytes(readers, volume, [], self.objects.blobs.disk, version)
+            disk = self.objects.blobs.disk
+            received = await copy_bytes(readers, volume, [], disk, version, data_key)
         # 2. No await from here to the apply: the version must still be this one.
         raw = self.store.get(spaces.OBJECTS, raw_key)
         now = records.decode(raw, ObjectVersion) if raw is not None else None

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
+from strata.storage.volumes.cipher import sealed_size
 from tests.conftest import client
 from tests.e2e.dynamodb.conftest import make_table
 from tests.server import RunningServer, start_server
@@ -301,22 +302,15 @@ def blob_server(tmp_path: Path) -> Any:
     server.stop()
 
 
-@pytest.mark.parametrize(
-    ("sent", "algorithm"),
-    [
-        (None, "CRC64NVME"),  # what the server stores when the client names none
-        ("CRC32", "CRC32"),
-        ("SHA256", "MD5"),  # too slow to check on every GET: the ETag's MD5 instead
-    ],
-)
-def test_flipped_blob_breaks_the_response(
-    blob_server: Any, sent: str | None, algorithm: str
-) -> None:
+@pytest.mark.parametrize("sent", [None, "CRC32", "SHA256"])
+def test_flipped_blob_breaks_the_response(blob_server: Any, sent: str | None) -> None:
+    """Bytes are sealed (SSE-S3): the damaged chunk fails its authentication tag as it is
+    decrypted, whatever checksum the object has, before any of its bytes is sent."""
     server, s3, blob, body = blob_server
     offset = 0
     if sent is not None:
         s3.put_object(Bucket=BUCKET, Key="big", Body=body, ChecksumAlgorithm=sent)
-        offset = BLOB_BYTES  # the new version's bytes follow the first one's
+        offset = sealed_size(BLOB_BYTES)  # the new version's bytes follow the first one's
         assert blob_path(server.data_dir) == blob
     flip(blob, offset + BLOB_BYTES // 2)
     got = None
@@ -327,7 +321,7 @@ def test_flipped_blob_breaks_the_response(
     assert "ERROR" in log
     assert f"{BUCKET}/big" in log
     assert os.path.basename(blob) in log
-    assert f"give {algorithm}" in log
+    assert "fails its authentication tag" in log
     # A range is served (only its size is checked), and the object is still there.
     ranged = s3.get_object(Bucket=BUCKET, Key="big", Range="bytes=0-99")["Body"].read()
     assert ranged == body[:100]
@@ -461,7 +455,8 @@ def test_verify_reports_damage_and_a_running_server(tmp_path: Path) -> None:
     flip(blob_path(data_dir), 10)
     damaged = run_verify(data_dir)
     assert damaged.returncode == 1, damaged
-    assert f"DAMAGED: {BUCKET}/big version null: bytes of" in damaged.stdout
+    assert f"DAMAGED: {BUCKET}/big version null: " in damaged.stdout
+    assert "fails its authentication tag" in damaged.stdout
 
     sst = largest(str(data_dir / "db" / "*.sst"))
     flip(sst, os.path.getsize(sst) // 3)
@@ -502,7 +497,7 @@ def test_copy_of_a_flipped_blob_is_refused(blob_server: Any) -> None:
             CopySource={"Bucket": BUCKET, "Key": "big"},
         )
     assert error_code(caught) == ("InternalError", 500)
-    assert "copy source version null" in server.log()
+    assert "fails its authentication tag" in server.log()
     listed = s3.list_objects_v2(Bucket=BUCKET)
     assert [o["Key"] for o in listed["Contents"]] == ["big", "copy"]
     assert len(extent_files(server.data_dir)) == 2  # hot's, and cold's (its bytes punched out)

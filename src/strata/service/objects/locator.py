@@ -37,9 +37,11 @@ class Locator:
         start: int,
         length: int,
         data_key: bytes | None = None,
+        name: str = "",
     ) -> BlobReader:
         """Bytes [start, start+length) of the object ``segments`` make; ``data_key``: the
-        version's, which its (sealed) extents are decrypted with."""
+        version's, which its (sealed) extents are decrypted with; ``name`` says whose
+        bytes they are when damage is reported."""
         pieces: list[Piece] = []
         for segment in sub_segments(segments, start, length):
             if not segment.extent:
@@ -61,6 +63,7 @@ class Locator:
                 segment.length,
                 segment.blob_id,
                 key,
+                name,
             )
         return BlobReader(pieces)
 

@@ -192,17 +192,18 @@ class ObjectService:
         length: int,
         customer: CustomerKey | None = None,
         bucket: str = "",
+        name: str = "",
     ) -> ByteRange:
         """Bytes [start, start+length) of a version, decrypted as they are read (SSE-C:
         with the customer's key); DataCorruption if a file they need is missing or
-        shorter than the record says."""
+        shorter than the record says (``name``: whose bytes, in that report)."""
         data_key = self.encryptions.data_key(bucket, version.encryption, customer)
         if version.inline is not None:
             inline = version.inline
             if data_key is not None:
                 inline = unseal(inline_cipher(data_key), inline, f"{bucket} inline object")
             return ByteRange(inline[start : start + length], None)
-        reader = self.reader(version.segments, start, length, data_key)
+        reader = self.locator.reader(version.segments, start, length, data_key, name)
         reader.check()
         return ByteRange(None, reader)
 

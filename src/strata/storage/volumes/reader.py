@@ -43,6 +43,7 @@ class Sealed:
     cipher: AESGCM
     file_offset: int
     stream_bytes: int
+    name: str = ""  # what damage is reported as (bucket/key version), besides the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ def extent_pieces(
     length: int,
     extent_id: str = "",
     data_key: bytes | None = None,
+    name: str = "",
 ) -> list[Piece]:
     """The pieces of bytes [start, start + length) of ``extent`` (stored at ``path``).
 
@@ -96,7 +98,7 @@ def extent_pieces(
     base = extent.offset
     if data_key is not None:
         cipher = extent_cipher(data_key, extent_id)
-        sealed = Sealed(cipher, extent.offset, stream_size(extent.stored_bytes))
+        sealed = Sealed(cipher, extent.offset, stream_size(extent.stored_bytes), name)
         base = 0
     if not extent.frames:
         return [PlainPiece(path, base + start, length, extent_end, sealed)]
@@ -230,7 +232,8 @@ def _read_sealed_range(
         step_end = min(end, (position // CHUNK_BYTES) * CHUNK_BYTES + _SEALED_READ_BYTES)
         first, offset, size = chunk_span(position, step_end, sealed.stream_bytes)
         raw = _pread_all(fd, path, size, sealed.file_offset + offset)
-        data = open_chunks(sealed.cipher, raw, first, sealed.stream_bytes, path)
+        where = f"{sealed.name}: {path}" if sealed.name else path
+        data = open_chunks(sealed.cipher, raw, first, sealed.stream_bytes, where)
         skip = position - first * CHUNK_BYTES
         yield data[skip : skip + step_end - position]
         position = step_end

@@ -474,7 +474,8 @@ async def get_object(s3: S3Context, call: Call) -> Response:
         and (request_headers.get("x-amz-checksum-mode") or "").upper() == "ENABLED"
     ):
         headers += checksum_headers(version)
-    located = s3.objects.locate(version, start, length, customer, call.bucket)
+    name = f"{call.bucket}/{call.key} version {version.version_id}"
+    located = s3.objects.locate(version, start, length, customer, call.bucket, name)
     if located.inline is not None:
         return Response(status=status, headers=headers, body=located.inline)
     assert located.reader is not None

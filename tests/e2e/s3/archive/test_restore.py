@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from strata.storage.volumes.cipher import sealed_size
 from tests.conftest import client
 from tests.e2e.s3.archive.clock import advance, now_s, restore_header, wait_for
 from tests.e2e.s3.conftest import error_of
@@ -65,7 +66,7 @@ def test_glacier_restore_copy_then_expiry(s3: Any, server: RunningServer, bucket
     assert got["Body"].read() == body
     assert got["Restore"] == restore_header(s3, bucket, "k")
     assert got["StorageClass"] == "GLACIER"  # the class stays; the copy is temporary
-    assert live(server, "hot") == hot_before + SIZE  # the copy, in the hot volume
+    assert live(server, "hot") == hot_before + sealed_size(SIZE)  # the copy, in the hot volume
     assert live(server, "archive") == archive_before  # the archived bytes stay
     # A restored object can be copied: the permanent copy has no restore of its own.
     s3.copy_object(
@@ -165,7 +166,7 @@ def test_deleting_a_restored_version_frees_its_copy(
     )
     advance(server, 301)
     wait_for(lambda: done(s3, bucket, "k"), "the restore to complete")
-    assert live(server, "hot") == hot_before + SIZE
+    assert live(server, "hot") == hot_before + sealed_size(SIZE)
     s3.delete_object(Bucket=bucket, Key="k")
     assert live(server, "hot") == hot_before
     s3.put_object(Bucket=bucket, Key="k", Body=b"new", StorageClass="GLACIER")

@@ -9,7 +9,6 @@ One server per module: the clock only moves forward, so it must not be the sessi
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import client
 from tests.e2e.dynamodb.conftest import make_table
-from tests.e2e.kms.conftest import advance_clock
+from tests.e2e.kms.conftest import advance_clock, found_under
 from tests.server import RunningServer, start_server
 
 RECHECK_S = 61  # past sealing.RECHECK_S: the table's key is checked again
@@ -31,21 +30,6 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServ
     running = start_server(tmp_path_factory.mktemp("ddb-sse") / "data")
     yield running
     running.stop()
-
-
-def found_under(directory: Path, needle: bytes) -> list[str]:
-    """Every file under ``directory`` that holds ``needle``."""
-    hits = []
-    for root, _, files in os.walk(directory):
-        for name in files:
-            path = os.path.join(root, name)
-            try:
-                with open(path, "rb") as handle:
-                    if needle in handle.read():
-                        hits.append(path)
-            except OSError:
-                continue
-    return hits
 
 
 def encrypted_table(ddb: Any, name: str, key: str | None) -> str:

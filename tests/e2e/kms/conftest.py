@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from tests.conftest import client
 from tests.e2e.iam.conftest import error_of
 from tests.server import RunningServer
 
-__all__ = ["advance_clock", "error_of", "key_id", "kms", "kms_unchecked"]
+__all__ = ["advance_clock", "error_of", "found_under", "key_id", "kms", "kms_unchecked"]
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +40,18 @@ def advance_clock(server: RunningServer, seconds: float) -> None:
     Remote(server.endpoint, Credentials(server.access_key, server.secret_key)).clock(
         {"advance_s": seconds}
     )
+
+
+def found_under(directory: Path, needle: bytes) -> list[str]:
+    """Every file under ``directory`` (WAL, SST, extent files, ...) that holds ``needle``."""
+    hits = []
+    for root, _, files in os.walk(directory):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as handle:
+                    if needle in handle.read():
+                        hits.append(path)
+            except OSError:
+                continue
+    return hits

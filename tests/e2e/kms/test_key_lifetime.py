@@ -12,6 +12,11 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from strata.service.kms.records import KEY, KeyRecord, record_key
+from strata.storage import records, spaces
+from strata.storage.clock import SystemClock
+from strata.storage.master_key import load_master_key
+from strata.storage.store import LocalStore
 from tests.conftest import client
 from tests.e2e.iam.conftest import signed_as
 from tests.e2e.kms.conftest import advance_clock, error_of
@@ -132,3 +137,32 @@ def test_key_calls_are_audited(own_server: RunningServer) -> None:
     assert ("Encrypt", [{"ResourceType": "AWS::KMS::Key", "ResourceName": arn}]) in names
     assert ("CreateKey", [{"ResourceType": "AWS::KMS::Key", "ResourceName": arn}]) in names
     assert all("audited-plaintext" not in e["CloudTrailEvent"] for e in events)
+
+
+def test_key_material_is_stored_wrapped(tmp_path: Path) -> None:
+    """The KMS space holds key material only wrapped by the master key: a stopped
+    server's store, read directly, has 60-byte wrapped versions naming the master key."""
+    data = tmp_path / "data"
+    running = start_server(data)
+    try:
+        kms = client(running, "kms")
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.rotate_key_on_demand(KeyId=key_id)
+        blob = kms.encrypt(KeyId=key_id, Plaintext=b"p")["CiphertextBlob"]
+    finally:
+        running.stop()
+    master = load_master_key(str(data), None, "")
+    store = LocalStore(str(data / "db"), SystemClock())
+    try:
+        raw = store.get(spaces.KMS, record_key(KEY, key_id))
+    finally:
+        store.close()
+    assert raw is not None
+    stored = records.decode(raw, KeyRecord)
+    assert stored.wrapped_by == master.key_id
+    assert [len(m) for m in stored.materials] == [60, 60]  # nonce + 32 bytes + tag
+    running = start_server(data, port=running.port)
+    try:
+        assert client(running, "kms").decrypt(CiphertextBlob=blob)["Plaintext"] == b"p"
+    finally:
+        running.stop()

@@ -17,10 +17,11 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import msgspec
 
+from strata.errors import DataCorruption
 from strata.service.kms import ciphertext
 from strata.service.kms.ciphertext import Context
 from strata.service.kms.errors import (
@@ -71,11 +72,25 @@ class KeyUse:
     invoked_by: str  # s3.amazonaws.com, dynamodb.amazonaws.com
 
 
+class MaterialWrap(Protocol):
+    """The server's master key as the key service uses it: key material is stored only
+    wrapped by it (``storage/master_key.py``)."""
+
+    key_id: str
+
+    def wrap(self, data_key: bytes, context: bytes) -> bytes: ...
+
+    def unwrap(self, wrapped: bytes, context: bytes) -> bytes: ...
+
+
 class KeyService:
-    def __init__(self, store: Store, account_id: str, region: str) -> None:
+    def __init__(
+        self, store: Store, account_id: str, region: str, master: MaterialWrap | None = None
+    ) -> None:
         self.store = store
         self.account_id = account_id
         self.region = region
+        self.master = master
         self._keys: dict[str, KeyRecord] = {}
         self._aliases: dict[str, AliasRecord] = {}
         self.on_use: Callable[[KeyUse], None] | None = None  # the audit trail's hook
@@ -88,10 +103,35 @@ class KeyService:
             kind, pos = keys.decode_str(key)
             name, _ = keys.decode_str(key, pos)
             if kind == KEY:
-                found_keys[name] = codec.decode(raw, KeyRecord)
+                found_keys[name] = self._loaded(codec.decode(raw, KeyRecord))
             elif kind == ALIAS:
                 found_aliases[name] = codec.decode(raw, AliasRecord)
         self._keys, self._aliases = found_keys, found_aliases
+
+    def _context(self, key_id: str) -> bytes:
+        return b"strata kms key material\0" + key_id.encode()
+
+    def _stored(self, record: KeyRecord) -> KeyRecord:
+        """The record as written: its material wrapped by the master key."""
+        if self.master is None:
+            return record
+        context = self._context(record.key_id)
+        wrapped = [self.master.wrap(m, context) for m in record.materials]
+        return msgspec.structs.replace(record, materials=wrapped, wrapped_by=self.master.key_id)
+
+    def _loaded(self, record: KeyRecord) -> KeyRecord:
+        """The record as kept in memory: its material in plain."""
+        if not record.wrapped_by:
+            return record  # written before the master key wrapped key material
+        if self.master is None or self.master.key_id != record.wrapped_by:
+            raise DataCorruption(
+                f"KMS key {record.key_id} is wrapped by master key {record.wrapped_by}; this "
+                f"server has {self.master.key_id if self.master else 'none'} (master_key in "
+                "docs/configuration.md)"
+            )
+        context = self._context(record.key_id)
+        plain = [self.master.unwrap(m, context) for m in record.materials]
+        return msgspec.structs.replace(record, materials=plain, wrapped_by="")
 
     def reload(self, store: Store | None = None) -> None:
         if store is not None:
@@ -231,7 +271,8 @@ class KeyService:
         """Apply the changes to the store and the maps in one synchronous step."""
         batch = WriteBatch()
         for record in changed_keys:
-            batch.put(spaces.KMS, record_key(KEY, record.key_id), codec.encode(record))
+            stored = self._stored(record)
+            batch.put(spaces.KMS, record_key(KEY, record.key_id), codec.encode(stored))
         for alias in changed_aliases:
             batch.put(spaces.KMS, record_key(ALIAS, alias.name), codec.encode(alias))
         for name in removed_aliases:

@@ -2,7 +2,8 @@
 
 Keys are ``pack(kind, key id)`` and ``pack(kind, alias name)``. A key's material is a list
 of versions (rotation appends one); a ciphertext names the version it was sealed with, so
-old ciphertexts still open after a rotation. Material is 32 random bytes per version and is
+old ciphertexts still open after a rotation. Material is 32 random bytes per version, stored
+wrapped by the server's master key (``wrapped_by`` names it), plain only in memory, and
 never logged (``KeyRecord.__repr__``).
 """
 
@@ -50,6 +51,7 @@ class KeyRecord(msgspec.Struct, frozen=True):
     next_rotation_s: float | None = None
     rotations_s: list[float] = msgspec.field(default_factory=list)  # when each later version began
     on_demand_rotations_s: list[float] = msgspec.field(default_factory=list)
+    wrapped_by: str = ""  # stored: the master key id wrapping ``materials`` ("": plain)
 
     def __repr__(self) -> str:  # material never reaches a log
         return f"KeyRecord({self.key_id!r}, {self.state}, versions={len(self.materials)})"

@@ -437,6 +437,7 @@ def build(config: Config) -> Strata:
     identities = DirectoryPolicies(directory, ManagedPolicies(directory, clock, config.account_id))
     bucket_policies = BucketPolicies(store)
     access = AccessControl()  # its Decider once every resource policy source exists
+    access.bucket_denies = bucket_policies.denies  # even root meets a bucket policy's Deny
     keychain = KeyChain(directory, keys, clock, config.account_id)
     iam = _iam_services(config.account_id, directory, keychain, clock, access)
     iam.root_keys = keys

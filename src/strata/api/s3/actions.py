@@ -226,7 +226,26 @@ def authorize(
         return {**request_context(request), **more} if more else request_context(request)
 
     keys = RequestKeys(request, REQUEST_KEY_READERS, _FOREIGN_KEYS, context)
-    access.authorize(request.principal, action, resource, keys, quote_resource=True)
+    principal = request.principal
+    if principal is not None and principal.root:
+        if _root_checked(access, action, resource):
+            access.authorize_root(principal, action, resource, keys, quote_resource=True)
+        return
+    access.authorize(principal, action, resource, keys, quote_resource=True)
+
+
+# The bucket owner's root user can always run these, whatever the bucket policy denies, so
+# that it cannot lock itself out (S3's Put/Get/DeleteBucketPolicy reference).
+ROOT_ALWAYS: Final = frozenset(
+    {"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
+)
+
+
+def _root_checked(access: AccessControl, action: str, resource: str) -> bool:
+    """Root is checked only against a bucket policy with a Deny statement in it."""
+    if not resource.startswith("arn:aws:s3:::") or action in ROOT_ALWAYS:
+        return False
+    return access.bucket_denies(resource[13:].split("/", 1)[0])
 
 
 def existing_tag_keys(tags: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -242,7 +261,11 @@ def authorize_route(
     if entry is None:
         return
     principal = request.principal
-    if principal is not None and principal.root:
+    if (
+        principal is not None
+        and principal.root
+        and not (route.bucket and access.bucket_denies(route.bucket))
+    ):
         return  # the fast path: nothing below is built for root
     action, kind = entry
     extra: Context | Callable[[], Context] = {}

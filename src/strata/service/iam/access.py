@@ -61,6 +61,12 @@ class Decider(Protocol):
         self, principal: Principal, action: str, resource: str, context: Callable[[], Context]
     ) -> Decision: ...
 
+    def decide_root(
+        self, principal: Principal, action: str, resource: str, context: Callable[[], Context]
+    ) -> Decision:
+        """The account's root user: refused only by an explicit Deny of a resource policy."""
+        ...
+
 
 class DenyAll:
     """No policies: every non-root principal is implicitly denied."""
@@ -70,10 +76,35 @@ class DenyAll:
     ) -> Decision:
         return Decision.IMPLICIT_DENY
 
+    def decide_root(
+        self, principal: Principal, action: str, resource: str, context: Callable[[], Context]
+    ) -> Decision:
+        return Decision.ALLOW
+
+
+def _no_bucket_denies(bucket: str) -> bool:
+    return False
+
 
 class AccessControl:
     def __init__(self, decider: Decider | None = None) -> None:
         self.decider: Decider = decider or DenyAll()
+        # bucket -> its policy has a Deny statement, so even root is checked (S3 only)
+        self.bucket_denies: Callable[[str], bool] = _no_bucket_denies
+
+    def authorize_root(
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        context: Callable[[], Context],
+        *,
+        quote_resource: bool = False,
+    ) -> None:
+        """Root against the resource's policy: only its explicit Deny refuses."""
+        decision = self.decider.decide_root(principal, action, resource, context)
+        if decision is not Decision.ALLOW:
+            raise AccessDenied(principal, action, resource, decision, quote_resource=quote_resource)
 
     def authorize(
         self,

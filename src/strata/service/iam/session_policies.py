@@ -42,6 +42,11 @@ class SessionPolicyDecider:
             return Decision.EXPLICIT_DENY
         return decision if outcome is Outcome.ALLOW else Decision.IMPLICIT_DENY
 
+    def decide_root(
+        self, principal: Principal, action: str, resource: str, context: Callable[[], Context]
+    ) -> Decision:
+        return self.inner.decide_root(principal, action, resource, context)
+
     def _principal_part(self, principal: Principal) -> Mapping[str, ContextValue]:
         context = principal_context(principal, self.identities.tags(principal))
         return {name.lower(): value for name, value in context.items()}

@@ -46,7 +46,14 @@ class BucketPolicies:
     def policy_for(self, resource: str) -> ResourcePolicy | None:
         if not resource.startswith(_ARN_PREFIX):
             return None
-        bucket = resource[len(_ARN_PREFIX) :].split("/", 1)[0]
+        return self.bucket_policy(resource[len(_ARN_PREFIX) :].split("/", 1)[0])
+
+    def denies(self, bucket: str) -> bool:
+        """The bucket's policy has a Deny statement (then the account root is checked too)."""
+        found = self.bucket_policy(bucket)
+        return found is not None and found.denies
+
+    def bucket_policy(self, bucket: str) -> ResourcePolicy | None:
         # one read per bucket until an access record is written or the store is replaced
         stamp = (ownership.writes, getattr(self.store, "generation", 0))
         if stamp != self._stamp:
@@ -72,6 +79,7 @@ class BucketPolicies:
             if len(self._compiled) >= COMPILED_MAX:
                 self._compiled.clear()
             document = compile_bucket_policy(access.policy)
-            found = ResourcePolicy(document, restrict and is_public(document))
+            denies = any(not statement.allow for statement in document.statements)
+            found = ResourcePolicy(document, restrict and is_public(document), denies)
             self._compiled[key] = found
         return found

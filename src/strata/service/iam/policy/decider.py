@@ -41,6 +41,8 @@ class ResourcePolicy:
     # S3 RestrictPublicBuckets on a bucket whose policy is public: only same-account
     # principals get in, so the policy's Allow statements do not count for anonymous callers.
     restrict_public: bool = False
+    # it has a Deny statement: the account's root user is checked against it (decide_root)
+    denies: bool = False
 
 
 class ResourcePolicies(Protocol):
@@ -163,6 +165,19 @@ class PolicyDecider:
             self._cache.clear()
         self._cache[key] = (decision, attached)
         return decision
+
+    def decide_root(
+        self, principal: Principal, action: str, resource: str, context: Callable[[], Context]
+    ) -> Decision:
+        """The account's root user has no identity policies and is never implicitly denied;
+        an explicit Deny in the resource's policy stops it all the same (S3 documents it for
+        bucket policies, sparing only the three bucket-policy actions: the caller's)."""
+        attached = self.resource_policy(resource)
+        if attached is None or not attached.denies:
+            return Decision.ALLOW
+        lookup = LazyContext(context, lambda: self._principal_part(principal, 0), self.now_s)
+        found = evaluate((attached.document,), principal, action, resource, lookup, allows=False)
+        return Decision.EXPLICIT_DENY_RESOURCE if found is Outcome.DENY else Decision.ALLOW
 
     def _evaluate(
         self,

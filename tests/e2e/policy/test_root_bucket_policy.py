@@ -50,7 +50,7 @@ def test_a_deny_for_everyone_stops_root_but_not_its_policy_calls(s3: Any, bucket
     assert refused(caught) == (
         "AccessDenied",
         403,
-        f'User: {ROOT_ARN} is not authorized to perform: s3:GetObject on resource: '
+        f"User: {ROOT_ARN} is not authorized to perform: s3:GetObject on resource: "
         f'"arn:aws:s3:::{bucket}/keep/a.txt" with an explicit deny in a resource-based policy',
     )
     with pytest.raises(ClientError) as caught:

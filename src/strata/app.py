@@ -557,7 +557,7 @@ def build(config: Config) -> Strata:
         audit=partial(audit_page, trail, region=config.region),
         cost=cost.page,
         lifecycle_preview=LifecyclePreview(store, prices, clock, buckets).page,
-        before_clock_move=[ledger.flush],
+        before_clock_move=[ledger.flush_or_keep],
     )
     DataMetrics(buckets, partial(_table_service, dynamodb), config.metrics_series_max).register(
         metrics

@@ -22,7 +22,8 @@ import struct
 from collections.abc import Callable
 from typing import Final
 
-from strata.service.background import PeriodicTask
+from strata.errors import StrataError
+from strata.service.background import BackgroundTask, Waker
 from strata.service.cost.usage import S3Usage
 from strata.service.objects.storage_time import TICK_S, month_bounds
 from strata.service.tables.capacity import TableUsage
@@ -80,15 +81,34 @@ class Ledger:
         self.s3 = s3
         self.tables = tables
         self.table_sizes = table_sizes
+        self.interval_s = interval_s
         self.flushes_total = 0
-        self._task = PeriodicTask("strata-cost", self.flush, interval_s, log)
+        self._waker = Waker()
+        self._task = BackgroundTask("strata-cost", self._run)
+        self._warned = False
 
     def start(self) -> None:
         self._task.start()
 
     async def stop(self) -> None:
+        """Stop the task, then fold what was metered (nothing is lost on a clean stop)."""
         await self._task.stop()
-        await self.flush()
+        await self.flush_or_keep()
+
+    async def _run(self) -> None:
+        while True:
+            await self.flush_or_keep()
+            await self._waker.pause(self.interval_s)
+
+    async def flush_or_keep(self) -> None:
+        """``flush``; on a refused write (a full disk) the counts stay for the next one."""
+        try:
+            await self.flush()
+            self._warned = False
+        except StrataError as exc:
+            if not self._warned:
+                log.warning("cost metering not written (kept in memory): %s", exc)
+                self._warned = True
 
     def _sampled_s(self) -> float | None:
         raw = self.store.get(spaces.META, _SAMPLED)
@@ -130,14 +150,17 @@ class Ledger:
                         )
         batch.put(spaces.META, _SAMPLED, _TIME.pack(now_s))
         try:
-            await self.store.commit(batch)
-        except Exception:
+            sequence = self.store.apply(batch)
+        except BaseException:
             self._requeue(requests, retrieved, reads, writes)
             for key, (count, size) in restores.items():
                 had_count, had_size = self.s3.restores.get(key, (0, 0))
                 self.s3.restores[key] = (had_count + count, had_size + size)
             raise
+        # Applied: a failed wait below must not put the counts back (they would count
+        # twice); the next fsync covers them.
         self.flushes_total += 1
+        await self.store.durable(sequence)
 
     def _requeue(
         self,

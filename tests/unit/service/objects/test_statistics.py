@@ -52,7 +52,7 @@ def test_a_store_written_before_statistics_is_counted_once(
     assert stats["b"].size_bytes == 7
     # Counted once: a second start leaves the (since updated) figures alone.
     update = WriteBatch()
-    statistics.stage_added(update, "b", _version(9, 3))
+    statistics.stage_added(update, "b", _version(9, 3), 1_765_000_000.0)
     store.commit_blocking(update)
     statistics.ensure(store)
     assert statistics.read_all(store)["b"].classes == {"STANDARD": (2, 10)}

@@ -449,7 +449,7 @@ def build(config: Config) -> Strata:
     encryptions = Encryptions(master, config.sse_c_http_allowed)
     kms = KeyService(store, config.account_id, config.region, master)
     # aws:kms:dsse (two layers) stays unregistered: S3's 501, not a claim of two layers.
-    encryptions.register("aws:kms", KmsObjectKeys(kms))
+    encryptions.register("aws:kms", KmsObjectKeys(kms, access))
     objects = ObjectService(store, blobs, buckets, volumes, encryptions)
     tiering = Tiering(
         objects,

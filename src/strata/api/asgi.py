@@ -40,6 +40,7 @@ from strata.errors import (
     StrataError,
 )
 from strata.service.audit.trail import AuditTrail
+from strata.service.iam.access import acting
 from strata.service.iam.principal import (
     DEFAULT_ACCOUNT_ID,
     KeyLookup,
@@ -238,6 +239,7 @@ class StrataApp:
                 request.principal = self.unsigned_principal
             elif not protocol.anonymous(request):
                 await authenticate(request, self.keys, self.clock.now_s(), time.time())
+            acting.set(request.principal)
             return await protocol.handle(request)
         except StorageFault as exc:
             log.error(

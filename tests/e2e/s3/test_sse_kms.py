@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import client
+from tests.e2e.iam.conftest import signed_as
 from tests.e2e.kms.conftest import error_of, found_under
 from tests.server import RunningServer, start_server
 
@@ -223,3 +224,49 @@ def test_no_plaintext_and_kill_9(tmp_path: Path) -> None:
         assert s3.get_object(Bucket=BUCKET, Key="large")["Body"].read() == large
     finally:
         running.stop()
+
+
+def test_callers_need_kms_permission_on_customer_keys(
+    server: RunningServer, s3: Any, kms: Any, bucket: str, unique_name: str
+) -> None:
+    iam = client(server, "iam")
+    key = new_key(kms)
+    s3.put_object(
+        Bucket=bucket, Key="root", Body=b"r", ServerSideEncryption=KMS, SSEKMSKeyId=key["KeyId"]
+    )
+    iam.create_user(UserName=unique_name)
+    allow_s3 = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    document = {"Version": "2012-10-17", "Statement": [allow_s3]}
+    iam.put_user_policy(UserName=unique_name, PolicyName="s3", PolicyDocument=json.dumps(document))
+    access = iam.create_access_key(UserName=unique_name)["AccessKey"]
+    as_user = signed_as(
+        server,
+        "s3",
+        access["AccessKeyId"],
+        access["SecretAccessKey"],
+        s3={"addressing_style": "path"},
+    )
+    with pytest.raises(ClientError) as caught:
+        as_user.get_object(Bucket=bucket, Key="root")
+    code, status, message = error_of(caught)
+    assert (code, status) == ("AccessDenied", 403)
+    assert f"kms:Decrypt on resource: {key['Arn']}" in message
+    with pytest.raises(ClientError) as caught:
+        as_user.put_object(
+            Bucket=bucket, Key="u", Body=b"u", ServerSideEncryption=KMS, SSEKMSKeyId=key["KeyId"]
+        )
+    assert error_of(caught)[:2] == ("AccessDenied", 403)
+    # The AWS managed key needs no permission of the caller's own.
+    as_user.put_object(Bucket=bucket, Key="managed", Body=b"m", ServerSideEncryption=KMS)
+    assert as_user.get_object(Bucket=bucket, Key="managed")["Body"].read() == b"m"
+    allow_kms = {
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": key["Arn"],
+    }
+    document["Statement"].append(allow_kms)
+    iam.put_user_policy(UserName=unique_name, PolicyName="s3", PolicyDocument=json.dumps(document))
+    assert as_user.get_object(Bucket=bucket, Key="root")["Body"].read() == b"r"
+    as_user.put_object(
+        Bucket=bucket, Key="u", Body=b"u", ServerSideEncryption=KMS, SSEKMSKeyId=key["KeyId"]
+    )

@@ -10,11 +10,17 @@ attribute test. Everyone else is decided by their identity policies (``Decider``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from enum import Enum
 from typing import Protocol
 
 from strata.errors import StrataError
 from strata.service.iam.principal import Principal
+
+# Who the request being served is, for checks a service makes on its caller's behalf deep
+# below the protocol (S3 using a KMS key needs the caller's kms:Decrypt). Set by the edge
+# per request; None in background work, which acts as the service itself.
+acting: ContextVar[Principal | None] = ContextVar("strata_acting_principal", default=None)
 
 ContextValue = str | list[str]
 Context = Mapping[str, ContextValue]

@@ -8,7 +8,9 @@ context is the request's (``x-amz-server-side-encryption-context``, base64 JSON 
 pairs) plus S3's own ``aws:s3:arn`` (the bucket's: Strata's data keys are per object but the
 provider is not told the key's name, so the bucket's ARN, which S3 uses with Bucket Keys).
 A disabled or pending-deletion key refuses new writes and makes its objects unreadable,
-with KMS's error under S3's ``KMS.`` prefix (``KMS.DisabledException``, 400).
+with KMS's error under S3's ``KMS.`` prefix (``KMS.DisabledException``, 400). A caller
+(IAM user, role) needs ``kms:GenerateDataKey`` / ``kms:Decrypt`` on a customer managed key,
+as on AWS: AccessDenied (403) otherwise.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import json
 from typing import Final
 
 from strata.errors import ProtocolError
+from strata.service.iam.access import AccessControl, acting
 from strata.service.kms.errors import KmsError, as_s3_error
 from strata.service.kms.keys import KeyService
+from strata.service.kms.records import AWS, KeyRecord
 from strata.service.objects.encryption import EncryptionRequest, Sealing
 from strata.service.objects.records import BucketEncryption, Encryption
 from strata.storage.volumes.cipher import new_data_key
@@ -57,9 +61,19 @@ def parse_context(text: str) -> dict[str, str]:
 
 
 class KmsObjectKeys:
-    def __init__(self, keys: KeyService, algorithm: str = "aws:kms") -> None:
+    def __init__(self, keys: KeyService, access: AccessControl, algorithm: str = "aws:kms") -> None:
         self.keys = keys
+        self.access = access
         self.algorithm = algorithm
+
+    def _authorize(self, action: str, record: KeyRecord) -> None:
+        """The caller's own permission on a customer managed key, as S3 requires
+        (kms:GenerateDataKey to write, kms:Decrypt to read); the AWS managed aws/s3 key's
+        policy lets every caller S3 lets in use it through S3, so it needs none."""
+        principal = acting.get()
+        if principal is None or record.manager == AWS:
+            return  # background work (lifecycle, scrub, moves) is the service's own
+        self.access.authorize(principal, action, self.keys.key_arn(record.key_id))
 
     def _context(self, bucket: str, given: str) -> dict[str, str]:
         context = parse_context(given) if given else {}
@@ -77,6 +91,7 @@ class KmsObjectKeys:
         data_key = new_data_key()
         try:
             _, record = self.keys.resolve_now(key_text or DEFAULT_KEY)
+            self._authorize("kms:GenerateDataKey", record)
             wrapped = self.keys.encrypt_now(record, data_key, context)
         except KmsError as exc:
             raise as_s3_error(exc) from None
@@ -92,6 +107,9 @@ class KmsObjectKeys:
         return Sealing(data_key, envelope)
 
     def data_key(self, bucket: str, envelope: Encryption) -> bytes:
+        named = self.keys.key_named_by(envelope.wrapped_key)
+        if named is not None:
+            self._authorize("kms:Decrypt", named)
         try:
             data_key, record = self.keys.decrypt(
                 envelope.wrapped_key, self._context(bucket, envelope.context)

@@ -26,8 +26,6 @@ UNBUILT = {
     ("PUT", BUCKET, "accelerate"),  # PutBucketAccelerateConfiguration
     ("DELETE", BUCKET, "analytics"),  # DeleteBucketAnalyticsConfiguration
     ("PUT", BUCKET, "analytics"),  # PutBucketAnalyticsConfiguration
-    ("DELETE", BUCKET, "encryption"),  # DeleteBucketEncryption
-    ("PUT", BUCKET, "encryption"),  # PutBucketEncryption
     ("DELETE", BUCKET, "inventory"),  # DeleteBucketInventoryConfiguration
     ("PUT", BUCKET, "inventory"),  # PutBucketInventoryConfiguration
     ("PUT", BUCKET, "logging"),  # PutBucketLogging

@@ -54,6 +54,8 @@ ACTIONS: Final[dict[str, tuple[str, str]]] = {
     "GetBucketWebsite": ("s3:GetBucketWebsite", BUCKET),
     "DeleteBucketWebsite": ("s3:DeleteBucketWebsite", BUCKET),
     "GetBucketEncryption": ("s3:GetEncryptionConfiguration", BUCKET),
+    "PutBucketEncryption": ("s3:PutEncryptionConfiguration", BUCKET),
+    "DeleteBucketEncryption": ("s3:PutEncryptionConfiguration", BUCKET),
     "GetPublicAccessBlock": ("s3:GetBucketPublicAccessBlock", BUCKET),
     "PutPublicAccessBlock": ("s3:PutBucketPublicAccessBlock", BUCKET),
     "DeletePublicAccessBlock": ("s3:PutBucketPublicAccessBlock", BUCKET),

@@ -29,30 +29,6 @@ from strata.service.objects.objects import ObjectService
 # Operations whose payload S3 will not take without a length: no Content-Length and no
 # chunked Transfer-Encoding is 411 MissingContentLength.
 LENGTH_REQUIRED: Final = frozenset({"PutObject", "UploadPart"})
-SSE_C_PREFIXES: Final = (
-    "x-amz-server-side-encryption-customer-",
-    "x-amz-copy-source-server-side-encryption-customer-",
-)
-
-
-def check_sse_c(request: Request) -> None:
-    """SSE-C headers: refused over plain HTTP, as S3 refuses them; not implemented over TLS."""
-    if not any(name.startswith(SSE_C_PREFIXES) for name in request.headers):
-        return
-    if request.headers.get("x-forwarded-proto", "").lower() != "https":
-        raise ProtocolError(
-            "InvalidRequest",
-            "Requests specifying Server Side Encryption with Customer provided keys must be "
-            "made over a secure connection.",
-        )
-    raise ProtocolError(
-        "NotImplemented",
-        "A header you provided implies functionality that is not implemented",
-        501,
-        Header="x-amz-server-side-encryption-customer-algorithm",
-    )
-
-
 _SIGNATURE_PARAMETERS: Final = (
     "X-Amz-Signature", "X-Amz-Algorithm", "X-Amz-Credential", "AWSAccessKeyId", "Signature",
 )  # fmt: skip
@@ -112,7 +88,6 @@ class S3Api:
             raise ProtocolError(
                 "MissingContentLength", "You must provide the Content-Length HTTP header.", 411
             )
-        check_sse_c(request)
         handler = HANDLERS.get(route.operation)
         if handler is None:
             raise ProtocolError(

@@ -88,6 +88,8 @@ ROUTES: Final[tuple[Rule, ...]] = (
     Rule("GET", BUCKET, "website", "GetBucketWebsite"),
     Rule("DELETE", BUCKET, "website", "DeleteBucketWebsite"),
     Rule("GET", BUCKET, "encryption", "GetBucketEncryption"),
+    Rule("PUT", BUCKET, "encryption", "PutBucketEncryption"),
+    Rule("DELETE", BUCKET, "encryption", "DeleteBucketEncryption"),
     Rule("GET", BUCKET, "publicAccessBlock", "GetPublicAccessBlock"),
     Rule("GET", BUCKET, "ownershipControls", "GetBucketOwnershipControls"),
     Rule("GET", BUCKET, "logging", "GetBucketLogging"),

@@ -11,6 +11,7 @@ from typing import Final
 from strata.api.s3.context import Handler
 from strata.api.s3.handlers import (
     acl,
+    bucket_encryption,
     buckets,
     config,
     cors,
@@ -53,7 +54,9 @@ HANDLERS: Final[dict[str, Handler]] = {
     "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
     "GetBucketWebsite": config.get_bucket_website,
     "DeleteBucketWebsite": config.delete_absent,
-    "GetBucketEncryption": config.get_bucket_encryption,
+    "GetBucketEncryption": bucket_encryption.get_bucket_encryption,
+    "PutBucketEncryption": bucket_encryption.put_bucket_encryption,
+    "DeleteBucketEncryption": bucket_encryption.delete_bucket_encryption,
     "GetPublicAccessBlock": config.get_public_access_block,
     "GetBucketOwnershipControls": config.get_bucket_ownership_controls,
     "PutBucketOwnershipControls": config.put_bucket_ownership_controls,

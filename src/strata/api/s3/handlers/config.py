@@ -1,8 +1,8 @@
 """Bucket configurations, most answered as S3 answers a new bucket nobody configured.
 
 Tools read these routinely (the AWS CLI, Terraform, rclone, SDK integration tests), so each
-GET gives exactly what S3 gives for a bucket nobody configured: a default document (default
-encryption SSE-S3, Block Public Access on, ACLs disabled, requester-pays off) or the
+GET gives exactly what S3 gives for a bucket nobody configured: a default document (Block
+Public Access on, ACLs disabled, requester-pays off) or the
 "not configured" 404 with S3's code. Deleting a configuration the bucket does not have is
 the 204 S3 sends. Setting one stays ``NotImplemented``, except Object Ownership and Block
 Public Access, which are kept in the bucket's access record (``service/objects/ownership.py``)
@@ -36,15 +36,6 @@ _ABSENT: Final = {
     ),
 }
 
-ENCRYPTION: Final = xml.document(
-    "ServerSideEncryptionConfiguration",
-    xml.node(
-        "Rule",
-        xml.el("BucketKeyEnabled", False),
-        xml.node("ApplyServerSideEncryptionByDefault", xml.el("SSEAlgorithm", "AES256")),
-        xml.node("BlockedEncryptionTypes", xml.el("EncryptionType", "SSE-C")),
-    ),
-)
 REQUEST_PAYMENT: Final = xml.document("RequestPaymentConfiguration", xml.el("Payer", "BucketOwner"))
 _EMPTY: Final = {
     "logging": "BucketLoggingStatus",
@@ -79,14 +70,9 @@ get_bucket_replication = _absent_handler("replication")
 
 
 async def delete_absent(s3: S3Context, call: Call) -> Response:
-    """DeleteBucketPolicy / Website / Encryption: nothing to delete, 204."""
+    """DeleteBucketPolicy / Website: nothing to delete, 204."""
     s3.buckets.get(call.bucket)
     return Response(status=204)
-
-
-async def get_bucket_encryption(s3: S3Context, call: Call) -> Response:
-    s3.buckets.get(call.bucket)
-    return xml_response(ENCRYPTION)
 
 
 async def get_public_access_block(s3: S3Context, call: Call) -> Response:

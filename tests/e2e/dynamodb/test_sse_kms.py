@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import client
 from tests.e2e.dynamodb.conftest import make_table
+from tests.e2e.dynamodb.test_backups import wait_active, wait_available
 from tests.e2e.kms.conftest import advance_clock, found_under
 from tests.server import RunningServer, start_server
 
@@ -221,3 +222,31 @@ def test_key_use_is_audited(own_server: RunningServer) -> None:
     record = json.loads(uses[0]["CloudTrailEvent"])
     assert record["userIdentity"] == {"type": "AWSService", "invokedBy": "dynamodb.amazonaws.com"}
     assert record["eventSource"] == "kms.amazonaws.com"
+
+
+def test_backup_restores_encrypted(own_server: RunningServer) -> None:
+    kms = client(own_server, "kms")
+    ddb = client(own_server, "dynamodb")
+    key = kms.create_key()["KeyMetadata"]
+    name = encrypted_table(ddb, f"enc-{uuid.uuid4().hex[:8]}", key["KeyId"])
+    secret = f"restored-secret-{uuid.uuid4().hex}"
+    for n in range(10):
+        item = {"pk": {"S": f"{n}"}, "sk": {"S": "s"}, "g": {"S": "G"}, "v": {"S": secret}}
+        ddb.put_item(TableName=name, Item=item)
+    arn = ddb.create_backup(TableName=name, BackupName="encrypted")["BackupDetails"]["BackupArn"]
+    wait_available(ddb, arn)
+    target = f"{name}-restored"
+    ddb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)
+    table = wait_active(ddb, target)
+    assert table["SSEDescription"]["KMSMasterKeyArn"] == key["Arn"]
+    items = ddb.scan(TableName=target, ConsistentRead=True)["Items"]
+    assert sorted(i["pk"]["S"] for i in items) == [f"{n}" for n in range(10)]
+    assert {i["v"]["S"] for i in items} == {secret}
+    found = ddb.query(
+        TableName=target,
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "G"}},
+    )["Items"]
+    assert len(found) == 10
+    assert found_under(own_server.data_dir, secret.encode()) == []

@@ -79,6 +79,7 @@ def test_context_and_bucket_key(s3: Any, kms: Any, bucket: str) -> None:
         BucketKeyEnabled=True,
     )
     assert put["BucketKeyEnabled"] is True
+    assert put["SSEKMSEncryptionContext"] == context
     got = s3.get_object(Bucket=bucket, Key="k")
     assert got["Body"].read() == b"with context"
     assert got["BucketKeyEnabled"] is True
@@ -270,3 +271,47 @@ def test_callers_need_kms_permission_on_customer_keys(
     as_user.put_object(
         Bucket=bucket, Key="u", Body=b"u", ServerSideEncryption=KMS, SSEKMSKeyId=key["KeyId"]
     )
+
+
+def test_bucket_default_aws_kms(s3: Any, kms: Any, bucket: str) -> None:
+    key = new_key(kms)
+    alias = f"alias/default-{uuid.uuid4().hex[:8]}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": KMS,
+                        "KMSMasterKeyID": alias,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": KMS,
+        "KMSMasterKeyID": alias,
+    }
+    put = s3.put_object(Bucket=bucket, Key="d", Body=b"by default")
+    assert (put["ServerSideEncryption"], put["SSEKMSKeyId"]) == (KMS, key["Arn"])
+    assert put["BucketKeyEnabled"] is True
+    got = s3.get_object(Bucket=bucket, Key="d")
+    assert (got["Body"].read(), got["SSEKMSKeyId"]) == (b"by default", key["Arn"])
+    # A write naming aws:kms without a key gets aws/s3, one naming AES256 gets SSE-S3.
+    managed = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"]
+    assert (
+        s3.put_object(Bucket=bucket, Key="m", Body=b"m", ServerSideEncryption=KMS)["SSEKMSKeyId"]
+        == managed
+    )
+    plain = s3.put_object(Bucket=bucket, Key="p", Body=b"p", ServerSideEncryption="AES256")
+    assert plain["ServerSideEncryption"] == "AES256"
+    assert "SSEKMSKeyId" not in plain
+    kms.disable_key(KeyId=key["KeyId"])
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="d2", Body=b"x")
+    assert error_of(caught)[:2] == ("KMS.DisabledException", 400)
+    kms.enable_key(KeyId=key["KeyId"])

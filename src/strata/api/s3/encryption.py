@@ -145,4 +145,6 @@ def encryption_headers(
         headers.append((KMS_KEY_ID, envelope.key_id))
         if envelope.bucket_key:
             headers.append((BUCKET_KEY, "true"))
+        if envelope.context:  # the context the write gave (base64 JSON), as S3 echoes it
+            headers.append((CONTEXT, envelope.context))
     return headers

@@ -2,7 +2,8 @@
 
 The ``KeyProvider`` the objects service seals with (``service/objects/encryption.py``):
 the key is the request's ``x-amz-server-side-encryption-aws-kms-key-id`` (id, alias or
-ARN), else the bucket default's, else the AWS managed ``alias/aws/s3``, made on first use.
+ARN), else the bucket default's (for a write that names no encryption), else the AWS
+managed ``alias/aws/s3``, made on first use.
 The envelope names the key by its ARN, which responses show, as S3 does. The encryption
 context is the request's (``x-amz-server-side-encryption-context``, base64 JSON of string
 pairs) plus S3's own ``aws:s3:arn`` (the bucket's: Strata's data keys are per object but the
@@ -84,7 +85,9 @@ class KmsObjectKeys:
         self, bucket: str, request: EncryptionRequest, default: BucketEncryption
     ) -> Sealing:
         key_text = request.kms_key_id
-        if key_text is None and default.algorithm == self.algorithm and default.kms_key_id:
+        if request.algorithm is None and default.kms_key_id:
+            # The bucket default's key serves writes that name no encryption; a write that
+            # says aws:kms without a key id gets aws/s3, as S3 documents.
             key_text = default.kms_key_id
         given = request.context or ""
         context = self._context(bucket, given)

@@ -537,6 +537,7 @@ def build(config: Config) -> Strata:
             compaction.stop,
             ledger.stop,
             tiering.stop,
+            keychain.usage.stop,
         ],
         after_swap=[
             partial(store_clock.persist, clock, store),
@@ -552,6 +553,7 @@ def build(config: Config) -> Strata:
             _started(partial(statistics.ensure, store)),
             _started(ledger.start),
             _started(tiering.start),
+            _started(keychain.usage.start),
         ],
         summary=store_summary(buckets, dynamodb),
         audit=partial(audit_page, trail, region=config.region),
@@ -600,6 +602,7 @@ def build(config: Config) -> Strata:
     app.startup_hooks.extend(t.start for t in audit_tasks)
     app.startup_hooks.append(partial(_start_ledger, ledger, store, clock))
     app.startup_hooks.append(tiering.start)
+    app.startup_hooks.append(keychain.usage.start)
     app.shutdown_hooks.append(disk.stop)
     app.shutdown_hooks.append(scrubber.stop)
     app.shutdown_hooks.append(lifecycle_engine.stop)
@@ -608,6 +611,7 @@ def build(config: Config) -> Strata:
     app.shutdown_hooks.append(compaction.stop)
     app.shutdown_hooks.append(ledger.stop)
     app.shutdown_hooks.append(tiering.stop)
+    app.shutdown_hooks.append(keychain.usage.stop)  # before the store closes
     app.shutdown_hooks.append(volumes.close)
     app.shutdown_hooks.append(strata.close)
     return strata

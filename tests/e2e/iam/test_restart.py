@@ -128,3 +128,45 @@ def test_assumed_role_credentials_survive_a_restart_and_expire_by_the_store_cloc
         )
     finally:
         server.stop()
+
+
+def test_access_key_last_used_survives_kill_9_and_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    server = start_server(data_dir)
+    try:
+        iam = client(server, "iam")
+        iam.create_user(UserName="used")
+        key = iam.create_access_key(UserName="used")["AccessKey"]
+        never = iam.create_access_key(UserName="used")["AccessKey"]
+        sts = signed_as(server, "sts", key["AccessKeyId"], key["SecretAccessKey"])
+        sts.get_caller_identity()
+        shown = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+        assert (shown["ServiceName"], shown["Region"]) == ("sts", "us-east-1")
+    finally:
+        server.kill()  # what GetAccessKeyLastUsed answered is on disk
+
+    server = start_server(data_dir, port=server.port)
+    try:
+        iam = client(server, "iam")
+        kept = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+        assert kept == shown
+        unused = iam.get_access_key_last_used(AccessKeyId=never["AccessKeyId"])
+        assert unused["AccessKeyLastUsed"] == {"ServiceName": "N/A", "Region": "N/A"}
+        s3 = signed_as(server, "s3", never["AccessKeyId"], never["SecretAccessKey"])
+        with pytest.raises(ClientError):
+            s3.list_buckets()  # refused by policy, but signed: the key was used
+    finally:
+        server.stop()  # a clean stop writes what was noted since the last pass
+
+    server = start_server(data_dir, port=server.port)
+    try:
+        iam = client(server, "iam")
+        used = iam.get_access_key_last_used(AccessKeyId=never["AccessKeyId"])["AccessKeyLastUsed"]
+        assert (used["ServiceName"], used["Region"]) == ("s3", "us-east-1")
+        assert used["LastUsedDate"] >= shown["LastUsedDate"]
+        iam.delete_access_key(UserName="used", AccessKeyId=never["AccessKeyId"])
+        with pytest.raises(ClientError) as caught:
+            iam.get_access_key_last_used(AccessKeyId=never["AccessKeyId"])
+        assert error_of(caught)[:2] == ("NoSuchEntity", 404)
+    finally:
+        server.stop()

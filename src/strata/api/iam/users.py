@@ -142,6 +142,7 @@ async def delete_access_key(call: Call) -> Result:
     name = call.params.get("UserName") or call.caller_user_name()
     call.authorize(call.user_arn(name))
     await call.services.users.delete_key(name, call.params["AccessKeyId"])
+    await call.services.keychain.usage.forget(call.params["AccessKeyId"])
     return None
 
 
@@ -151,7 +152,9 @@ async def get_access_key_last_used(call: Call) -> Result:
     if key is None:
         raise NoSuchEntity(f"The Access Key with id {access_key} cannot be found.")
     call.authorize(call.user_arn(key.user_name))
-    used = call.services.keychain.last_used.get(access_key)
+    usage = call.services.keychain.usage
+    await usage.flush()  # what this answer shows is on disk: a crash cannot take it back
+    used = usage.get(access_key)
     last: dict[str, Value] = (
         {"LastUsedDate": timestamp(used.when_s), "ServiceName": used.service, "Region": used.region}
         if used is not None

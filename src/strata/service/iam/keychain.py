@@ -8,11 +8,10 @@ since the directory changes in the same step the write is applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from strata.errors import ExpiredToken, InvalidToken
 from strata.service.iam import ids, records
 from strata.service.iam.directory import Directory
+from strata.service.iam.key_usage import KeyUsage
 from strata.service.iam.principal import (
     KeyLookup,
     Principal,
@@ -23,13 +22,6 @@ from strata.service.iam.principal import (
 from strata.storage.clock import Clock
 
 
-@dataclass(frozen=True, slots=True)
-class LastUsed:
-    when_s: float
-    service: str
-    region: str
-
-
 class KeyChain:
     def __init__(
         self, directory: Directory, roots: KeyLookup, clock: Clock, account_id: str
@@ -38,7 +30,7 @@ class KeyChain:
         self.roots = roots
         self.clock = clock
         self.account_id = account_id
-        self.last_used: dict[str, LastUsed] = {}  # in memory: lost on restart
+        self.usage = KeyUsage(directory.store, clock)  # last use, written in batches
         self._signers: dict[str, tuple[str, Principal]] = {}
         self._generation = -1
 
@@ -98,4 +90,4 @@ class KeyChain:
         return session.secret_key, principal
 
     def note_used(self, access_key: str, service: str, region: str) -> None:
-        self.last_used[access_key] = LastUsed(self.clock.now_s(), service, region)
+        self.usage.note(access_key, service, region)

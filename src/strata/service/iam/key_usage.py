@@ -11,13 +11,12 @@ notes, never an earlier one; AWS itself updates the figure hours late. Records, 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Final
 
 import msgspec
 
-from strata.service.background import BackgroundTask
+from strata.service.background import PeriodicTask
 from strata.storage import keys, records, spaces
 from strata.storage.clock import Clock
 from strata.storage.store import Store, WriteBatch
@@ -44,7 +43,7 @@ class KeyUsage:
         self.clock = clock
         self.flush_interval_s = flush_interval_s
         self._noted: dict[str, KeyLastUsed] = {}  # since the last flush
-        self._task = BackgroundTask("strata-key-usage", self._run)
+        self._task = PeriodicTask("strata-key-usage", self.flush, flush_interval_s, log)
 
     def note(self, access_key: str, service: str, region: str) -> None:
         self._noted[access_key] = KeyLastUsed(self.clock.now_s(), service, region)
@@ -82,19 +81,9 @@ class KeyUsage:
         self._task.start()
 
     async def stop(self) -> None:
-        """Stop the task, then write what it had not written yet."""
+        """Stop the passes, then write what the last one had not."""
         await self._task.stop()
         try:
             await self.flush()
-        except Exception:
+        except Exception:  # a full disk, say: logged, the rest of shutdown goes on
             log.exception("writing access keys' last use at shutdown failed")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_interval_s)
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a full disk, say: retried at the next pass
-                log.exception("writing access keys' last use failed")

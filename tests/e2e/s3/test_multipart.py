@@ -515,7 +515,7 @@ def test_list_multipart_uploads_url_encoding(s3: Any, bucket: str) -> None:
     s3.create_multipart_upload(Bucket=bucket, Key="sp ace/ü")
     listed = s3.list_multipart_uploads(Bucket=bucket, EncodingType="url")
     assert listed["EncodingType"] == "url"
-    assert [u["Key"] for u in listed["Uploads"]] == ["sp%20ace/%C3%BC"]
+    assert [u["Key"] for u in listed["Uploads"]] == ["sp+ace/%C3%BC"]
 
 
 def test_bucket_with_only_uploads_can_be_deleted(s3: Any, unique_name: str) -> None:

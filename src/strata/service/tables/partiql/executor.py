@@ -32,13 +32,12 @@ from strata.service.tables.partiql.planner import (
     bind_parameters,
     full_key,
     join_and,
-    pins_partition,
     plan_delete,
     plan_exists,
     plan_insert,
-    plan_select,
     plan_update,
 )
+from strata.service.tables.partiql.reads import pins_partition, plan_select
 from strata.service.tables.partiql.syntax import parse_statement
 from strata.service.tables.partiql.tree import (
     Delete,

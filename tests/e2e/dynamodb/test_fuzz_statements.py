@@ -172,3 +172,43 @@ def test_garbage_key_conditions_on_a_multi_attribute_index(
                 KeyConditions=conditions,
             )
         )
+
+
+KEY_SCHEMAS = st.lists(
+    st.tuples(
+        st.sampled_from(["pk", "a", "b", "c", "d", "e", "zz"]),
+        st.sampled_from(["HASH", "RANGE", "HASH", "RANGE", "hash", "ANY"]),
+    ),
+    min_size=0,
+    max_size=10,
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(key_schema=KEY_SCHEMAS)
+def test_random_index_key_schemas(unchecked: Any, key_schema: list[tuple[str, str]]) -> None:
+    """A GSI KeySchema of any shape: created with exactly its KeySchema, or a 400."""
+    name = "fuzz-key-schemas"
+    schema = [{"AttributeName": n, "KeyType": k} for n, k in key_schema]
+    used = {"pk"} | {n for n, _ in key_schema if n != "zz"}
+    outcome = _outcome(
+        unchecked.create_table,
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in sorted(used)],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "gix", "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    _check(outcome)
+    if outcome[0] == 200:
+        described = unchecked.describe_table(TableName=name)["Table"]
+        assert described["GlobalSecondaryIndexes"][0]["KeySchema"] == schema
+        kinds = [k for _, k in key_schema]
+        assert kinds == sorted(kinds, key=lambda k: k != "HASH")  # every HASH first
+        assert kinds.count("HASH") <= 4
+        assert kinds.count("RANGE") <= 4
+        unchecked.delete_table(TableName=name)

@@ -561,3 +561,41 @@ def test_index_entries_survive_kill(tmp_path: Path) -> None:
             assert found == [f"p{i:03d}" for i in range(200) if i % 2 == h2]
     finally:
         server.stop()
+
+
+def test_backup_and_restore_keep_every_key_attribute(
+    dynamodb: Any, table: str, unique_name: str
+) -> None:
+    """A restored table's multi-attribute index has the source's whole KeySchema, and its
+    queries answer as the source's do (the restore re-creates the index from the backup)."""
+    from tests.e2e.dynamodb.test_backups import wait_active, wait_available
+
+    load(dynamodb, table)
+    arn = dynamodb.create_backup(TableName=table, BackupName="mk-backup")["BackupDetails"]["BackupArn"]
+    described = wait_available(dynamodb, arn)
+    (gsi,) = described["SourceTableFeatureDetails"]["GlobalSecondaryIndexes"]
+    keys = [(e["AttributeName"], e["KeyType"]) for e in gsi["KeySchema"]]
+    assert keys == [
+        ("h1", "HASH"),
+        ("h2", "HASH"),
+        ("r1", "RANGE"),
+        ("r2", "RANGE"),
+        ("r3", "RANGE"),
+    ]
+    target = unique_name + "-restored"
+    dynamodb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)
+    restored = wait_active(dynamodb, target)
+    (restored_gsi,) = restored["GlobalSecondaryIndexes"]
+    assert (
+        restored_gsi["KeySchema"]
+        == dynamodb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"][0][
+            "KeySchema"
+        ]
+    )
+    condition = "h1 = :h1 AND h2 = :h2 AND r1 = :r1 AND r2 = :r2"
+    values = {"h1": "x", "h2": 1, "r1": "m", "r2": 2}
+    assert query(dynamodb, target, condition, **values) == query(
+        dynamodb, table, condition, **values
+    )
+    assert query(dynamodb, target, condition, **values) == ["c", "b"]
+    dynamodb.delete_table(TableName=target)

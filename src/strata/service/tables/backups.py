@@ -34,7 +34,12 @@ from strata.service.tables.backup_errors import (
 from strata.service.tables.catalogue import revised
 from strata.service.tables.codec import decode_item
 from strata.service.tables.constraints import Constraints, table_name_from
-from strata.service.tables.describe import key_schema_doc, projection_doc, table_id_text
+from strata.service.tables.describe import (
+    index_key_schema_doc,
+    key_schema_doc,
+    projection_doc,
+    table_id_text,
+)
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.jobs import JobQueue
 from strata.service.tables.restores import RestoreJob, Restores
@@ -387,7 +392,7 @@ def _description(b: BackupRecord) -> dict[str, Any]:
     lsis = [
         {
             "IndexName": i.name,
-            "KeySchema": key_schema_doc(i.hash, i.range),
+            "KeySchema": index_key_schema_doc(i),
             "Projection": projection_doc(i),
         }
         for i in t.indexes
@@ -396,7 +401,7 @@ def _description(b: BackupRecord) -> dict[str, Any]:
     gsis = [
         {
             "IndexName": i.name,
-            "KeySchema": key_schema_doc(i.hash, i.range),
+            "KeySchema": index_key_schema_doc(i),
             "Projection": projection_doc(i),
             "ProvisionedThroughput": {
                 "ReadCapacityUnits": i.read_units,

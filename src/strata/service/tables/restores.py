@@ -36,7 +36,7 @@ from strata.service.tables.catalogue import revised
 from strata.service.tables.changes import Changes, needs_old
 from strata.service.tables.codec import decode_item
 from strata.service.tables.create import table_record
-from strata.service.tables.describe import key_schema_doc, projection_doc
+from strata.service.tables.describe import index_key_schema_doc, key_schema_doc, projection_doc
 from strata.service.tables.drops import stage_drop
 from strata.service.tables.items import key_bytes
 from strata.service.tables.jobs import JobQueue
@@ -84,7 +84,7 @@ def _job_key(target: str) -> bytes:
 def _index_request(record: IndexRecord, provisioned: dict[str, int] | None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "IndexName": record.name,
-        "KeySchema": key_schema_doc(record.hash, record.range),
+        "KeySchema": index_key_schema_doc(record),
         "Projection": projection_doc(record),
     }
     if record.is_global and provisioned is not None:

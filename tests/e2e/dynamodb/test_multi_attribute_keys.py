@@ -571,7 +571,9 @@ def test_backup_and_restore_keep_every_key_attribute(
     from tests.e2e.dynamodb.test_backups import wait_active, wait_available
 
     load(dynamodb, table)
-    arn = dynamodb.create_backup(TableName=table, BackupName="mk-backup")["BackupDetails"]["BackupArn"]
+    arn = dynamodb.create_backup(TableName=table, BackupName="mk-backup")["BackupDetails"][
+        "BackupArn"
+    ]
     described = wait_available(dynamodb, arn)
     (gsi,) = described["SourceTableFeatureDetails"]["GlobalSecondaryIndexes"]
     keys = [(e["AttributeName"], e["KeyType"]) for e in gsi["KeySchema"]]

@@ -47,11 +47,13 @@ def _camel(name: str) -> str:
     return name[0].lower() + name[1:]
 
 
-def string_list(params: Mapping[str, str], name: str) -> list[str]:
-    """``Name.member.1``, ``Name.member.2``, ... up to the first gap."""
+def string_list(params: Mapping[str, str], name: str, field: str = "") -> list[str]:
+    """``Name.member.1``, ``Name.member.2``, ... up to the first gap; with ``field``, that
+    member of each structure (``PolicyArns.member.1.arn``)."""
+    suffix = f".{field}" if field else ""
     found = []
     for index in range(1, _INDEX_MAX + 1):
-        value = params.get(f"{name}.member.{index}")
+        value = params.get(f"{name}.member.{index}{suffix}")
         if value is None:
             break
         found.append(value)

@@ -8,10 +8,11 @@ from typing import Final
 
 from strata.api.iam.handler import QueryApi
 from strata.api.iam.model import STS, STS_ALL
-from strata.api.query import Value, timestamp
+from strata.api.query import Value, string_list, tag_list, timestamp
+from strata.service.iam.errors import IamValidationError
 from strata.service.iam.principal import Principal
 from strata.service.iam.records import SessionRecord
-from strata.service.iam.sessions import Sessions
+from strata.service.iam.sessions import SessionExtras, Sessions, packed_percent
 
 Handler = Callable[[Sessions, Principal, dict[str, str]], Awaitable[dict[str, Value]]]
 
@@ -35,6 +36,12 @@ async def get_caller_identity(
 async def assume_role(
     sessions: Sessions, principal: Principal, params: dict[str, str]
 ) -> dict[str, Value]:
+    extras = SessionExtras(
+        policy_arns=tuple(_policy_arns(params)),
+        tags=tuple(tag_list(params)),
+        transitive_tag_keys=tuple(string_list(params, "TransitiveTagKeys")),
+        source_identity=params.get("SourceIdentity"),
+    )
     session, role = await sessions.assume_role(
         principal,
         params["RoleArn"],
@@ -42,6 +49,7 @@ async def assume_role(
         int(params.get("DurationSeconds") or 3600),
         params.get("Policy"),
         params.get("ExternalId"),
+        extras,
     )
     result: dict[str, Value] = {
         "Credentials": _credentials(session),
@@ -51,9 +59,27 @@ async def assume_role(
             f"{session.session_name}",
         },
     }
-    if session.session_policy is not None:
-        result["PackedPolicySize"] = min(100, len(session.session_policy) * 100 // 2048)
+    if session.session_policy is not None or session.policy_arns or session.tags:
+        result["PackedPolicySize"] = packed_percent(
+            session.session_policy, session.policy_arns, session.tags
+        )
+    if session.source_identity is not None:
+        result["SourceIdentity"] = session.source_identity
     return result
+
+
+def _policy_arns(params: dict[str, str]) -> list[str]:
+    """``PolicyArns.member.N.arn``, up to the first gap."""
+    found = string_list(params, "PolicyArns", "arn")
+    if len(found) > POLICY_ARNS_MAX:
+        raise IamValidationError(
+            "1 validation error detected: Value at 'policyArns' failed to satisfy constraint:"
+            f" Member must have length less than or equal to {POLICY_ARNS_MAX}"
+        )
+    return found
+
+
+POLICY_ARNS_MAX: Final = 10  # managed session policies per AssumeRole
 
 
 async def get_session_token(

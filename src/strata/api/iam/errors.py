@@ -38,7 +38,9 @@ from strata.service.iam.errors import (
     MalformedPolicyDocument,
     NoSuchEntity,
     NotModifiable,
+    PackedPolicyTooLarge,
     StsAccessDenied,
+    StsInvalidParameter,
 )
 
 _INVALID_TOKEN: Final = "The security token included in the request is invalid."
@@ -53,6 +55,8 @@ QUERY_ERRORS: Final[dict[type[StrataError], tuple[str, int]]] = {
     IamValidationError: ("ValidationError", 400),
     AccessDenied: ("AccessDenied", 403),
     StsAccessDenied: ("AccessDenied", 403),
+    StsInvalidParameter: ("InvalidParameterValue", 400),
+    PackedPolicyTooLarge: ("PackedPolicyTooLarge", 400),
     NotModifiable: ("AccessDenied", 403),
     InvalidAccessKeyId: ("InvalidClientTokenId", 403),
     InvalidToken: ("InvalidClientTokenId", 403),

@@ -46,3 +46,11 @@ class StsAccessDenied(IamError):
 
 class NotModifiable(IamError):
     """A change to an AWS managed policy: AWS answers AccessDenied (403)."""
+
+
+class StsInvalidParameter(IamError):
+    """An AssumeRole parameter STS refuses (session tags): ``InvalidParameterValue``, 400."""
+
+
+class PackedPolicyTooLarge(IamError):
+    """The session policies and tags together exceed the packed limit (400)."""

@@ -27,7 +27,7 @@ class DirectoryPolicies:
     once per text and each principal's list once per directory generation.
 
     A session policy (AssumeRole's ``Policy``) narrows a session rather than adding to it,
-    so it is not in this list: ``session_policy`` gives it to the evaluation to intersect.
+    so it is not in this list: ``session_policies`` gives them to the evaluation to intersect.
     """
 
     def __init__(self, directory: Directory, managed: ManagedPolicies) -> None:
@@ -77,14 +77,21 @@ class DirectoryPolicies:
             self._lists[key] = found
         return generation, found
 
-    def session_policy(self, principal: Principal) -> PolicyDocument | None:
-        """The session policy an assumed-role session was issued with, if any."""
+    def session_policies(self, principal: Principal) -> tuple[PolicyDocument, ...] | None:
+        """An assumed-role session's session policies (AssumeRole's ``Policy`` and
+        ``PolicyArns``), or None if it was issued without any. A managed policy deleted
+        since grants nothing, and still narrows the session."""
         if principal.access_key is None or principal.role_name is None:
             return None
         session = self.directory.session(principal.access_key)
-        if session is None or session.session_policy is None:
+        if session is None or (session.session_policy is None and not session.policy_arns):
             return None
-        return self._document(session.session_policy)
+        documents = [] if session.session_policy is None else [session.session_policy]
+        for arn in session.policy_arns:
+            policy = self.managed.find(arn)
+            if policy is not None:
+                documents.append(policy.default_document)
+        return tuple(self._document(text) for text in documents)
 
     def tags(self, principal: Principal) -> Mapping[str, str]:
         """``aws:PrincipalTag/<key>``: the user's tags, or the assumed role's."""
@@ -93,4 +100,15 @@ class DirectoryPolicies:
             holder = self.directory.role(principal.role_name)
         elif principal.user_name is not None:
             holder = self.directory.user(principal.user_name)
-        return dict(holder.tags) if holder is not None else {}
+        tags = dict(holder.tags) if holder is not None else {}
+        session = (
+            self.directory.session(principal.access_key)
+            if principal.role_name is not None and principal.access_key is not None
+            else None
+        )
+        if session is not None and session.tags:  # session tags win over the role's
+            folded = {key.lower(): key for key in tags}
+            for key, value in session.tags:
+                tags.pop(folded.get(key.lower(), key), None)
+                tags[key] = value
+        return tags

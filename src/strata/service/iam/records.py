@@ -124,6 +124,12 @@ class SessionRecord(msgspec.Struct, frozen=True):
     user_name: str = ""  # GetSessionToken: the user the session speaks for
     root: bool = False  # GetSessionToken called by the account root
     session_policy: str | None = None
+    # AssumeRole's PolicyArns (managed session policies), session tags (aws:PrincipalTag,
+    # over the role's), the tag keys passed on by role chaining, and SourceIdentity
+    policy_arns: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
+    source_identity: str | None = None
 
     def __repr__(self) -> str:
         return f"SessionRecord({self.access_key!r}, role={self.role_name!r})"

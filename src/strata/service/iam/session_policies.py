@@ -33,11 +33,12 @@ class SessionPolicyDecider:
         decision = self.inner.decide(principal, action, resource, context)
         if decision is not Decision.ALLOW or principal.role_name is None:
             return decision
-        session = self.identities.session_policy(principal)
+        session = self.identities.session_policies(principal)
         if session is None:
             return decision
         lookup = LazyContext(context, lambda: self._principal_part(principal), self.now_s)
-        outcome = evaluate((session,), principal, action, resource, lookup)
+        # several session policies: any Allow of one of them counts, any Deny wins
+        outcome = evaluate(session, principal, action, resource, lookup)
         if outcome is Outcome.DENY:
             return Decision.EXPLICIT_DENY
         return decision if outcome is Outcome.ALLOW else Decision.IMPLICIT_DENY

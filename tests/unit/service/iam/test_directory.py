@@ -259,8 +259,8 @@ def test_identity_policies_of_users_groups_and_roles(tmp_path: Path) -> None:
     run(holders.attach(records.ROLE, "r", "arn:aws:iam::aws:policy/AdministratorAccess"))
     texts = [json.loads(d.text) for d in policies.policies_for(assumed)[1]]
     assert texts[1]["Statement"] == [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
-    narrowing = policies.session_policy(assumed)
+    narrowing = policies.session_policies(assumed)
     assert narrowing is not None
-    assert narrowing.text == POLICY
-    assert policies.session_policy(principal) is None
+    assert [d.text for d in narrowing] == [POLICY]
+    assert policies.session_policies(principal) is None
     store.close()

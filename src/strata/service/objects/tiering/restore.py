@@ -330,12 +330,13 @@ class Restores:
         """The engine: due work, then sleep until the next is due (at most ``interval_s``;
         a clock move or a new restore wakes it)."""
         while True:
+            pause_s = interval_s
             try:
                 await self.run_due()
-            except Exception:
+            except Exception:  # tried again after the interval, not in a tight loop
                 log.exception("restore pass failed")
-            next_ms = self.next_due_ms()
-            pause_s = interval_s
-            if next_ms is not None:
-                pause_s = min(interval_s, max(0.0, (next_ms - self._now_ms()) / 1000 + 0.01))
+            else:
+                next_ms = self.next_due_ms()
+                if next_ms is not None:
+                    pause_s = min(interval_s, max(0.0, (next_ms - self._now_ms()) / 1000 + 0.01))
             await self.waker.pause(pause_s)

@@ -33,7 +33,7 @@ from typing import Final
 
 import msgspec
 
-from strata.errors import StrataError
+from strata.errors import DiskFull, StrataError
 from strata.service.background import Waker
 from strata.service.objects import statistics
 from strata.service.objects.objects import ObjectService
@@ -147,6 +147,8 @@ class TieringEngine:
                 continue
             try:
                 await self.flush()
+            except DiskFull:  # those access times are lost, as after a crash
+                log.warning("intelligent-tiering: access times not written: the disk is full")
             except Exception:
                 log.exception("intelligent-tiering: writing access times failed")
 
@@ -255,6 +257,8 @@ class TieringEngine:
         while True:
             try:
                 await self.run_pass()
+            except DiskFull:  # the disk guard logged it; the next pass resumes
+                log.warning("intelligent-tiering pass stopped: the disk is full")
             except Exception:
                 log.exception("intelligent-tiering pass failed")
             await self.waker.pause(self.interval_s)

@@ -31,7 +31,7 @@ from typing import Final
 
 import msgspec
 
-from strata.errors import ProtocolError
+from strata.errors import DiskFull, ProtocolError
 from strata.service.background import Waker
 from strata.service.objects.copies import copy_bytes
 from strata.service.objects.objects import ObjectService, joined_segments
@@ -333,6 +333,8 @@ class Restores:
             pause_s = interval_s
             try:
                 await self.run_due()
+            except DiskFull:  # the disk guard logged it; due work waits for space
+                log.warning("restores wait: the disk is full")
             except Exception:  # tried again after the interval, not in a tight loop
                 log.exception("restore pass failed")
             else:

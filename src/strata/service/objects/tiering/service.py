@@ -3,12 +3,17 @@ together with the server's lifespan."""
 
 from __future__ import annotations
 
+import logging
+
+from strata.errors import DiskFull
 from strata.service.background import BackgroundTask
 from strata.service.objects.buckets import BucketService
 from strata.service.objects.objects import ObjectService
 from strata.service.objects.tiering.configuration import TieringConfigurations
 from strata.service.objects.tiering.engine import TieringEngine
 from strata.service.objects.tiering.restore import Restores
+
+log = logging.getLogger("strata.tiering")
 
 
 class Tiering:
@@ -40,4 +45,7 @@ class Tiering:
         for task in self._tasks:
             await task.stop()
         if self.engine.pending:
-            await self.engine.flush(retier=False)
+            try:
+                await self.engine.flush(retier=False)
+            except DiskFull:  # lost, as after a crash: the documented window
+                log.warning("intelligent-tiering: access times not written: the disk is full")

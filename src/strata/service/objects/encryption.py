@@ -62,13 +62,18 @@ NO_REQUEST: Final = EncryptionRequest()
 
 @dataclass(frozen=True, slots=True)
 class Sealing:
-    """A write's data key (kept in memory only) and the envelope recorded with it."""
+    """A write's data key (kept in memory only) and the envelope recorded with it.
+    ``PLAIN`` (no key, no envelope) stores bytes as before encryption: nothing seals with
+    it but ``benchmarks/sse.py``'s baseline."""
 
-    data_key: bytes
-    envelope: Encryption
+    data_key: bytes | None
+    envelope: Encryption | None
 
     def __repr__(self) -> str:
-        return f"Sealing({self.envelope.algorithm})"
+        return f"Sealing({self.envelope.algorithm if self.envelope else 'plain'})"
+
+
+PLAIN: Final = Sealing(None, None)
 
 
 class KeyProvider(Protocol):

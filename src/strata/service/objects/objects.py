@@ -735,7 +735,7 @@ class ObjectService:
 
 def sealed_etag(sealing: Sealing, md5: bytes) -> str:
     """A new version's ETag: the MD5 of its bytes, but not for SSE-C (``customer_etag``)."""
-    if sealing.envelope.customer:
+    if sealing.envelope is not None and sealing.envelope.customer:
         return customer_etag(sealing.envelope, md5)
     return md5.hex()
 
@@ -764,7 +764,7 @@ def _recoded(source: ObjectVersion, sealing: Sealing | None, md5: bytes | None) 
     match when it was sealed anew (an SSE-C side's ETag is not an MD5)."""
     if sealing is None:
         return source
-    customer_side = sealing.envelope.customer or (
+    customer_side = (sealing.envelope is not None and sealing.envelope.customer) or (
         source.encryption is not None and source.encryption.customer
     )
     if not customer_side or md5 is None:

@@ -107,7 +107,17 @@ def test_policy_arns_narrow_the_session(
         assert s3.get_object(Bucket=bucket, Key="blue/b.txt")["Body"].read() == b"blue/b.txt"
         with pytest.raises(ClientError) as caught:  # the role allows it; the session not
             s3.put_object(Bucket=bucket, Key="blue/new.txt", Body=b"x")
-        assert error_of(caught)[:2] == ("AccessDenied", 403)
+        code, status, message = error_of(caught)
+        assert (code, status) == ("AccessDenied", 403)
+        assert message.endswith("because no session policy allows the s3:PutObject action")
+        denying = caller.assume_role(
+            RoleArn=role, RoleSessionName="denying", PolicyArns=[{"arn": arn}],
+            Policy=document({"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}),
+        )  # fmt: skip
+        s3 = as_session(server, "s3", denying["Credentials"])
+        with pytest.raises(ClientError) as caught:
+            s3.get_object(Bucket=bucket, Key="blue/b.txt")
+        assert error_of(caught)[2].endswith("with an explicit deny in a session policy")
         with pytest.raises(ClientError) as caught:
             caller.assume_role(RoleArn=role, RoleSessionName="many", PolicyArns=[{"arn": arn}] * 11)
         assert error_of(caught)[:2] == ("ValidationError", 400)

@@ -31,6 +31,13 @@ class Decision(Enum):
     IMPLICIT_DENY = "implicit"  # nothing allows it
     EXPLICIT_DENY = "explicit"  # a statement of an identity policy denies it
     EXPLICIT_DENY_RESOURCE = "explicit-resource"  # a statement of the resource's policy does
+    IMPLICIT_DENY_SESSION = "implicit-session"  # the role allows it, no session policy does
+    EXPLICIT_DENY_SESSION = "explicit-session"  # a statement of a session policy denies it
+
+
+_EXPLICIT = frozenset(
+    {Decision.EXPLICIT_DENY, Decision.EXPLICIT_DENY_RESOURCE, Decision.EXPLICIT_DENY_SESSION}
+)
 
 
 class AccessDenied(StrataError):
@@ -42,7 +49,7 @@ class AccessDenied(StrataError):
     ) -> None:  # fmt: skip
         self.action = action
         self.resource = resource
-        self.explicit = decision in (Decision.EXPLICIT_DENY, Decision.EXPLICIT_DENY_RESOURCE)
+        self.explicit = decision in _EXPLICIT
         if principal is None or principal.anonymous:
             super().__init__("Access Denied")
             return
@@ -51,6 +58,10 @@ class AccessDenied(StrataError):
             why = "with an explicit deny in an identity-based policy"
         elif decision is Decision.EXPLICIT_DENY_RESOURCE:
             why = "with an explicit deny in a resource-based policy"
+        elif decision is Decision.EXPLICIT_DENY_SESSION:
+            why = "with an explicit deny in a session policy"
+        elif decision is Decision.IMPLICIT_DENY_SESSION:
+            why = f"because no session policy allows the {action} action"
         else:
             why = f"because no identity-based policy allows the {action} action"
         super().__init__(

@@ -40,8 +40,8 @@ class SessionPolicyDecider:
         # several session policies: any Allow of one of them counts, any Deny wins
         outcome = evaluate(session, principal, action, resource, lookup)
         if outcome is Outcome.DENY:
-            return Decision.EXPLICIT_DENY
-        return decision if outcome is Outcome.ALLOW else Decision.IMPLICIT_DENY
+            return Decision.EXPLICIT_DENY_SESSION
+        return decision if outcome is Outcome.ALLOW else Decision.IMPLICIT_DENY_SESSION
 
     def decide_root(
         self, principal: Principal, action: str, resource: str, context: Callable[[], Context]

@@ -94,6 +94,10 @@ def main() -> None:
             print(f"writes: {writes} ({args.items} inserts, {args.items} updates), ~180-byte items")
             print(f"change log: {count} records, {held} bytes = {held / writes:.0f} bytes/write")
             print(f"  per 100k writes: {held * 100_000 / writes / 2**20:.1f} MiB")
+            print(
+                f"  per million writes: {held * 1_000_000 / writes / 2**20:.0f} MiB "
+                f"(extrapolated from {writes} measured)"
+            )
 
             recovery = PointInTimeRecovery(tables, Restores(tables))
             tables.create_table(_table_request("restored", stream=False))

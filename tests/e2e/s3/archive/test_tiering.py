@@ -135,7 +135,7 @@ def test_archive_tiers_need_a_restore(s3: Any, server: RunningServer, bucket: st
             RestoreRequest={"GlacierJobParameters": {"Tier": "Expedited"}},
         )
     assert error_of(caught) == ("InvalidArgument", 400)
-    reply = s3.restore_object(Bucket=bucket, Key="arch/x", RestoreRequest={})
+    reply = s3.restore_object(Bucket=bucket, Key="arch/x")  # no body: the request is empty
     assert reply["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert restore_header(s3, bucket, "arch/x") == 'ongoing-request="true"'
     with pytest.raises(ClientError) as caught:

@@ -303,6 +303,20 @@ def test_errors(dynamodb: Any, s3: Any, unique_name: str) -> None:
             ),
         )
     assert error_of(caught)[0] == "ValidationException"
+    with pytest.raises(ClientError) as caught:  # the model's words, at ImportTable's path
+        start_import(
+            dynamodb,
+            bucket,
+            "p/",
+            f"{unique_name}-w",
+            TableCreationParameters=creation(f"{unique_name}-w", BillingMode="ON_DEMAND"),
+        )
+    assert error_of(caught) == (
+        "ValidationException",
+        "1 validation error detected: Value 'ON_DEMAND' at "
+        "'tableCreationParameters.billingMode' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]",
+    )
     with pytest.raises(ClientError) as caught:
         dynamodb.list_imports(PageSize=26)
     assert error_of(caught)[0] == "ValidationException"

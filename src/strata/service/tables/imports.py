@@ -67,6 +67,7 @@ _CREATION_MEMBERS: Final = (
     "GlobalSecondaryIndexes",
 )
 _DELIMITER: Final = re.compile(r"[,;:|\t ]")
+MODEL_ERRORS: Final = re.compile(r"\d+ validation errors? detected: ")
 _HEADER: Final = re.compile(r"[\x20-\x21\x23-\x2B\x2D-\x7E]*")
 ITEM_VALIDATION_ERROR: Final = (
     "Some of the items failed validation checks and were not imported. Please check "
@@ -157,7 +158,14 @@ class ImportService:
                     )
                 return {"ImportTableDescription": self._description(known)}
         creation: dict[str, Any] = {k: params[k] for k in _CREATION_MEMBERS if k in params}
-        record = revised(table_record(self.tables, creation), status="CREATING")
+        try:
+            record = revised(table_record(self.tables, creation), status="CREATING")
+        except ValidationError as exc:  # CreateTable's words, at the members' ImportTable paths
+            if MODEL_ERRORS.match(exc.message):
+                raise ValidationError(
+                    exc.message.replace(" at '", " at 'tableCreationParameters.")
+                ) from None
+            raise
         import_id = f"{int(now * 1000):014d}-{uuid.uuid4().hex[:8]}"
         table_arn = self.tables.arn(record.name)
         imported = ImportRecord(

@@ -412,6 +412,21 @@ def test_expiration_header_on_put_get_head(s3c: Any, lc_bucket: str) -> None:
         date = value.split('expiry-date="')[1].split('"')[0]
         assert parsedate_to_datetime(date) == expected
         assert value.endswith('rule-id="ten%20days"')
+    copied = s3c.copy_object(
+        Bucket=lc_bucket, Key="a/copy", CopySource={"Bucket": lc_bucket, "Key": "a/x"}
+    )
+    assert copied["Expiration"].endswith('rule-id="ten%20days"')
+    upload = s3c.create_multipart_upload(Bucket=lc_bucket, Key="a/mp")
+    part = s3c.upload_part(
+        Bucket=lc_bucket, Key="a/mp", UploadId=upload["UploadId"], PartNumber=1, Body=b"p"
+    )
+    completed = s3c.complete_multipart_upload(
+        Bucket=lc_bucket,
+        Key="a/mp",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    assert completed["Expiration"].endswith('rule-id="ten%20days"')
     # the earliest of the rules that apply
     s3c.put_object(Bucket=lc_bucket, Key="a/b1", Body=b"1")
     head = s3c.head_object(Bucket=lc_bucket, Key="a/b1")

@@ -28,7 +28,7 @@ from strata.api.s3.encryption import (
     encryption_headers,
     encryption_request,
 )
-from strata.api.s3.handlers.lifecycle import abort_headers
+from strata.api.s3.handlers.lifecycle import abort_headers, expiration_headers
 from strata.api.s3.handlers.listing import url_encode, url_encoding
 from strata.api.s3.handlers.objects import (
     _copy_source,
@@ -352,7 +352,7 @@ async def complete_multipart_upload(s3: S3Context, call: Call) -> Response:
     done = await multipart.completed(call.bucket, call.key, upload_id)
     if done is not None:
         await call.request.body.read(limits.complete_body_bytes_max)
-        return _completed(call, *done)
+        return _completed(s3, call, *done)
     multipart.get_upload(call.bucket, call.key, upload_id)
     completion = _completion(call)
     # Not ``read_small_body``: the x-amz-checksum-* headers of a completion are the
@@ -370,11 +370,11 @@ async def complete_multipart_upload(s3: S3Context, call: Call) -> Response:
         done = await multipart.completed(call.bucket, call.key, upload_id)
         if done is None:
             raise
-        return _completed(call, *done)  # a concurrent completion of this upload won
-    return _completed(call, bucket, version)
+        return _completed(s3, call, *done)  # a concurrent completion of this upload won
+    return _completed(s3, call, bucket, version)
 
 
-def _completed(call: Call, bucket: BucketRecord, version: ObjectVersion) -> Response:
+def _completed(s3: S3Context, call: Call, bucket: BucketRecord, version: ObjectVersion) -> Response:
     host = call.header("host") or "localhost"
     location = f"http://{host}/{quote(call.bucket)}/{quote(call.key)}"
     fields = [
@@ -390,8 +390,18 @@ def _completed(call: Call, bucket: BucketRecord, version: ObjectVersion) -> Resp
         ]
     return xml_response(
         xml.document("CompleteMultipartUploadResult", *fields),
-        headers=[*encryption_headers(version.encryption), *version_header(bucket, version)],
+        headers=[
+            *encryption_headers(version.encryption),
+            *version_header(bucket, version),
+            *_expiration(s3, call, version),
+        ],
     )
+
+
+def _expiration(s3: S3Context, call: Call, version: ObjectVersion) -> list[tuple[str, str]]:
+    if s3.lifecycle is None or call.bucket not in s3.lifecycle.expiring:
+        return []
+    return expiration_headers(s3.lifecycle, call.bucket, call.key, version)
 
 
 async def abort_multipart_upload(s3: S3Context, call: Call) -> Response:

@@ -709,6 +709,8 @@ async def copy_object(s3: S3Context, call: Call) -> Response:
         *encryption_headers(version.encryption, encryption.customer),
         *version_header(bucket, version),
     ]
+    if s3.lifecycle is not None and call.bucket in s3.lifecycle.expiring:
+        response_headers += expiration_headers(s3.lifecycle, call.bucket, call.key, version)
     if source_bucket.versioning or source.version_id != NULL_VERSION:
         response_headers.append(("x-amz-copy-source-version-id", source.version_id))
     fields = [

@@ -488,6 +488,27 @@ def test_expired_object_delete_marker_removes_sole_markers(
     assert [v["Key"] for v in versions_of(s3c, lc_bucket)[0]] == ["kept"]
 
 
+def test_expiration_by_days_also_removes_expired_delete_markers(
+    s3c: Any, lc_server: RunningServer, lc_bucket: str
+) -> None:
+    """The recipe for emptying a versioned bucket: current versions expire, noncurrent ones
+    go a day later, and the markers left alone go with them (S3 does the marker cleanup
+    for an Expiration by Days once the marker is old enough)."""
+    s3c.put_bucket_versioning(Bucket=lc_bucket, VersioningConfiguration={"Status": "Enabled"})
+    for key in ("a", "b"):
+        s3c.put_object(Bucket=lc_bucket, Key=key, Body=b"1")
+    put_rules(
+        s3c,
+        lc_bucket,
+        _rule(Filter={}, Expiration={"Days": 1}, NoncurrentVersionExpiration={"NoncurrentDays": 1}),
+    )
+    advance_days(lc_server, 3)
+    wait_until(lambda: len(versions_of(s3c, lc_bucket)[1]) == 2, "markers added")
+    assert len(versions_of(s3c, lc_bucket)[0]) == 2
+    advance_days(lc_server, 3)
+    wait_until(lambda: versions_of(s3c, lc_bucket) == ([], []), "bucket emptied")
+
+
 def test_noncurrent_expiration_keeps_the_newest(
     s3c: Any, lc_server: RunningServer, lc_bucket: str
 ) -> None:

@@ -124,6 +124,12 @@ def test_markers_and_uploads() -> None:
     )
     assert rules.removes_delete_marker(config, "a/x") == "m"
     assert rules.removes_delete_marker(config, "b/x") is None
+    by_days = LifecycleConfiguration([Rule("d", True, RuleFilter(prefix="c/"), expiration_days=2)])
+    made = ms(2026, 2, 1, 9)
+    assert rules.removes_delete_marker(by_days, "c/x") is None  # its age is not known
+    assert rules.removes_delete_marker(by_days, "c/x", made, ms(2026, 2, 3, 23)) is None
+    assert rules.removes_delete_marker(by_days, "c/x", made, ms(2026, 2, 4)) == "d"
+    assert rules.removes_delete_marker(by_days, "z/x", made, ms(2027, 1, 1)) is None
     started = ms(2026, 2, 1, 20)
     assert rules.upload_abort(config, "up/f", started) == rules.Due(ms(2026, 2, 9), "u")
     assert rules.upload_abort(config, "f", started) is None

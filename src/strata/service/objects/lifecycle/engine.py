@@ -396,7 +396,8 @@ def _plan(
         if move is not None:
             steps.append(("move", version, move.storage_class))
     if current.delete_marker:
-        if left == 1 and rules.removes_delete_marker(config, key) is not None:
+        sole = left == 1
+        if sole and rules.removes_delete_marker(config, key, current.last_modified_ms, now_ms):
             steps.append(("delete_markers_removed", current, ""))
         return steps
     due = rules.expiration(config, key, current.tags, current.size_bytes, current.last_modified_ms)

@@ -325,10 +325,27 @@ def latest_move(due: Sequence[Due], storage_class: str, now_ms: int) -> Due | No
     return best
 
 
-def removes_delete_marker(config: LifecycleConfiguration, key: str) -> str | None:
-    """The id of a rule that removes ``key``'s sole delete marker (ExpiredObjectDeleteMarker)."""
-    for rule in _sets(config).marker_removing:
+def removes_delete_marker(
+    config: LifecycleConfiguration,
+    key: str,
+    created_ms: int | None = None,
+    now_ms: int | None = None,
+) -> str | None:
+    """The id of a rule that removes ``key``'s sole delete marker: ExpiredObjectDeleteMarker
+    at once, or (given the marker's creation and now) an Expiration by Days once the
+    marker is that old ("when you specify Days, S3 automatically performs
+    ExpiredObjectDeleteMarker cleanup when the delete markers are old enough")."""
+    sets = _sets(config)
+    for rule in sets.marker_removing:
         if rule.filter.matches_key(key):
+            return rule.id
+    if created_ms is None or now_ms is None:
+        return None
+    for rule in sets.expiring:
+        days = rule.expiration_days
+        if days is None or not rule.filter.matches(key, (), None):
+            continue
+        if due_after_days(created_ms, days) <= now_ms:
             return rule.id
     return None
 

@@ -65,6 +65,7 @@ INTERVAL_S: Final = 3600.0
 CHUNK_VERSIONS: Final = 500
 CHUNK_PAUSE_FACTOR: Final = 1.0  # sleep as long as a chunk took: half the loop at most
 MOVES_CONCURRENT_MAX: Final = 4  # byte copies in flight (each reads and writes a version)
+PROGRESS_EVERY: Final = 100_000  # versions between progress lines of a long pass
 _POSITION: Final = keys.pack("s3.lifecycle.position")
 
 
@@ -235,7 +236,15 @@ class LifecycleEngine:
             chunk = self._read_chunk(bucket, start, end)
             if not chunk:
                 return
+            examined_before = report.examined
             report.examined += sum(len(versions) for _, versions in chunk)
+            if report.examined // PROGRESS_EVERY > examined_before // PROGRESS_EVERY:
+                log.info(
+                    "lifecycle pass: %d versions examined so far (now in %s, at %s)",
+                    report.examined,
+                    bucket,
+                    chunk[-1][0],
+                )
             versioned = bool(self.objects.buckets.get(bucket).versioning)
             prefixes = tuple(rule.filter.prefix or "" for rule in config.enabled)
             plans = [

@@ -296,7 +296,7 @@ def test_restored_multipart_object_reads_by_part_and_range(
     )
     advance(server, 5 * 60 + 1)
     wait_for(lambda: done(s3, bucket, "mp"), "the restore to complete")
-    assert live(server, "hot") == hot_before + sum(len(p) for p in parts)
+    assert live(server, "hot") == hot_before + sealed_size(sum(len(p) for p in parts))
     whole = b"".join(parts)
     assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == whole
     assert s3.get_object(Bucket=bucket, Key="mp", PartNumber=2)["Body"].read() == parts[1]
@@ -321,5 +321,5 @@ def test_kill_while_a_restore_copies(data_dir: Path, server: RunningServer) -> N
     server.process = again.process
     s3 = client(server, "s3", s3={"addressing_style": "path"})
     wait_for(lambda: done(s3, name, "big"), "the restore to complete after the restart")
-    assert live(server, "hot") == hot_before + len(body)
+    assert live(server, "hot") == hot_before + sealed_size(len(body))
     assert s3.get_object(Bucket=name, Key="big")["Body"].read() == body

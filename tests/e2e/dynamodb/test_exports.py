@@ -8,12 +8,15 @@ import gzip
 import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import client
 from tests.e2e.dynamodb.conftest import error_of, make_table
+from tests.server import start_server
 
 
 def wait_export(dynamodb: Any, arn: str) -> dict[str, Any]:
@@ -196,3 +199,24 @@ def test_list_exports_pages(dynamodb: Any, s3: Any, unique_name: str) -> None:
     for export_arn in arns:
         assert wait_export(dynamodb, export_arn)["ExportStatus"] == "COMPLETED"
     dynamodb.delete_table(TableName=table)
+
+
+def test_kill_during_an_export_then_it_completes(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data")
+    try:
+        ddb = client(server, "dynamodb")
+        s3 = client(server, "s3", s3={"addressing_style": "path"})
+        s3.create_bucket(Bucket="exports")
+        table = pitr_on(ddb, make_table(ddb, "killed"))
+        fill(ddb, table, 3000)
+        arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+        started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports")
+        export_arn = started["ExportDescription"]["ExportArn"]
+        server.kill()  # kill -9 right after the answer, while the files are written
+        server = start_server(tmp_path / "data")
+        ddb = client(server, "dynamodb")
+        done = wait_export(ddb, export_arn)
+        assert done["ExportStatus"] == "COMPLETED"
+        assert done["ItemCount"] == 3000
+    finally:
+        server.stop()

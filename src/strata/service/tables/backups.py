@@ -41,6 +41,7 @@ from strata.service.tables.describe import (
     table_id_text,
 )
 from strata.service.tables.errors import ValidationError
+from strata.service.tables.exports import EXPORT_CHECKPOINT
 from strata.service.tables.jobs import JobQueue
 from strata.service.tables.restores import RestoreJob, Restores
 from strata.service.tables.schema import Table, TableRecord, id_prefix
@@ -100,7 +101,8 @@ class BackupService:
 
     def start(self) -> None:
         """Resume sizing of CREATING backups; drop checkpoints no backup record names
-        (a crash between the checkpoint and its record, or after a DeleteBackup)."""
+        (a crash between the checkpoint and its record, or after a DeleteBackup), but
+        exports' own."""
         backups = self._all()
         now = self.tables.store.clock.now_s()
         expired = [b for b in backups if b.expires_s is not None and b.expires_s <= now]
@@ -114,7 +116,8 @@ class BackupService:
             self.checkpoints.discard_partial()
             named = {b.checkpoint for b in backups}
             for name in self.checkpoints.names():
-                if name not in named:
+                # Exports' checkpoints ("export-<id>") are theirs (``ExportService.start``).
+                if name not in named and not name.startswith(EXPORT_CHECKPOINT):
                     self.checkpoints.remove(name)
         for backup in backups:
             if backup.status == "CREATING":

@@ -65,6 +65,7 @@ FILE_ITEMS_MAX: Final = 50_000  # items per data file
 FILE_BYTES_MAX: Final = 64 * 1024 * 1024  # uncompressed bytes per data file
 LIST_RESULTS_MAX: Final = 25
 MANIFEST_VERSION: Final = "2020-06-30"
+EXPORT_CHECKPOINT: Final = "export-"  # + export id: the table as the export saw it
 OUTSIDE_WINDOW: Final = "The specified ExportTime is outside of the point in time recovery window."
 
 
@@ -136,9 +137,17 @@ class ExportService:
         self.window: Callable[[Table], tuple[float, float]] | None = None
 
     def start(self) -> None:
+        """Write again every export left IN_PROGRESS (from its checkpoint); drop the
+        checkpoints of exports that are done (a crash before their removal)."""
+        loading = set()
         for record in self._all():
             if record.status == "IN_PROGRESS":
                 self.queue.add(record.arn)
+                loading.add(_checkpoint(record))
+        if self.checkpoints is not None:
+            for name in self.checkpoints.names():
+                if name.startswith(EXPORT_CHECKPOINT) and name not in loading:
+                    self.checkpoints.remove(name)
         self.queue.start()
 
     async def stop(self) -> None:
@@ -229,7 +238,7 @@ class ExportService:
             from_s=None if chosen is None else round(chosen.from_s, 3),
             view=None if chosen is None else chosen.view,
         )
-        self.checkpoints.take("export-" + export_id)  # the table as of now, in this step
+        self.checkpoints.take(EXPORT_CHECKPOINT + export_id)  # the table as of now, in this step
         await self._save(record)
         self.queue.add(record.arn)
         return {"ExportDescription": _description(record)}
@@ -253,7 +262,7 @@ class ExportService:
                 failure_message=str(exc) or type(exc).__name__,
             )
         await self._save(done)
-        self.checkpoints.remove("export-" + record.export_id)
+        self.checkpoints.remove(_checkpoint(record))
 
     async def _write(
         self, record: ExportRecord, checkpoints: Checkpoints, documents: Documents
@@ -271,7 +280,15 @@ class ExportService:
         manifest_lines: list[bytes] = []
         total_items = total_bytes = 0
         prefix = id_prefix(record.table_id)
-        reader = checkpoints.open("export-" + record.export_id)
+        if not checkpoints.exists(_checkpoint(record)):  # lost to a crash as it was taken
+            return revised(
+                record,
+                status="FAILED",
+                ended_s=round(self.tables.store.clock.now_s(), 3),
+                failure_code="UNKNOWN",
+                failure_message="The export's snapshot of the table was lost; export again",
+            )
+        reader = checkpoints.open(_checkpoint(record))
         try:
             rows: Iterator[tuple[bytes, int]]  # (line, billed bytes)
             if record.export_type == "INCREMENTAL_EXPORT":
@@ -411,6 +428,10 @@ class ExportService:
 
 def _ion_line(item: Item) -> tuple[bytes, int]:
     return ion_text.encode_item(item), item_size(item)
+
+
+def _checkpoint(record: ExportRecord) -> str:
+    return EXPORT_CHECKPOINT + record.export_id
 
 
 def _item_line(body: bytes, item: Item) -> tuple[bytes, int]:

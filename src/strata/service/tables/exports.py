@@ -254,40 +254,32 @@ class ExportService:
             done = await self._write(record, self.checkpoints, self.documents)
         except StrataError as exc:  # the bucket went away, the disk is full, ...
             code = "S3NoSuchBucket" if "NoSuchBucket" in type(exc).__name__ else "UNKNOWN"
-            done = revised(
-                record,
-                status="FAILED",
-                ended_s=round(self.tables.store.clock.now_s(), 3),
-                failure_code=code,
-                failure_message=str(exc) or type(exc).__name__,
-            )
+            done = self._failed(record, code, str(exc) or type(exc).__name__)
         await self._save(done)
         self.checkpoints.remove(_checkpoint(record))
+
+    def _failed(self, record: ExportRecord, code: str, message: str) -> ExportRecord:
+        return revised(
+            record,
+            status="FAILED",
+            ended_s=round(self.tables.store.clock.now_s(), 3),
+            failure_code=code,
+            failure_message=message,
+        )
 
     async def _write(
         self, record: ExportRecord, checkpoints: Checkpoints, documents: Documents
     ) -> ExportRecord:
         folder = export_folder(record)
         if not documents.bucket_exists(record.bucket):
-            return revised(
-                record,
-                status="FAILED",
-                ended_s=round(self.tables.store.clock.now_s(), 3),
-                failure_code="S3NoSuchBucket",
-                failure_message="The specified bucket does not exist",
-            )
+            return self._failed(record, "S3NoSuchBucket", "The specified bucket does not exist")
         await documents.put(record.bucket, f"{folder}/_started", b"", "application/octet-stream")
         manifest_lines: list[bytes] = []
         total_items = total_bytes = 0
         prefix = id_prefix(record.table_id)
         if not checkpoints.exists(_checkpoint(record)):  # lost to a crash as it was taken
-            return revised(
-                record,
-                status="FAILED",
-                ended_s=round(self.tables.store.clock.now_s(), 3),
-                failure_code="UNKNOWN",
-                failure_message="The export's snapshot of the table was lost; export again",
-            )
+            lost = "The export's snapshot of the table was lost; export again"
+            return self._failed(record, "UNKNOWN", lost)
         reader = checkpoints.open(_checkpoint(record))
         try:
             rows: Iterator[tuple[bytes, int]]  # (line, billed bytes)

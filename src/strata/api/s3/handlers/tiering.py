@@ -145,9 +145,9 @@ async def list_configurations(s3: S3Context, call: Call) -> Response:
     return xml_response(
         xml.document(
             "ListBucketIntelligentTieringConfigurationsOutput",
+            xml.el("IsTruncated", truncated),  # the order of the model's members
             xml.el("ContinuationToken", token),
-            *(xml.node("IntelligentTieringConfiguration", *render(c)) for c in page),
-            xml.el("IsTruncated", truncated),
             xml.el("NextContinuationToken", next_token),
+            *(xml.node("IntelligentTieringConfiguration", *render(c)) for c in page),
         )
     )

@@ -36,6 +36,7 @@ from strata.api.sts import StsApi
 from strata.config import Config
 from strata.credentials import KeyPair, KeyRing, generate_pair
 from strata.engine.rocksdb import WalDamaged
+from strata.errors import DataCorruption
 from strata.service.audit.delivery import Delivery
 from strata.service.audit.trail import AuditTrail
 from strata.service.background import BackgroundTask
@@ -447,7 +448,10 @@ def build(config: Config) -> Strata:
     _register_process_metrics(metrics, store, data_dir)
     master = _master_key(config, data_dir)
     encryptions = Encryptions(master, config.sse_c_http_allowed)
-    kms = KeyService(store, config.account_id, config.region, master)
+    try:
+        kms = KeyService(store, config.account_id, config.region, master)
+    except DataCorruption as exc:  # its key material is wrapped by another master key
+        raise StartupRefused(exc.detail) from exc
     # aws:kms:dsse (two layers) stays unregistered: S3's 501, not a claim of two layers.
     encryptions.register("aws:kms", KmsObjectKeys(kms, access))
     objects = ObjectService(store, blobs, buckets, volumes, encryptions)

@@ -5,7 +5,9 @@ One server per module: the clock only moves forward, so it must not be the sessi
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,6 +139,8 @@ def test_key_calls_are_audited(own_server: RunningServer) -> None:
     assert ("Encrypt", [{"ResourceType": "AWS::KMS::Key", "ResourceName": arn}]) in names
     assert ("CreateKey", [{"ResourceType": "AWS::KMS::Key", "ResourceName": arn}]) in names
     assert all("audited-plaintext" not in e["CloudTrailEvent"] for e in events)
+    read_only = {e["EventName"]: e["ReadOnly"] for e in events}
+    assert (read_only["Encrypt"], read_only["CreateKey"]) == ("true", "false")
 
 
 def test_key_material_is_stored_wrapped(tmp_path: Path) -> None:
@@ -166,3 +170,20 @@ def test_key_material_is_stored_wrapped(tmp_path: Path) -> None:
         assert client(running, "kms").decrypt(CiphertextBlob=blob)["Plaintext"] == b"p"
     finally:
         running.stop()
+
+
+def test_another_master_key_is_refused_at_start(tmp_path: Path) -> None:
+    """Key material wrapped by one master key cannot be opened with another: the server
+    says so and does not start, rather than serve keys it cannot use."""
+    data = tmp_path / "data"
+    own_key = base64.b64encode(os.urandom(32)).decode()
+    running = start_server(data, env={"STRATA_MASTER_KEY": own_key})
+    try:
+        client(running, "kms").create_key()
+    finally:
+        running.stop()
+    other = base64.b64encode(os.urandom(32)).decode()
+    with pytest.raises(RuntimeError, match="is wrapped by master key"):
+        start_server(data, env={"STRATA_MASTER_KEY": other})
+    running = start_server(data, env={"STRATA_MASTER_KEY": own_key})
+    running.stop()

@@ -50,6 +50,14 @@ _DYNAMODB_DATA: Final = frozenset(
         "DescribeStream", "ListStreams",
     }
 )  # fmt: skip
+# KMS calls CloudTrail marks readOnly: the cryptographic ones change no key.
+_KMS_READ: Final = frozenset(
+    {
+        "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+        "GenerateRandom", "DescribeKey", "ListKeys", "ListAliases", "GetKeyPolicy",
+        "GetKeyRotationStatus", "ListKeyRotations", "ListResourceTags",
+    }
+)  # fmt: skip
 _READ_PREFIXES: Final = ("Get", "Head", "List", "Describe", "Query", "Scan", "BatchGet",
                          "TransactGet", "Lookup", "Select")  # fmt: skip
 
@@ -77,6 +85,8 @@ class Entry(msgspec.Struct, frozen=True, array_like=True, gc=False):
 
     @property
     def read_only(self) -> bool:
+        if self.source == "kms":
+            return self.operation in _KMS_READ
         return self.operation.startswith(_READ_PREFIXES)
 
     @property

@@ -250,3 +250,66 @@ def test_backup_restores_encrypted(own_server: RunningServer) -> None:
     )["Items"]
     assert len(found) == 10
     assert found_under(own_server.data_dir, secret.encode()) == []
+
+
+def test_every_item_path_on_an_encrypted_table(own_server: RunningServer) -> None:
+    kms = client(own_server, "kms")
+    ddb = client(own_server, "dynamodb")
+    name = encrypted_table(
+        ddb, f"enc-{uuid.uuid4().hex[:8]}", kms.create_key()["KeyMetadata"]["KeyId"]
+    )
+    secret = f"paths-secret-{uuid.uuid4().hex}"
+    ddb.batch_write_item(
+        RequestItems={
+            name: [
+                {
+                    "PutRequest": {
+                        "Item": {"pk": {"S": f"b{n}"}, "sk": {"S": "s"}, "v": {"S": secret}}
+                    }
+                }
+                for n in range(5)
+            ]
+        }
+    )
+    ddb.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": name,
+                    "Item": {"pk": {"S": "t"}, "sk": {"S": "s"}, "v": {"S": secret}},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": {"pk": {"S": "b0"}, "sk": {"S": "s"}},
+                    "UpdateExpression": "SET n = :n",
+                    "ConditionExpression": "v = :v",
+                    "ExpressionAttributeValues": {":n": {"N": "1"}, ":v": {"S": secret}},
+                }
+            },
+        ]
+    )
+    got = ddb.batch_get_item(
+        RequestItems={name: {"Keys": [{"pk": {"S": f"b{n}"}, "sk": {"S": "s"}} for n in range(5)]}}
+    )["Responses"][name]
+    assert {i["v"]["S"] for i in got} == {secret}
+    read = ddb.transact_get_items(
+        TransactItems=[{"Get": {"TableName": name, "Key": {"pk": {"S": "b0"}, "sk": {"S": "s"}}}}]
+    )["Responses"][0]["Item"]
+    assert (read["v"]["S"], read["n"]["N"]) == (secret, "1")
+    selected = ddb.execute_statement(Statement=f"SELECT * FROM \"{name}\" WHERE pk = 't'")["Items"]
+    assert selected[0]["v"] == {"S": secret}
+    with pytest.raises(ClientError) as caught:
+        ddb.put_item(
+            TableName=name,
+            Item={"pk": {"S": "t"}, "sk": {"S": "s"}},
+            ConditionExpression="v = :other",
+            ExpressionAttributeValues={":other": {"S": "not it"}},
+        )
+    assert caught.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    old = ddb.delete_item(
+        TableName=name, Key={"pk": {"S": "t"}, "sk": {"S": "s"}}, ReturnValues="ALL_OLD"
+    )["Attributes"]
+    assert old["v"] == {"S": secret}
+    assert found_under(own_server.data_dir, secret.encode()) == []

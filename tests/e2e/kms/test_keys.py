@@ -333,6 +333,17 @@ def test_update_description_tags_policy(kms: Any, key_id: str) -> None:
     policy = kms.get_key_policy(KeyId=key_id, PolicyName="default")
     assert '"kms:*"' in policy["Policy"]
     assert policy["PolicyName"] == "default"
+    mine = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", '
+        '"Principal": {"AWS": "*"}, "Resource": "*"}]}'
+    )
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=mine)
+    assert kms.get_key_policy(KeyId=key_id)["Policy"] == mine
+    assert kms.list_key_policies(KeyId=key_id)["PolicyNames"] == ["default"]
+    with pytest.raises(ClientError) as caught:
+        kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy="{not json")
+    assert error_of(caught)[:2] == ("MalformedPolicyDocumentException", 400)
+    assert kms.get_key_policy(KeyId=key_id)["Policy"] == mine
 
 
 def test_validation_and_unknown(kms: Any, kms_unchecked: Any, key_id: str) -> None:

@@ -10,6 +10,35 @@ from typing import Final
 Member = tuple[str, str, bool, str, tuple[str, ...] | None, int | None, int | None, str | None]
 
 MEMBERS: Final[dict[str, tuple[Member, ...]]] = {
+    "PutKeyPolicy": (
+        ("KeyId", "keyId", True, "string", None, 1, 2048, None),
+        ("PolicyName", "policyName", False, "string", None, 1, 128, "[\\w]+"),
+        (
+            "Policy",
+            "policy",
+            True,
+            "string",
+            None,
+            1,
+            131072,
+            "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+        ),
+        (
+            "BypassPolicyLockoutSafetyCheck",
+            "bypassPolicyLockoutSafetyCheck",
+            False,
+            "boolean",
+            None,
+            None,
+            None,
+            None,
+        ),
+    ),
+    "ListKeyPolicies": (
+        ("KeyId", "keyId", True, "string", None, 1, 2048, None),
+        ("Limit", "limit", False, "integer", None, 1, 1000, None),
+        ("Marker", "marker", False, "string", None, 1, 1024, "[\\u0020-\\u00FF]*"),
+    ),
     "CancelKeyDeletion": (("KeyId", "keyId", True, "string", None, 1, 2048, None),),
     "CreateAlias": (
         ("AliasName", "aliasName", True, "string", None, 1, 256, "^[a-zA-Z0-9:/_-]+$"),

@@ -343,7 +343,7 @@ class StrataApp:
         assert response.stream is not None
         check = _DigestCheck(digest, 1)
         sent = 0
-        held: bytes | None = None
+        held: bytes | bytearray | None = None
         async for chunk in response.stream:
             check.update(0, chunk)
             if held is not None:
@@ -404,7 +404,7 @@ class _DigestCheck:
             hashlib.md5() if self.md5 else new_hasher(digest.algorithm) for _ in range(count)
         ]
 
-    def update(self, index: int, chunk: bytes) -> None:
+    def update(self, index: int, chunk: bytes | bytearray) -> None:
         self.hashers[index if self.digest.per_file else 0].update(chunk)
 
     def verify(self, files: list[FileRange]) -> None:

@@ -193,7 +193,7 @@ class Response:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None  # when set, sent chunk by chunk
+    stream: AsyncIterator[bytes | bytearray] | None = None  # when set, sent chunk by chunk
     files: list[FileRange] | None = None  # when set, sent from disk
     length: int | None = None  # Content-Length for stream/files bodies
     digest: BodyDigest | None = None  # files or stream: verified while sent (whole objects)

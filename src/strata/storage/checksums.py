@@ -18,7 +18,7 @@ ALGORITHMS: Final = ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")
 
 
 class Hasher(Protocol):
-    def update(self, data: bytes | memoryview) -> None: ...
+    def update(self, data: bytes | bytearray | memoryview) -> None: ...
     def digest(self) -> bytes: ...
 
 
@@ -30,7 +30,7 @@ class _Crc:
         self._value = 0
         self._width = width
 
-    def update(self, data: bytes | memoryview) -> None:
+    def update(self, data: bytes | bytearray | memoryview) -> None:
         self._value = self._fn(data, self._value)  # type: ignore[operator]
 
     def digest(self) -> bytes:

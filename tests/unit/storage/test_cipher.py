@@ -56,10 +56,11 @@ def test_sealer_output_does_not_depend_on_how_it_is_fed() -> None:
     data = os.urandom(3 * CHUNK_BYTES + 99)
     whole = seal(cipher, data)
     sealer = Sealer(cipher)
-    pieces = [
-        p for start in range(0, len(data), 7777) for p in sealer.feed(data[start : start + 7777])
-    ]
-    assert b"".join(pieces + sealer.finish()) == whole
+    cuts = list(range(0, 50_000, 7777))
+    pieces = [bytes(sealer.seal_batch([data[at : at + 7777]], False)) for at in cuts]
+    end = cuts[-1] + 7777
+    pieces.append(bytes(sealer.seal_batch([data[end:100_000], data[100_000:]], True)))
+    assert b"".join(pieces) == whole
     assert len(whole) == sealed_size(len(data))
     assert data[:64] not in whole
     assert unseal(cipher, whole, "x") == data

@@ -80,7 +80,9 @@ class _SourceCheck:
         check_copy(self.source, md5, [m.digest() for m in self.md5s])
 
 
-async def _read_all(readers: list[BlobReader], md5s: list[hashlib._Hash]) -> AsyncIterator[bytes]:
+async def _read_all(
+    readers: list[BlobReader], md5s: list[hashlib._Hash]
+) -> AsyncIterator[bytes | bytearray]:
     loop = asyncio.get_running_loop()
     for reader, md5 in zip(readers, md5s, strict=True):
         chunks = _hashed(reader.chunks(), md5)
@@ -91,7 +93,7 @@ async def _read_all(readers: list[BlobReader], md5s: list[hashlib._Hash]) -> Asy
             yield chunk
 
 
-def _hashed(chunks: Iterator[bytes], md5: hashlib._Hash) -> Iterator[bytes]:
+def _hashed(chunks: Iterator[bytes | bytearray], md5: hashlib._Hash) -> Iterator[bytes | bytearray]:
     """In the reading thread: each chunk also goes into ``md5``."""
     for chunk in chunks:
         md5.update(chunk)

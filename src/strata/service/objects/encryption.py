@@ -33,6 +33,7 @@ SSE_S3: Final = "AES256"
 SSE_C: Final = "SSE-C"  # the BlockedEncryptionTypes name
 DEFAULT_BUCKET_ENCRYPTION: Final = BucketEncryption()
 _SALT_BYTES: Final = 16
+_OPENED_MAX: Final = 4096  # data keys kept opened (SSE-S3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class MasterKeyProvider:
 
     def __init__(self, master: MasterKey) -> None:
         self.master = master
+        self._opened: dict[bytes, bytes] = {}  # wrapped -> data key, for repeated reads
 
     def new_key(
         self, bucket: str, request: EncryptionRequest, default: BucketEncryption
@@ -105,7 +107,14 @@ class MasterKeyProvider:
                 f"a version in {bucket} is encrypted under master key {envelope.key_id}; this "
                 f"server has {self.master.key_id} (see master_key in docs/configuration.md)"
             )
-        return self.master.unwrap(envelope.wrapped_key, SSE_S3.encode())
+        data_key = self._opened.get(envelope.wrapped_key)
+        if data_key is None:
+            if len(self._opened) >= _OPENED_MAX:
+                self._opened.clear()
+            data_key = self._opened[envelope.wrapped_key] = self.master.unwrap(
+                envelope.wrapped_key, SSE_S3.encode()
+            )
+        return data_key
 
 
 def customer_mismatch() -> ProtocolError:

@@ -62,7 +62,7 @@ class _Inline:
         self.md5 = hashlib.md5()
         self.hashers: dict[str, Hasher] = {a: new_hasher(a) for a in algorithms}
 
-    def write(self, chunk: bytes | memoryview) -> None:
+    def write(self, chunk: bytes | bytearray | memoryview) -> None:
         self.data += chunk
         self.md5.update(chunk)
         for hasher in self.hashers.values():
@@ -70,7 +70,7 @@ class _Inline:
 
 
 async def receive(
-    body: AsyncIterable[bytes],
+    body: AsyncIterable[bytes | bytearray],
     volume: Volume,
     *,
     algorithms: Sequence[str],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -157,7 +158,7 @@ class BlobReader:
             if actual < needed:
                 raise DataCorruption(f"{piece.path} is {actual} bytes, a record needs {needed}")
 
-    def chunks(self) -> Generator[bytes, None, None]:
+    def chunks(self) -> Generator[bytes | bytearray, None, None]:
         """Every byte, in chunks of at most ``READ_BYTES`` (blocking: run in a thread)."""
         for piece in self.pieces:
             fd = _open(piece.path)
@@ -169,7 +170,7 @@ class BlobReader:
             finally:
                 os.close(fd)
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    async def stream(self) -> AsyncIterator[bytes | bytearray]:
         """``chunks`` for a response: each read and decode in a worker thread."""
         chunks = self.chunks()
         loop = asyncio.get_running_loop()
@@ -190,7 +191,7 @@ def _open(path: str) -> int:
         raise DataCorruption(f"{path} is missing") from None
 
 
-def _read_plain(fd: int, piece: PlainPiece) -> Iterator[bytes]:
+def _read_plain(fd: int, piece: PlainPiece) -> Iterator[bytes | bytearray]:
     if piece.sealed is not None:
         yield from _read_sealed_range(fd, piece.path, piece.sealed, piece.offset, piece.length)
         return
@@ -224,30 +225,40 @@ _SEALED_READ_BYTES: Final = READ_BYTES - READ_BYTES % CHUNK_BYTES
 
 def _read_sealed_range(
     fd: int, path: str, sealed: Sealed, start: int, length: int
-) -> Iterator[bytes]:
+) -> Iterator[bytes | bytearray]:
     """Stream bytes [start, start + length) of a sealed extent, about ``READ_BYTES`` at a
     time: each read covers whole chunks, every one authenticated before it is used."""
     position, end = start, start + length
     while position < end:
         step_end = min(end, (position // CHUNK_BYTES) * CHUNK_BYTES + _SEALED_READ_BYTES)
         first, offset, size = chunk_span(position, step_end, sealed.stream_bytes)
-        raw = _pread_all(fd, path, size, sealed.file_offset + offset)
+        raw = _pread_reused(fd, path, size, sealed.file_offset + offset)
         where = f"{sealed.name}: {path}" if sealed.name else path
-        data = open_chunks(sealed.cipher, raw, first, sealed.stream_bytes, where)
-        skip = position - first * CHUNK_BYTES
-        yield data[skip : skip + step_end - position]
+        try:
+            data = open_chunks(sealed.cipher, raw, first, sealed.stream_bytes, where)
+        finally:
+            raw.release()
+        skip, wanted = position - first * CHUNK_BYTES, step_end - position
+        yield data if skip == 0 and wanted == len(data) else data[skip : skip + wanted]
         position = step_end
 
 
-def _pread_all(fd: int, path: str, size: int, offset: int) -> bytes:
-    data = os.pread(fd, size, offset)
-    if len(data) == size:
-        return data
-    parts, got = [data], len(data)
+_buffers = threading.local()  # each reading thread's buffer for sealed bytes
+
+
+def _pread_reused(fd: int, path: str, size: int, offset: int) -> memoryview:
+    """``size`` bytes at ``offset`` in this thread's reused buffer (release the view before
+    the next call): sealed bytes are needed only until they are decrypted, and a fresh
+    1 MiB buffer per read faults its pages in every time."""
+    buffer: bytearray | None = getattr(_buffers, "sealed", None)
+    if buffer is None or len(buffer) < size:
+        buffer = _buffers.sealed = bytearray(max(size, READ_BYTES + READ_BYTES // 64))
+    view = memoryview(buffer)[:size]
+    got = 0
     while got < size:
-        more = os.pread(fd, size - got, offset + got)
-        if not more:
+        read = os.preadv(fd, [view[got:]], offset + got)
+        if read <= 0:
+            view.release()
             raise DataCorruption(f"{path} ended early at {offset + got} (needed {offset + size})")
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
+        got += read
+    return view

@@ -175,16 +175,14 @@ class ExtentWriter:
         if final and self._encoder is not None:
             stored += self._encoder.finish()
         if self._sealer is not None:
-            sealer, stored = self._sealer, [p for d in stored for p in self._sealer.feed(d)]
-            if final:
-                stored += sealer.finish()
-            if stored:  # one pwrite for the batch's chunks
-                self._store(b"".join(stored))
+            sealed = self._sealer.seal_batch(stored, final)
+            if sealed:  # one pwrite for the batch's chunks
+                self._store(sealed)
             return
         for data in stored:
             self._store(data)
 
-    def _store(self, data: bytes) -> None:
+    def _store(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
         done, total = 0, view.nbytes
         position = self._start + self._stored

@@ -315,3 +315,43 @@ def test_bucket_default_aws_kms(s3: Any, kms: Any, bucket: str) -> None:
         s3.put_object(Bucket=bucket, Key="d2", Body=b"x")
     assert error_of(caught)[:2] == ("KMS.DisabledException", 400)
     kms.enable_key(KeyId=key["KeyId"])
+
+
+def test_bucket_keys_spare_kms_calls(server: RunningServer, s3: Any, kms: Any, bucket: str) -> None:
+    key = new_key(kms)
+    bodies = {f"bk{n}": os.urandom(3000 + n) for n in range(4)}
+    for name, body in bodies.items():
+        put = s3.put_object(
+            Bucket=bucket,
+            Key=name,
+            Body=body,
+            ServerSideEncryption=KMS,
+            SSEKMSKeyId=key["KeyId"],
+            BucketKeyEnabled=True,
+        )
+        assert put["BucketKeyEnabled"] is True
+    for name, body in bodies.items():
+        assert s3.get_object(Bucket=bucket, Key=name)["Body"].read() == body
+    cloudtrail = client(server, "cloudtrail")
+    events = cloudtrail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": key["Arn"]}]
+    )["Events"]
+    names = [e["EventName"] for e in events]
+    assert names.count("GenerateDataKey") == 1  # one bucket key for the four objects
+    assert names.count("Decrypt") == 1
+    kms.disable_key(KeyId=key["KeyId"])
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="bk0")
+    assert error_of(caught)[:2] == ("KMS.DisabledException", 400)
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(
+            Bucket=bucket,
+            Key="bk9",
+            Body=b"x",
+            ServerSideEncryption=KMS,
+            SSEKMSKeyId=key["KeyId"],
+            BucketKeyEnabled=True,
+        )
+    assert error_of(caught)[:2] == ("KMS.DisabledException", 400)
+    kms.enable_key(KeyId=key["KeyId"])
+    assert s3.get_object(Bucket=bucket, Key="bk0")["Body"].read() == bodies["bk0"]

@@ -8,6 +8,8 @@ The envelope names the key by its ARN, which responses show, as S3 does. The enc
 context is the request's (``x-amz-server-side-encryption-context``, base64 JSON of string
 pairs) plus S3's own ``aws:s3:arn`` (the bucket's: Strata's data keys are per object but the
 provider is not told the key's name, so the bucket's ARN, which S3 uses with Bucket Keys).
+With Bucket Keys (and no context of the caller's) each object's data key is sealed by a
+bucket key that KMS wraps once an hour per bucket and key, as S3 does to spare KMS calls.
 A disabled or pending-deletion key refuses new writes and makes its objects unreadable,
 with KMS's error under S3's ``KMS.`` prefix (``KMS.DisabledException``, 400). A caller
 (IAM user, role) needs ``kms:GenerateDataKey`` / ``kms:Decrypt`` on a customer managed key,
@@ -19,9 +21,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from typing import Final
 
-from strata.errors import ProtocolError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from strata.errors import DataCorruption, ProtocolError
 from strata.service.iam.access import AccessControl, acting
 from strata.service.kms.errors import KmsError, as_s3_error
 from strata.service.kms.keys import KeyService
@@ -31,6 +37,10 @@ from strata.service.objects.records import BucketEncryption, Encryption
 from strata.storage.volumes.cipher import new_data_key
 
 DEFAULT_KEY: Final = "alias/aws/s3"
+BUCKET_KEY_FORMAT: Final = 0xB1  # an envelope sealed under a bucket key (a KMS blob is 0x01)
+BUCKET_KEY_S: Final = 3600.0
+OPENED_BUCKET_KEYS_MAX: Final = 1024
+_BUCKET_KEY_AAD: Final = b"strata s3 bucket key"
 INVOKED_BY: Final = "s3.amazonaws.com"
 CONTEXT_HEADER: Final = "x-amz-server-side-encryption-context"
 
@@ -66,6 +76,9 @@ class KmsObjectKeys:
         self.keys = keys
         self.access = access
         self.algorithm = algorithm
+        # (bucket, KMS key id) -> (sealing until, bucket key, its KMS blob): Bucket Keys
+        self._sealing: dict[tuple[str, str], tuple[float, bytes, bytes]] = {}
+        self._opened: dict[bytes, bytes] = {}  # KMS blob -> bucket key, for reads
 
     def _authorize(self, action: str, record: KeyRecord) -> None:
         """The caller's own permission on a customer managed key, as S3 requires
@@ -91,15 +104,18 @@ class KmsObjectKeys:
             key_text = default.kms_key_id
         given = request.context or ""
         context = self._context(bucket, given)
+        bucket_key = request.bucket_key if request.bucket_key is not None else default.bucket_key
         data_key = new_data_key()
         try:
             _, record = self.keys.resolve_now(key_text or DEFAULT_KEY)
             self._authorize("kms:GenerateDataKey", record)
-            wrapped = self.keys.encrypt_now(record, data_key, context)
+            if bucket_key and not given:
+                wrapped = self._under_bucket_key(bucket, record, context, data_key)
+            else:
+                wrapped = self.keys.encrypt_now(record, data_key, context)
+                self.keys.used("GenerateDataKey", record, INVOKED_BY)
         except KmsError as exc:
             raise as_s3_error(exc) from None
-        self.keys.used("GenerateDataKey", record, INVOKED_BY)
-        bucket_key = request.bucket_key if request.bucket_key is not None else default.bucket_key
         envelope = Encryption(
             self.algorithm,
             wrapped,
@@ -109,15 +125,51 @@ class KmsObjectKeys:
         )
         return Sealing(data_key, envelope)
 
+    def _under_bucket_key(
+        self, bucket: str, record: KeyRecord, context: dict[str, str], data_key: bytes
+    ) -> bytes:
+        """S3 Bucket Keys: the object's data key sealed by a bucket key, itself wrapped by
+        the KMS key and reused for ``BUCKET_KEY_S`` of store clock, so KMS is asked once
+        per bucket and key in that time rather than once per object."""
+        self.keys.usable(record)  # a disabled key refuses writes, bucket key or not
+        now = self.keys.now_s()
+        found = self._sealing.get((bucket, record.key_id))
+        if found is None or found[0] <= now:
+            plain = new_data_key()
+            blob = self.keys.encrypt_now(record, plain, context)
+            self.keys.used("GenerateDataKey", record, INVOKED_BY)
+            found = (now + BUCKET_KEY_S, plain, blob)
+            self._sealing[(bucket, record.key_id)] = found
+        _, plain, blob = found
+        nonce = os.urandom(12)
+        inner = nonce + AESGCM(plain).encrypt(nonce, data_key, _BUCKET_KEY_AAD)
+        return bytes([BUCKET_KEY_FORMAT]) + len(blob).to_bytes(2, "big") + blob + inner
+
     def data_key(self, bucket: str, envelope: Encryption) -> bytes:
-        named = self.keys.key_named_by(envelope.wrapped_key)
+        wrapped = envelope.wrapped_key
+        inner = b""
+        if wrapped[:1] == bytes([BUCKET_KEY_FORMAT]):
+            size = int.from_bytes(wrapped[1:3], "big")
+            wrapped, inner = wrapped[3 : 3 + size], wrapped[3 + size :]
+        named = self.keys.key_named_by(wrapped)
         if named is not None:
             self._authorize("kms:Decrypt", named)
         try:
-            data_key, record = self.keys.decrypt(
-                envelope.wrapped_key, self._context(bucket, envelope.context)
-            )
+            opened = self._opened.get(wrapped) if named is not None else None
+            if opened is not None and named is not None:
+                self.keys.usable(named)  # a cached bucket key still needs a usable key
+            else:
+                opened, record = self.keys.decrypt(wrapped, self._context(bucket, envelope.context))
+                self.keys.used("Decrypt", record, INVOKED_BY)
+                if inner:
+                    if len(self._opened) >= OPENED_BUCKET_KEYS_MAX:
+                        self._opened.clear()
+                    self._opened[wrapped] = opened
         except KmsError as exc:
             raise as_s3_error(exc) from None
-        self.keys.used("Decrypt", record, INVOKED_BY)
-        return data_key
+        if not inner:
+            return opened
+        try:
+            return AESGCM(opened).decrypt(inner[:12], inner[12:], _BUCKET_KEY_AAD)
+        except InvalidTag:
+            raise DataCorruption(f"a version in {bucket}: its bucket-keyed data key is damaged")

@@ -16,6 +16,7 @@ from typing import Final
 
 import msgspec
 
+from strata.errors import StrataError
 from strata.service.background import PeriodicTask
 from strata.storage import keys, records, spaces
 from strata.storage.clock import Clock
@@ -43,7 +44,7 @@ class KeyUsage:
         self.clock = clock
         self.flush_interval_s = flush_interval_s
         self._noted: dict[str, KeyLastUsed] = {}  # since the last flush
-        self._task = PeriodicTask("strata-key-usage", self.flush, flush_interval_s, log)
+        self._task = PeriodicTask("strata-key-usage", self._pass, flush_interval_s, log)
 
     def note(self, access_key: str, service: str, region: str) -> None:
         self._noted[access_key] = KeyLastUsed(self.clock.now_s(), service, region)
@@ -77,6 +78,12 @@ class KeyUsage:
                 self._noted.setdefault(access_key, used)
             raise
 
+    async def _pass(self) -> None:
+        try:
+            await self.flush()
+        except StrataError as exc:  # a full disk, say: kept for the next pass
+            log.warning("access keys' last use not written (kept in memory): %s", exc)
+
     def start(self) -> None:
         self._task.start()
 
@@ -85,5 +92,5 @@ class KeyUsage:
         await self._task.stop()
         try:
             await self.flush()
-        except Exception:  # a full disk, say: logged, the rest of shutdown goes on
-            log.exception("writing access keys' last use at shutdown failed")
+        except StrataError as exc:  # a full disk, say: the rest of shutdown goes on
+            log.warning("access keys' last use not written at stop: %s", exc)

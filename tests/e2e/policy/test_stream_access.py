@@ -25,18 +25,23 @@ def _streams_client_of_user(iam: Any, server: RunningServer, statements: list[An
     return signed_as(server, "dynamodbstreams", key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def test_a_user_reads_only_the_streams_its_policy_allows(
-    server: RunningServer, dynamodb: Any, unique_name: str
-) -> None:
+def streamed_table(dynamodb: Any, name: str) -> Any:
+    """A table with a NEW_IMAGE stream and one item written: its description."""
     dynamodb.create_table(
-        TableName=unique_name,
+        TableName=name,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
-    dynamodb.put_item(TableName=unique_name, Item={"id": {"S": "row"}})
-    table = dynamodb.describe_table(TableName=unique_name)["Table"]
+    dynamodb.put_item(TableName=name, Item={"id": {"S": "row"}})
+    return dynamodb.describe_table(TableName=name)["Table"]
+
+
+def test_a_user_reads_only_the_streams_its_policy_allows(
+    server: RunningServer, dynamodb: Any, unique_name: str
+) -> None:
+    table = streamed_table(dynamodb, unique_name)
     arn = table["LatestStreamArn"]
     root_streams = client(server, "dynamodbstreams")
     shard_id = root_streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0][

@@ -313,3 +313,32 @@ def test_every_item_path_on_an_encrypted_table(own_server: RunningServer) -> Non
     )["Attributes"]
     assert old["v"] == {"S": secret}
     assert found_under(own_server.data_dir, secret.encode()) == []
+
+
+def test_backup_of_a_deleted_table_restores_after_restart(tmp_path: Path) -> None:
+    """The backup's values are sealed with the deleted source's data key: the restore opens
+    them from the backup's own copy of the table's record, across a restart."""
+    data = tmp_path / "data"
+    running = start_server(data)
+    try:
+        kms = client(running, "kms")
+        ddb = client(running, "dynamodb")
+        name = encrypted_table(ddb, "gone", kms.create_key()["KeyMetadata"]["KeyId"])
+        for n in range(5):
+            ddb.put_item(
+                TableName=name, Item={"pk": {"S": f"{n}"}, "sk": {"S": "s"}, "v": {"S": "kept"}}
+            )
+        arn = ddb.create_backup(TableName=name, BackupName="before-delete")["BackupDetails"][
+            "BackupArn"
+        ]
+        wait_available(ddb, arn)
+        ddb.delete_table(TableName=name)
+        running.kill()
+        running = start_server(data, port=running.port)
+        ddb = client(running, "dynamodb")
+        ddb.restore_table_from_backup(TargetTableName="back", BackupArn=arn)
+        wait_active(ddb, "back")
+        items = ddb.scan(TableName="back", ConsistentRead=True)["Items"]
+        assert sorted(i["pk"]["S"] for i in items) == [f"{n}" for n in range(5)]
+    finally:
+        running.stop()

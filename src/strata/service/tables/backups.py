@@ -40,6 +40,7 @@ from strata.service.tables.describe import (
     projection_doc,
     table_id_text,
 )
+from strata.service.tables.encryption import register
 from strata.service.tables.errors import ValidationError
 from strata.service.tables.exports import EXPORT_CHECKPOINT
 from strata.service.tables.jobs import JobQueue
@@ -246,6 +247,9 @@ class BackupService:
     @contextmanager
     def _scan(self, backup: BackupRecord) -> Iterator[Iterator[Item]]:
         """The source table's items as the backup holds them."""
+        if backup.table.sse_key_id and self.tables.table_keys is not None:
+            # Sealed with the source's data key: the source may be gone (deleted, restart).
+            register(self.tables.table_keys, backup.table, self.tables.store.clock.now_s)
         reader = self._vault().open(backup.checkpoint)
         prefix = id_prefix(backup.table.table_id)
         try:

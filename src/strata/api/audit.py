@@ -51,6 +51,7 @@ def audit_call(request: Request, source: str, response: Response, now_s: float) 
         response.status,
         response.error_code,
         response.error_message if response.error_code else None,
+        request.query_string if source == "s3" else "",
     )
 
 

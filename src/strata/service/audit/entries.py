@@ -13,6 +13,7 @@ import hashlib
 import time
 import uuid
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 import msgspec
 
@@ -82,6 +83,7 @@ class Entry(msgspec.Struct, frozen=True, array_like=True, gc=False):
     status: int
     error_code: str | None = None
     error_message: str | None = None
+    query: str = ""  # S3: the query string as sent; signing parameters dropped at reading
 
     @property
     def read_only(self) -> bool:
@@ -185,12 +187,32 @@ def request_parameters(entry: Entry) -> dict[str, Any] | None:
         params: dict[str, Any] = {"bucketName": bucket, "Host": entry.host}
         if key:
             params["key"] = key
+        params.update(_query_parameters(entry.query))
         return params
     if entry.source in ("dynamodb", "streams"):
         return {"tableName": entry.resource}
     if entry.source == "kms":
         return {"keyId": entry.resource}
     return None
+
+
+# What CloudTrail leaves out of an S3 call's requestParameters: a presigned URL's signing
+# parameters (SigV4's X-Amz-*, SigV2's), and botocore's x-id operation hint.
+_SIGNING: Final = frozenset({"signature", "awsaccesskeyid", "expires", "x-id"})
+
+
+def _query_parameters(query: str) -> dict[str, str]:
+    """The request's query parameters as CloudTrail records them for S3: ``prefix``,
+    ``list-type``, ``versionId``, a subresource such as ``tagging`` with an empty value."""
+    if not query:
+        return {}
+    found: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        folded = name.lower()
+        if folded.startswith("x-amz-") or folded in _SIGNING:
+            continue
+        found.setdefault(name, value)
+    return found
 
 
 def iso_time(time_ms: int) -> str:

@@ -162,6 +162,13 @@ def test_key_errors(s3: Any, bucket: str) -> None:
         with pytest.raises(ClientError) as caught:
             s3.get_object(Bucket=bucket, Key=key, **extra)
         assert error_of(caught) == expected, (key, extra)
+    encoded = base64.b64encode(KEY).decode()
+    with pytest.raises(ClientError) as caught:  # a key without its algorithm
+        s3.get_object(
+            Bucket=bucket, Key="c", SSECustomerKey=encoded, SSECustomerKeyMD5=key_md5(KEY)
+        )
+    assert error_of(caught) == ("InvalidArgument", 400)
+    assert "valid encryption algorithm" in caught.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as caught:
         s3.head_object(Bucket=bucket, Key="c", **sse_c(OTHER))
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

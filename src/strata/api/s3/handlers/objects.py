@@ -76,6 +76,7 @@ RESPONSE_OVERRIDES: Final = {
 DEFAULT_CONTENT_TYPE: Final = "binary/octet-stream"
 DELETE_OBJECTS_MAX: Final = 1000
 CUSTOMER_ALGORITHM: Final = CUSTOMER + "algorithm"
+CUSTOMER_KEY: Final = CUSTOMER + "key"
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 # Checksums cheap enough to verify on every GET (hardware CRCs; zlib's CRC32).
 FAST_CHECKSUMS: Final = frozenset({"CRC32", "CRC32C", "CRC64NVME"})
@@ -416,7 +417,9 @@ async def get_object(s3: S3Context, call: Call) -> Response:
     bucket, version = s3.objects.get(call.bucket, call.key, version_id, method)
     if version.storage_class in WATCHED_CLASSES:
         version = archived_read(s3, call, version, method)
-    customer = customer_key(s3, call) if CUSTOMER_ALGORITHM in request_headers else None
+    customer = None
+    if CUSTOMER_ALGORITHM in request_headers or CUSTOMER_KEY in request_headers:
+        customer = customer_key(s3, call)  # S3's errors for whichever part is missing
     if (
         "if-match" in request_headers
         or "if-none-match" in request_headers

@@ -273,3 +273,10 @@ class CustomerKeyed(Exception):
 
 def key_md5(key: bytes) -> str:
     return base64.b64encode(hashlib.md5(key).digest()).decode()
+
+
+def sealed_etag(sealing: Sealing, md5: bytes) -> str:
+    """A new version's ETag: the MD5 of its bytes, but not for SSE-C (``customer_etag``)."""
+    if sealing.envelope is not None and sealing.envelope.customer:
+        return customer_etag(sealing.envelope, md5)
+    return md5.hex()

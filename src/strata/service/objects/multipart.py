@@ -599,15 +599,13 @@ class MultipartService:
             )
         # The upload id begins with the HLC stamp of its creation: a delete since then is
         # a conflicting operation (409), as S3 answers a completion that raced one.
-        self.objects._check_write(
-            bucket, key, completion.condition, started=int(upload_id[:16], 16)
-        )
+        self.objects.check_write(bucket, key, completion.condition, started=int(upload_id[:16], 16))
         md5s = b"".join(bytes.fromhex(p.etag) for p in chosen)
         stamp = self.store.hlc.now()
         now_ms = int(self.store.clock.now_s() * 1000)
         lock = locks.version_lock(bucket_record, upload.lock, now_ms)
         version = ObjectVersion(
-            version_id=self.objects._new_version(bucket_record, stamp),
+            version_id=self.objects.new_version(bucket_record, stamp),
             stamp=stamp,
             last_modified_ms=now_ms,
             size_bytes=size,

@@ -31,18 +31,14 @@ import msgspec
 
 from strata import limits
 from strata.errors import ProtocolError
-from strata.service.objects import locks, statistics
+from strata.service.objects import locks, moves, object_copy, statistics
 from strata.service.objects.buckets import BucketService
-from strata.service.objects.copies import copy_bytes, shareable
 from strata.service.objects.encryption import (
     NO_REQUEST,
-    SSE_S3,
     CustomerKey,
-    CustomerKeyed,
     EncryptionRequest,
     Encryptions,
-    Sealing,
-    customer_etag,
+    sealed_etag,
 )
 from strata.service.objects.errors import (
     ConditionalRequestConflict,
@@ -72,7 +68,7 @@ from strata.storage import keys, records, spaces
 from strata.storage.blobs import BlobStore
 from strata.storage.store import Store, WriteBatch
 from strata.storage.volumes.cipher import inline_cipher, unseal
-from strata.storage.volumes.extent import Extent, read_extent
+from strata.storage.volumes.extent import Extent
 from strata.storage.volumes.reader import BlobReader
 from strata.storage.volumes.volume import Volume, Volumes
 
@@ -225,7 +221,7 @@ class ObjectService:
 
     # ---- writing ------------------------------------------------------------------------
 
-    def _check_write(
+    def check_write(
         self,
         bucket: str,
         key: str,
@@ -263,7 +259,7 @@ class ObjectService:
                 raise PreconditionFailed("If-Match")
         return live
 
-    def _new_version(self, bucket_record: BucketRecord, stamp: int) -> str:
+    def new_version(self, bucket_record: BucketRecord, stamp: int) -> str:
         if bucket_record.versioning == "Enabled":
             return new_version_id(stamp, secrets.token_hex(8))
         return NULL_VERSION
@@ -403,7 +399,7 @@ class ObjectService:
                 raise locks.md5_required()
         sealing = self.encryptions.seal(bucket_before, encryption)
         started = self.store.hlc.now() if condition is not None else None
-        live = self._check_write(bucket, key, condition)  # fail fast; again before commit
+        live = self.check_write(bucket, key, condition)  # fail fast; again before commit
         received = await self.receive(
             body,
             new.storage_class,
@@ -415,14 +411,14 @@ class ObjectService:
         )
         # From here to the commit: no await, so the checks below hold when the batch lands.
         bucket_record = self.buckets.get(bucket)
-        self._check_write(bucket, key, condition, live_before=live, started=started)
+        self.check_write(bucket, key, condition, live_before=live, started=started)
         stamp = self.store.hlc.now()
         now_ms = int(self.store.clock.now_s() * 1000)
         lock = locks.NO_LOCK
         if bucket_record.object_lock:
             lock = locks.version_lock(bucket_record, new.lock, now_ms)
         version = ObjectVersion(
-            version_id=self._new_version(bucket_record, stamp),
+            version_id=self.new_version(bucket_record, stamp),
             stamp=stamp,
             last_modified_ms=now_ms,
             size_bytes=received.size_bytes,
@@ -486,7 +482,7 @@ class ObjectService:
             return bucket_record, DeleteOutcome(None, False)
         stamp = self.store.hlc.now()
         marker = ObjectVersion(
-            version_id=self._new_version(bucket_record, stamp),
+            version_id=self.new_version(bucket_record, stamp),
             stamp=stamp,
             last_modified_ms=int(self.store.clock.now_s() * 1000),
             delete_marker=True,
@@ -495,7 +491,7 @@ class ObjectService:
         await self.commit_bytes(batch, refs)
         return bucket_record, DeleteOutcome(marker.version_id, True)
 
-    # ---- copying and moving -------------------------------------------------------------
+    # ---- copying and moving (object_copy.py, moves.py) -------------------------------------
 
     async def copy(
         self,
@@ -509,98 +505,11 @@ class ObjectService:
         source_customer: CustomerKey | None = None,
         source_bucket: str = "",
     ) -> tuple[BucketRecord, ObjectVersion]:
-        """Write a new version of ``bucket/key`` with the bytes of ``source``: its extents
-        shared when they are in the target class's volume and the target keeps the
-        source's encryption (SSE-S3 to SSE-S3: the source's envelope), else copied and
-        sealed anew (``copies.py``)."""
-        source_key = self.encryptions.data_key(source_bucket, source.encryption, source_customer)
-        target = self.buckets.get(bucket)
-        sealing: Sealing | None = None  # None: the copy keeps the source's envelope
-        if not _keeps_envelope(source, target, encryption, self.encryptions):
-            sealing = self.encryptions.seal(target, encryption)
-        if target.object_lock or new.lock is not None:
-            locks.check_write(target, new.lock)
-        started = self.store.hlc.now() if condition is not None else None
-        live = self._check_write(bucket, key, condition)
-        segments, created, inline, md5 = await self._copy_segments(
-            source, new.storage_class, source_key, sealing
-        )
-        # From here to the commit: no await.
-        bucket_record = self.buckets.get(bucket)
-        self._check_write(bucket, key, condition, live_before=live, started=started)
-        if source.segments and not self._still_referenced(source.segments, created):
-            raise NoSuchKey(key)  # the source went while its bytes were being copied
-        stamp = self.store.hlc.now()
-        now_ms = int(self.store.clock.now_s() * 1000)
-        # The source's lock stays with the source: the copy gets what it asked, or the
-        # target bucket's default.
-        lock = locks.version_lock(bucket_record, new.lock, now_ms)
-        recoded = _recoded(source, sealing, md5)
-        version = msgspec.structs.replace(
-            recoded,
-            version_id=self._new_version(bucket_record, stamp),
-            stamp=stamp,
-            last_modified_ms=now_ms,
-            headers=new.headers,
-            user_metadata=new.user_metadata,
-            tags=new.tags,
-            storage_class=new.storage_class,
-            acl=new.acl,
-            segments=segments,
-            inline=inline,
-            restore_expiry_ms=None,
-            upload_id="",
-            lock_mode=lock.mode,
-            lock_until_ms=lock.until_ms,
-            legal_hold=lock.legal_hold,
-            restore_ready_ms=None,
-            restore_days=0,
-            restored_segments=[],
-            restore_job_tier="",
-            access_tier="",
-            last_access_ms=0,
-        )
-        batch, refs = WriteBatch(), ByteRefs()
-        self.stage_version(batch, refs, bucket_record, key, version)
-        await self.commit_bytes(batch, refs, created)
-        return bucket_record, version
-
-    async def _copy_segments(
-        self,
-        source: ObjectVersion,
-        storage_class: str,
-        source_key: bytes | None,
-        sealing: Sealing | None,
-    ) -> tuple[list[Segment], list[tuple[str, Extent]], bytes | None, bytes | None]:
-        """The segments of a whole-object copy, the extents it had to write, its inline
-        bytes, and the MD5 of its bytes when they were re-received (else None)."""
-        if source.inline is not None or not source.segments:
-            if sealing is None or source.inline is None:
-                return [], [], source.inline, None
-            plain = source.inline
-            if source_key is not None:
-                plain = unseal(inline_cipher(source_key), plain, "inline copy source")
-            received = await receive(
-                _once(plain), self.volume_for(storage_class), algorithms=[],
-                size_hint=len(plain), size_max=len(plain), checks=None,
-                data_key=sealing.data_key,
-            )  # fmt: skip
-            return [], [], received.inline, received.md5
-        volume = self.volume_for(storage_class)
-        if sealing is None and shareable(self.store, source.segments, volume):
-            return list(source.segments), [], None, None
-        readers = self.segment_readers(source.segments, source_key)
-        for reader in readers:
-            reader.check()
-        data_key = sealing.data_key if sealing is not None else source_key
-        received = await copy_bytes(readers, volume, [], self.blobs.disk, source, data_key)
-        return received.segments, received.created, None, received.md5
-
-    def _still_referenced(self, segments: list[Segment], created: list[tuple[str, Extent]]) -> bool:
-        """Shared extents must still exist when the copy's batch lands (no await since)."""
-        if created:
-            return True
-        return all(not s.extent or read_extent(self.store, s.blob_id) is not None for s in segments)
+        """Write a new version of ``bucket/key`` with the bytes of ``source``."""
+        return await object_copy.copy(
+            self, source, bucket, key, new=new, condition=condition, encryption=encryption,
+            source_customer=source_customer, source_bucket=source_bucket,
+        )  # fmt: skip
 
     async def move(
         self,
@@ -611,88 +520,10 @@ class ObjectService:
         storage_class: str | None = None,
         **changes: object,
     ) -> ObjectVersion:
-        """Move a version's bytes to another volume, crash-safe (lifecycle transitions:
-        ``storage_class`` is then the version's new class, set in the same batch;
-        Intelligent-Tiering: ``changes``, record fields such as the access tier, land in the
-        same batch too, also when the bytes are already there).
-
-        1. Every segment's bytes are copied into new extents of ``volume_name`` through
-           the receive path, checked against the ETag, and synced.
-        2. With no ``await`` after: if the version still exists with the same segments,
-           one batch re-points it at the new extents and drops its references to the old
-           ones (freed unless a copy still shares them).
-        A crash before 2 leaves the new extents as garbage; after it, the old ones."""
-        if volume_name not in self.volumes.by_name:
-            raise ValueError(f"unknown volume {volume_name}")
-        volume = self.volumes[volume_name]
-        _, version = self.get(bucket, key, version_id)
-        if (
-            version.inline is not None
-            or not version.segments
-            or shareable(self.store, version.segments, volume)  # already there
-        ):
-            return await self._set_class(bucket, key, version, storage_class, changes)
-        try:
-            data_key = self.encryptions.stored_data_key(bucket, version.encryption)
-        except CustomerKeyed:
-            # SSE-C: re-sealing needs the customer's key, which the server never kept; the
-            # bytes stay where they are (ciphertext would not compress anyway).
-            return await self._set_class(bucket, key, version, storage_class, changes)
-        readers = self.segment_readers(version.segments, data_key)
-        for reader in readers:
-            reader.check()
-        received = await copy_bytes(readers, volume, [], self.blobs.disk, version, data_key)
-        # From here to the commit: no await.
-        raw_key = object_key(bucket, key, version.stamp)
-        raw = self.store.get(spaces.OBJECTS, raw_key)
-        now = records.decode(raw, ObjectVersion) if raw is not None else None
-        if now is None or now.segments != version.segments:
-            raise NoSuchVersion(key, version_id)  # removed or rewritten meanwhile
-        moved = msgspec.structs.replace(
-            now,
-            segments=joined_segments(received, version),
-            storage_class=storage_class or now.storage_class,
-            **changes,
+        """Move a version's bytes to another volume, crash-safe (``moves.move``)."""
+        return await moves.move(
+            self, bucket, key, version_id, volume_name, storage_class, **changes
         )
-        batch, refs = WriteBatch(), ByteRefs()
-        batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
-        if moved.storage_class != now.storage_class:
-            moved_at = self.store.clock.now_s()
-            statistics.stage_removed(batch, raw_key, now, moved_at)
-            statistics.stage_added(batch, bucket, moved, moved_at)
-        refs.remove(batch, version.segments, raw_key)
-        refs.add(batch, moved.segments, raw_key)
-        await self.commit_bytes(batch, refs, received.created)
-        self.moves_total += 1
-        self.moved_bytes_total += version.size_bytes
-        return moved
-
-    async def _set_class(
-        self,
-        bucket: str,
-        key: str,
-        version: ObjectVersion,
-        storage_class: str | None,
-        changes: dict[str, object],
-    ) -> ObjectVersion:
-        """A version whose bytes need not move takes its new class (and ``changes``) alone
-        (no await since it was read)."""
-        if storage_class == version.storage_class:
-            storage_class = None
-        if storage_class is None and not changes:
-            return version
-        raw_key = object_key(bucket, key, version.stamp)
-        moved = msgspec.structs.replace(
-            version, storage_class=storage_class or version.storage_class, **changes
-        )
-        batch = WriteBatch()
-        batch.put(spaces.OBJECTS, raw_key, records.encode(moved))
-        if storage_class is not None:
-            moved_at = self.store.clock.now_s()
-            statistics.stage_removed(batch, raw_key, version, moved_at)
-            statistics.stage_added(batch, bucket, moved, moved_at)
-        await self.store.commit(batch)
-        return moved
 
     # ---- tagging and ACLs -----------------------------------------------------------------
 
@@ -731,68 +562,3 @@ class ObjectService:
         batch.put(spaces.OBJECTS, object_key(bucket, key, version.stamp), records.encode(updated))
         await self.store.commit(batch)
         return updated
-
-
-def sealed_etag(sealing: Sealing, md5: bytes) -> str:
-    """A new version's ETag: the MD5 of its bytes, but not for SSE-C (``customer_etag``)."""
-    if sealing.envelope is not None and sealing.envelope.customer:
-        return customer_etag(sealing.envelope, md5)
-    return md5.hex()
-
-
-def _keeps_envelope(
-    source: ObjectVersion,
-    target: BucketRecord,
-    request: EncryptionRequest,
-    encryptions: Encryptions,
-) -> bool:
-    """Whether a copy would be sealed as its source is (SSE-S3 under the same master
-    key), so it can share the source's bytes and envelope."""
-    envelope = source.encryption
-    if envelope is None or envelope.customer or envelope.algorithm != SSE_S3:
-        return False
-    if request.customer is not None or request.kms_key_id is not None:
-        return False
-    default = target.encryption.algorithm if target.encryption is not None else SSE_S3
-    if (request.algorithm or default) != SSE_S3:
-        return False
-    return encryptions.master_key_id == envelope.key_id
-
-
-def _recoded(source: ObjectVersion, sealing: Sealing | None, md5: bytes | None) -> ObjectVersion:
-    """The source's record with the copy's encryption: its own envelope and an ETag to
-    match when it was sealed anew (an SSE-C side's ETag is not an MD5)."""
-    if sealing is None:
-        return source
-    customer_side = (sealing.envelope is not None and sealing.envelope.customer) or (
-        source.encryption is not None and source.encryption.customer
-    )
-    if not customer_side or md5 is None:
-        return msgspec.structs.replace(source, encryption=sealing.envelope)
-    # The parts' own MD5s are not known here: the copy is one part, its ETag a whole MD5.
-    composite = source.checksum_type == "COMPOSITE"
-    return msgspec.structs.replace(
-        source,
-        encryption=sealing.envelope,
-        etag=sealed_etag(sealing, md5),
-        part_sizes=[],
-        part_checksums=[],
-        checksum_algorithm="" if composite else source.checksum_algorithm,
-        checksum=b"" if composite else source.checksum,
-        checksum_type="FULL_OBJECT",
-    )
-
-
-async def _once(data: bytes) -> AsyncIterable[bytes]:
-    yield data
-
-
-def joined_segments(received: Received, version: ObjectVersion) -> list[Segment]:
-    """The moved version's segments: its bytes now one extent, cut where its segments
-    were, so a multipart object keeps one segment per part (``partNumber`` GETs)."""
-    [(extent_id, _)] = received.created
-    segments, position = [], 0
-    for old in version.segments:
-        segments.append(Segment(extent_id, position, old.length, extent=True))
-        position += old.length
-    return segments

@@ -34,7 +34,8 @@ import msgspec
 from strata.errors import DiskFull, ProtocolError
 from strata.service.background import Waker
 from strata.service.objects.copies import copy_bytes
-from strata.service.objects.objects import ObjectService, joined_segments
+from strata.service.objects.moves import joined_segments
+from strata.service.objects.objects import ObjectService
 from strata.service.objects.records import (
     ARCHIVE_CLASSES,
     ARCHIVE_TIERS,

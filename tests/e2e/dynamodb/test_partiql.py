@@ -405,6 +405,15 @@ def test_writes_reach_the_stream(dynamodb: Any, server: RunningServer, unique_na
     [
         ("SLECT * FROM t", NOT_WELL_FORMED + "Expected data manipulation"),
         ('SELECT * FROM "{t}" WHERE', NOT_WELL_FORMED + "Unexpected term"),
+        # a statement that stops after RETURNING (or after one of its words): never a 500
+        (
+            "DELETE FROM \"{t}\" WHERE pk = 'a' AND sk = '1' RETURNING",
+            NOT_WELL_FORMED + "Unexpected term",
+        ),
+        (
+            "DELETE FROM \"{t}\" WHERE pk = 'a' AND sk = '1' RETURNING ALL",
+            NOT_WELL_FORMED + "Unexpected term",
+        ),
         (
             "SELECT * FROM \"{t}\" WHERE pk = 'a' AND",
             NOT_WELL_FORMED + "Missing right-hand side expression of infix operator",

@@ -302,11 +302,13 @@ class _Parser:
     def returning(self) -> str | None:
         if not self.word("RETURNING"):
             return None
-        first = self.token.text.upper() if self.token.kind == "ident" else ""
-        self.pos += 1
-        second = self.token.text.upper() if self.token.kind == "ident" else ""
-        self.pos += 1
-        chosen = f"{first} {second}"
+        words = []
+        for _ in range(2):  # never past the end: the statement may stop after RETURNING
+            if self.token.kind == "eof":
+                raise PartiqlSyntaxError("Unexpected term")
+            words.append(self.token.text.upper() if self.token.kind == "ident" else "")
+            self.pos += 1
+        chosen = " ".join(words)
         if chosen not in _RETURNING or not self.op("*"):
             raise PartiqlSyntaxError("Unexpected term")
         return chosen

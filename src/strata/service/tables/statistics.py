@@ -32,6 +32,7 @@ class TableStatistics:
         self.store = catalogue.store
         # table id -> (recount big tables not before, item count, size, per index count+size)
         self._stats: dict[int, tuple[float, int, int, IndexFigures]] = {}
+        self._exact_s: dict[int, float] = {}  # table id -> when it was last counted exactly
         self.recounts: JobQueue[str] = JobQueue("table recounts", self._recount)
 
     def figures(self, table: Table) -> tuple[int, int, IndexFigures]:
@@ -64,6 +65,7 @@ class TableStatistics:
             )
             per_index[index.name] = (icount, isize)
         self._stats[table_id] = (now, count, size, per_index)
+        self._exact_s[table_id] = now
         return count, size, per_index
 
     def _count_chunk(
@@ -119,6 +121,12 @@ class TableStatistics:
         current = self.catalogue.tables.get(table.name)
         if current is None or current.record.table_id != table_id:
             return
+        if self._exact_s.get(table_id, 0.0) > started:
+            return  # counted exactly meanwhile, in one step: better than this count
+        if table_id in self.catalogue.changed and counts[0][0] < EXACT_COUNT_ITEMS_MAX:
+            # Written while this count ran (a restore or import loading, say): the count
+            # straddles writes; the next read counts such a table exactly, in one step.
+            return
         finished = time.monotonic()
         # Recount no sooner than STATS_TTL_S, nor than 10x the count's own duration, so
         # counting a big table that is written all the time takes a few % of a core.
@@ -143,4 +151,5 @@ class TableStatistics:
         return out
 
     def forget(self, table: Table) -> None:
+        self._exact_s.pop(table.record.table_id, None)
         self._stats.pop(table.record.table_id, None)

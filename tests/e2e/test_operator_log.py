@@ -76,7 +76,8 @@ def test_access_log_names_principal_client_resource_status_and_bytes(
     assert record["resource"] == "access-log/dir/k.txt"
     assert record["status"] == 200
     assert record["bytes_in"] == 5
-    assert isinstance(record["duration_ms"], float)
+    # the request's time is logged as a number (its value is the benchmarks' business)
+    assert "duration_ms" in {name for name, value in record.items() if type(value) is float}
     got = json.loads(missing[0])
     assert (got["status"], got["error_code"]) == (404, "NoSuchKey")
     ddb = json.loads(table[0])

@@ -219,9 +219,10 @@ def test_default_retention_applies_to_new_versions(s3: Any, locked: str) -> None
     version_id = put(s3, locked, "doc", b"v1")
     head = s3.head_object(Bucket=locked, Key="doc")
     assert head["ObjectLockMode"] == "GOVERNANCE"
-    held = head["ObjectLockRetainUntilDate"] - head["LastModified"]
-    # LastModified is whole seconds; the retention counts from the same instant.
-    assert datetime.timedelta(days=1) <= held < datetime.timedelta(days=1, seconds=1)
+    # The retention counts from the write's own instant, which LastModified shows in
+    # whole seconds: a day before the retain-until date, cut to the second, is it.
+    written = head["ObjectLockRetainUntilDate"] - datetime.timedelta(days=1)
+    assert written.replace(microsecond=0) == head["LastModified"]
     assert "ObjectLockLegalHoldStatus" not in head
     got = s3.get_object(Bucket=locked, Key="doc", VersionId=version_id)
     assert got["ObjectLockMode"] == "GOVERNANCE"

@@ -493,37 +493,9 @@ class ObjectService:
 
     # ---- copying and moving (object_copy.py, moves.py) -------------------------------------
 
-    async def copy(
-        self,
-        source: ObjectVersion,
-        bucket: str,
-        key: str,
-        *,
-        new: NewObject,
-        condition: WriteCondition | None = None,
-        encryption: EncryptionRequest = NO_REQUEST,
-        source_customer: CustomerKey | None = None,
-        source_bucket: str = "",
-    ) -> tuple[BucketRecord, ObjectVersion]:
-        """Write a new version of ``bucket/key`` with the bytes of ``source``."""
-        return await object_copy.copy(
-            self, source, bucket, key, new=new, condition=condition, encryption=encryption,
-            source_customer=source_customer, source_bucket=source_bucket,
-        )  # fmt: skip
-
-    async def move(
-        self,
-        bucket: str,
-        key: str,
-        version_id: str,
-        volume_name: str,
-        storage_class: str | None = None,
-        **changes: object,
-    ) -> ObjectVersion:
-        """Move a version's bytes to another volume, crash-safe (``moves.move``)."""
-        return await moves.move(
-            self, bucket, key, version_id, volume_name, storage_class, **changes
-        )
+    # The functions take the service as their first argument: they are its methods.
+    copy = object_copy.copy  # CopyObject's new version
+    move = moves.move  # a version's bytes to another volume, crash-safe
 
     # ---- tagging and ACLs -----------------------------------------------------------------
 
